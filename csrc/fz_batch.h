@@ -1,0 +1,48 @@
+/* fz_batch.h: measure a batch of candidates on a thread pool. */
+#ifndef FZ_BATCH_H
+#define FZ_BATCH_H
+#include "fz_common.h"
+
+/* What a codec provides to the batch driver. */
+typedef struct {
+    void   *(*worker_new)(void);
+    void    (*worker_free)(void *worker);
+    int64_t (*measure)(const void *stream, void *worker, const fz_piece *piece, fz_cancel_flag *cancel);
+} fz_codec_ops;
+
+/* Called by the waiting thread about every FZ_POLL_MS milliseconds while a
+ * batch runs; a non-zero return cancels the batch (used for Ctrl-C). */
+typedef int (*fz_poll_fn)(void *ctx);
+#define FZ_POLL_MS 50
+
+/* Per-thread scratch that outlives one batch (a zstd context keeps its
+ * tables, a zlib worker its block cache), owned by the stream's caller. */
+typedef struct {
+    void *slot[256];
+    int count;
+} fz_workers;
+#define FZ_MAX_THREADS 256
+
+void fz_workers_free(fz_workers *ws, const fz_codec_ops *ops);
+
+/* The candidates: body i is data[offsets[i] : offsets[i+1]], i < n. */
+typedef struct {
+    const uint8_t *data;
+    const int64_t *offsets;
+    size_t n;
+    const uint8_t *prefix; size_t prefix_len;   /* fed before every body */
+    const uint8_t *suffix; size_t suffix_len;   /* fed after every body */
+    int64_t base;                                /* added to every size */
+} fz_batch;
+
+/* out[i] = base + ops->measure(stream, piece i).  Runs on n_threads threads
+ * (OpenMP when compiled in, else pthreads); the calling thread only waits
+ * and polls.  Small batches run inline on the calling thread.
+ * Returns FZ_OK, FZ_EINTR when poll() asked to stop, or another FZ_E* code. */
+int fz_batch_measure(const fz_codec_ops *ops, const void *stream, fz_workers *workers,
+                     const fz_batch *batch, int64_t *out, int n_threads,
+                     fz_poll_fn poll, void *poll_ctx);
+
+/* 1 when compiled with OpenMP. */
+int fz_have_openmp(void);
+#endif

@@ -1,0 +1,48 @@
+/*
+ * fz_common.h: shared definitions of fastzip's C kernels.
+ *
+ * The kernels are plain C with no Python API inside.  Every codec exposes
+ * the same four operations through an `fz_codec_ops` table (fz_batch.h):
+ * make a per-thread worker scratch, free it, and measure one candidate
+ * against a stream that is read-only while a batch runs.
+ */
+#ifndef FZ_COMMON_H
+#define FZ_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Return codes (0 is success; errors are negative). */
+#define FZ_OK          0
+#define FZ_ENOMEM     -1   /* an allocation failed */
+#define FZ_ECODEC     -2   /* the codec library reported an error */
+#define FZ_EINTR      -3   /* the run was cancelled (Ctrl-C) */
+#define FZ_EARG       -4   /* bad argument (level out of range, size too big) */
+#define FZ_EUNAVAIL   -5   /* codec not compiled in */
+
+/* Codec identifiers, shared with the Cython layer. */
+#define FZ_CODEC_ZLIB  0
+#define FZ_CODEC_ZSTD  1
+#define FZ_CODEC_LZ4   2
+
+/* Input is fed to a codec in slices of this size, so that a cancellation
+ * request is noticed even while one very large candidate is compressed. */
+#define FZ_FEED_SLICE ((size_t)1 << 20)
+
+/* A candidate is measured as prefix ++ body ++ suffix; any part may be empty. */
+typedef struct {
+    const uint8_t *prefix; size_t prefix_len;
+    const uint8_t *body;   size_t body_len;
+    const uint8_t *suffix; size_t suffix_len;
+} fz_piece;
+
+static inline size_t fz_piece_len(const fz_piece *p) {
+    return p->prefix_len + p->body_len + p->suffix_len;
+}
+
+/* Set by the batch driver when the caller asks to stop; read by kernels
+ * between slices.  A plain volatile int is enough: it only ever goes 0 -> 1
+ * and a late read costs at most one more slice of work. */
+typedef volatile int fz_cancel_flag;
+
+#endif

@@ -1,0 +1,258 @@
+/*
+ * fz_zlib.c: marginal compressed sizes with zlib.
+ *
+ * The selected stream is one deflate stream fed with Z_NO_FLUSH.  deflate's
+ * output does not depend on how its input is sliced when no flush is asked
+ * for, so finishing a *copy* of the state after feeding it a candidate gives
+ * exactly zlib.compress(stream ++ candidate, level), byte for byte.
+ *
+ * deflateCopy() allocates a fresh state (about 260 KB at memLevel 8) through
+ * the *source* stream's allocator.  To keep copies cheap we give the source a
+ * small allocator that serves blocks from the calling worker's own cache
+ * (found through a thread-local pointer), so after the first candidate a
+ * copy costs one memcpy per buffer and no malloc/free.
+ */
+#include <stdlib.h>
+#include <limits.h>
+#include <string.h>
+#include <zlib.h>
+#include "fz_zlib.h"
+
+#define FZ_ZLIB_SINK 65536   /* compressed output is counted, then dropped */
+#define FZ_BLOCK_CACHE 8      /* deflateCopy makes 5 allocations */
+
+/* ---- a per-worker cache of equally sized blocks -------------------------- */
+
+typedef struct {
+    size_t size[FZ_BLOCK_CACHE];
+    void  *block[FZ_BLOCK_CACHE];
+} fz_block_cache;
+
+/* The cache of the worker running on this thread, or NULL (plain malloc). */
+static __thread fz_block_cache *tls_cache = NULL;
+
+/* Every block carries its size in a header so that zfree can cache it. */
+typedef union { size_t size; max_align_t align; } fz_block_header;
+
+static voidpf fz_zalloc(voidpf opaque, uInt items, uInt size) {
+    (void)opaque;
+    size_t n = (size_t)items * size;
+    fz_block_cache *cache = tls_cache;
+    if (cache) {
+        for (int i = 0; i < FZ_BLOCK_CACHE; i++) {
+            if (cache->block[i] && cache->size[i] == n) {
+                void *p = cache->block[i];
+                cache->block[i] = NULL;
+                return p;
+            }
+        }
+    }
+    fz_block_header *h = malloc(sizeof(fz_block_header) + n);
+    if (!h) return Z_NULL;
+    h->size = n;
+    return (voidpf)(h + 1);
+}
+
+static void fz_zfree(voidpf opaque, voidpf address) {
+    (void)opaque;
+    if (!address) return;
+    fz_block_header *h = (fz_block_header *)address - 1;
+    fz_block_cache *cache = tls_cache;
+    if (cache) {
+        for (int i = 0; i < FZ_BLOCK_CACHE; i++) {
+            if (!cache->block[i]) {
+                cache->block[i] = address;
+                cache->size[i] = h->size;
+                return;
+            }
+        }
+    }
+    free(h);
+}
+
+/* ---- the stream ---------------------------------------------------------- */
+
+struct fz_zlib_stream {
+    z_stream z;
+    int level;
+    unsigned char sink[FZ_ZLIB_SINK];
+    /* level 0 only: the raw stream (see stored_size) */
+    uint8_t *raw;
+    size_t raw_len, raw_cap;
+};
+
+typedef struct {
+    fz_block_cache cache;
+    unsigned char sink[FZ_ZLIB_SINK];
+    uint8_t *whole;              /* level 0: stream ++ piece, contiguous */
+    size_t whole_cap;
+    unsigned char *out;          /* level 0: output, CPython-sized blocks */
+    size_t out_cap;
+} fz_zlib_worker;
+
+static int grow(uint8_t **buf, size_t *cap, size_t need) {
+    if (*cap >= need) return FZ_OK;
+    size_t c = *cap ? *cap : 65536;
+    while (c < need) c *= 2;
+    uint8_t *p = realloc(*buf, c);
+    if (!p) return FZ_ENOMEM;
+    *buf = p;
+    *cap = c;
+    return FZ_OK;
+}
+
+/*
+ * Level 0 (stored blocks) is the one level whose output depends on how
+ * deflate is called: a stored block ends wherever the input or the output
+ * space of one deflate() call ends.  zlib.compress() passes the whole input
+ * at once with Z_FINISH and grows its output in CPython's block sizes
+ * (32 KiB, 64 KiB, 256 KiB, 1 MiB, ... : Modules/zlibmodule.c, Python >= 3.10),
+ * so the only exact answer is to do the same: compress the whole
+ * concatenation in one call sequence.  Stored blocks cost a memcpy, so this
+ * O(stream) path is still fast.
+ */
+static const size_t cpython_blocks[] = {
+    32u << 10, 64u << 10, 256u << 10, 1u << 20, 4u << 20, 8u << 20, 16u << 20, 16u << 20,
+    32u << 20, 32u << 20, 32u << 20, 32u << 20, 64u << 20, 64u << 20, 128u << 20, 128u << 20,
+    256u << 20,
+};
+
+static int64_t stored_size(fz_zlib_worker *w, const uint8_t *data, size_t len) {
+    z_stream z;
+    memset(&z, 0, sizeof(z));
+    if (deflateInit(&z, 0) != Z_OK) return FZ_ENOMEM;
+    z.next_in = (Bytef *)data;
+    int64_t produced = 0;
+    int rc = Z_OK;
+    size_t nblocks = sizeof(cpython_blocks) / sizeof(cpython_blocks[0]);
+    /* zlib's avail_in is a uInt: CPython feeds at most UINT_MAX at a time */
+    size_t left = len;
+    for (size_t b = 0; rc != Z_STREAM_END; b++) {
+        size_t block = cpython_blocks[b < nblocks ? b : nblocks - 1];
+        if (grow(&w->out, &w->out_cap, block)) { deflateEnd(&z); return FZ_ENOMEM; }
+        z.next_out = w->out;
+        z.avail_out = (uInt)block;
+        do {
+            if (z.avail_in == 0 && left) {
+                z.avail_in = left > UINT_MAX ? UINT_MAX : (uInt)left;
+                left -= z.avail_in;
+            }
+            rc = deflate(&z, left ? Z_NO_FLUSH : Z_FINISH);
+            if (rc == Z_STREAM_ERROR) { deflateEnd(&z); return FZ_ECODEC; }
+        } while (z.avail_out != 0 && rc != Z_STREAM_END);
+        produced += (int64_t)(block - z.avail_out);
+    }
+    deflateEnd(&z);
+    return produced;
+}
+
+int fz_zlib_new(int level, fz_zlib_stream **out) {
+    if (level < 0 || level > 9) return FZ_EARG;
+    fz_zlib_stream *s = calloc(1, sizeof(*s));
+    if (!s) return FZ_ENOMEM;
+    s->level = level;
+    s->z.zalloc = fz_zalloc;
+    s->z.zfree = fz_zfree;
+    if (deflateInit2(&s->z, level, Z_DEFLATED, MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(s);
+        return FZ_ENOMEM;
+    }
+    *out = s;
+    return FZ_OK;
+}
+
+void fz_zlib_free(fz_zlib_stream *s) {
+    if (!s) return;
+    deflateEnd(&s->z);
+    free(s->raw);
+    free(s);
+}
+
+/* Feed `len` bytes with the given flush mode, dropping the output.
+ * zlib's avail_in is a uInt, so input goes in slices. */
+static int feed(z_stream *z, unsigned char *sink, const uint8_t *data, size_t len,
+                int flush, fz_cancel_flag *cancel) {
+    size_t done = 0;
+    if (len == 0 && flush == Z_NO_FLUSH) return FZ_OK;
+    do {
+        size_t take = len - done;
+        if (take > FZ_FEED_SLICE) take = FZ_FEED_SLICE;
+        int last = (done + take == len);
+        z->next_in = (Bytef *)(data + done);
+        z->avail_in = (uInt)take;
+        int mode = last ? flush : Z_NO_FLUSH;
+        int rc;
+        do {
+            z->next_out = sink;
+            z->avail_out = FZ_ZLIB_SINK;
+            rc = deflate(z, mode);
+            if (rc == Z_STREAM_ERROR) return FZ_ECODEC;
+        } while (z->avail_out == 0 || (mode == Z_FINISH && rc != Z_STREAM_END));
+        done += take;
+        if (cancel && *cancel) return FZ_EINTR;
+    } while (done < len);
+    return FZ_OK;
+}
+
+int fz_zlib_append(fz_zlib_stream *s, const uint8_t *data, size_t len, fz_cancel_flag *cancel) {
+    if (len == 0) return FZ_OK;
+    if (s->level == 0) {
+        if (grow(&s->raw, &s->raw_cap, s->raw_len + len)) return FZ_ENOMEM;
+        memcpy(s->raw + s->raw_len, data, len);
+        s->raw_len += len;
+        return FZ_OK;
+    }
+    return feed(&s->z, s->sink, data, len, Z_NO_FLUSH, cancel);
+}
+
+void *fz_zlib_worker_new(void) {
+    return calloc(1, sizeof(fz_zlib_worker));
+}
+
+void fz_zlib_worker_free(void *worker) {
+    fz_zlib_worker *w = worker;
+    if (!w) return;
+    for (int i = 0; i < FZ_BLOCK_CACHE; i++)
+        if (w->cache.block[i]) free((fz_block_header *)w->cache.block[i] - 1);
+    free(w->whole);
+    free(w->out);
+    free(w);
+}
+
+int64_t fz_zlib_measure(const void *stream, void *worker, const fz_piece *piece,
+                        fz_cancel_flag *cancel) {
+    const fz_zlib_stream *s = stream;
+    fz_zlib_worker *w = worker;
+    z_stream copy;
+    int rc;
+
+    if (s->level == 0) {
+        size_t n = s->raw_len + fz_piece_len(piece);
+        if (grow(&w->whole, &w->whole_cap, n + 1)) return FZ_ENOMEM;
+        uint8_t *at = w->whole;
+        if (s->raw_len) memcpy(at, s->raw, s->raw_len);
+        at += s->raw_len;
+        if (piece->prefix_len) memcpy(at, piece->prefix, piece->prefix_len);
+        at += piece->prefix_len;
+        if (piece->body_len) memcpy(at, piece->body, piece->body_len);
+        at += piece->body_len;
+        if (piece->suffix_len) memcpy(at, piece->suffix, piece->suffix_len);
+        return stored_size(w, w->whole, n);
+    }
+
+    tls_cache = &w->cache;
+    /* deflateCopy only reads the source; zlib's prototype lacks the const. */
+    if (deflateCopy(&copy, (z_streamp)&s->z) != Z_OK) {
+        tls_cache = NULL;
+        return FZ_ENOMEM;
+    }
+    rc = feed(&copy, w->sink, piece->prefix, piece->prefix_len, Z_NO_FLUSH, cancel);
+    if (rc == FZ_OK)
+        rc = feed(&copy, w->sink, piece->body, piece->body_len, Z_NO_FLUSH, cancel);
+    if (rc == FZ_OK)
+        rc = feed(&copy, w->sink, piece->suffix, piece->suffix_len, Z_FINISH, cancel);
+    int64_t size = (int64_t)copy.total_out;
+    deflateEnd(&copy);
+    tls_cache = NULL;
+    return rc == FZ_OK ? size : rc;
+}

@@ -1,0 +1,45 @@
+"""fastzip: fast, exact ZIP data selection and the entropy law.
+
+The heavy pieces load on first use, so ``import fastzip`` stays cheap and
+``fastzip.law`` / ``fastzip.scoring`` work even where the native extension
+has not been built yet.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_LAZY = {
+    "IncrementalCompressor": "fastzip.compressor",
+    "compression_ratio": "fastzip.compressor",
+    "build_info": "fastzip.codecs",
+    "register_codec": "fastzip.codecs",
+    "unregister_codec": "fastzip.codecs",
+    "select": "fastzip.selection",
+    "SelectionResult": "fastzip.selection",
+    "RoundTrace": "fastzip.selection",
+    "FastzipError": "fastzip.errors",
+    "InputError": "fastzip.errors",
+}
+_SUBMODULES = {"law", "scoring", "io", "serialize", "codecs", "compressor", "selection", "errors"}
+
+__all__ = sorted(_LAZY) + sorted(_SUBMODULES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        module = importlib.import_module(f"fastzip.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'fastzip' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

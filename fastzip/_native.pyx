@@ -1,0 +1,141 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""Thin Cython wrapper over the C kernels in csrc/.
+
+One type, :class:`NativeStream`: a codec's view of a growing byte stream,
+and a batch ``measure`` that runs outside the GIL on a thread pool.  All
+policy (separators, compressed-size bookkeeping, fallbacks) lives in
+``fastzip.compressor``.
+"""
+import numpy as np
+cimport numpy as cnp
+from cpython.exc cimport PyErr_CheckSignals
+from libc.stdint cimport int64_t, uint8_t
+
+cnp.import_array()
+
+CODEC_IDS = {"zlib": FZ_CODEC_ZLIB, "zstd": FZ_CODEC_ZSTD, "lz4": FZ_CODEC_LZ4}
+
+
+def codec_available(str codec) -> bool:
+    """True when the native kernel for ``codec`` was compiled in."""
+    return codec in CODEC_IDS and fz_codec_available(CODEC_IDS[codec]) == 1
+
+
+def codec_version(str codec) -> tuple:
+    """(major, minor, patch) of the C library linked for ``codec``, or ()."""
+    if not codec_available(codec):
+        return ()
+    cdef unsigned v = fz_codec_version(CODEC_IDS[codec])
+    return (v // 10000, (v // 100) % 100, v % 100)
+
+
+def have_openmp() -> bool:
+    """True when the batch driver was compiled with OpenMP."""
+    return fz_have_openmp() == 1
+
+
+cdef int _poll_signals(void *ctx) noexcept nogil:
+    """Called by the waiting thread every ~50 ms: stop on a pending signal."""
+    cdef int stop
+    with gil:
+        stop = PyErr_CheckSignals() != 0
+    return stop
+
+
+cdef object _raise(int rc, str what):
+    if rc == FZ_EINTR:
+        PyErr_CheckSignals()          # re-raises the pending KeyboardInterrupt
+        raise KeyboardInterrupt(what + " was interrupted")
+    if rc == FZ_ENOMEM:
+        raise MemoryError(what + ": out of memory")
+    if rc == FZ_EARG:
+        raise ValueError(what + ": invalid argument (level out of range or input too large)")
+    if rc == FZ_EUNAVAIL:
+        raise RuntimeError(what + ": codec not compiled in")
+    raise RuntimeError(f"{what}: codec error ({rc})")
+
+
+cdef class NativeStream:
+    """A codec's incremental state for one growing byte stream."""
+    cdef fz_stream *_s
+    cdef readonly str codec
+    cdef readonly int level
+
+    def __cinit__(self, str codec, int level):
+        self._s = NULL
+        if codec not in CODEC_IDS:
+            raise ValueError(f"unknown codec {codec!r}")
+        cdef int rc = fz_stream_new(CODEC_IDS[codec], level, &self._s)
+        if rc != FZ_OK:
+            _raise(rc, f"{codec} level {level}")
+        self.codec = codec
+        self.level = level
+
+    def __dealloc__(self):
+        if self._s != NULL:
+            fz_stream_free(self._s)
+            self._s = NULL
+
+    def append(self, const uint8_t[::1] data not None):
+        """Append raw bytes to the stream (call ``seal`` before measuring)."""
+        cdef int rc
+        cdef fz_cancel_flag cancel = 0
+        cdef size_t n = data.shape[0]
+        cdef const uint8_t *p = &data[0] if n else NULL
+        with nogil:
+            rc = fz_stream_append(self._s, p, n, &cancel)
+        if rc != FZ_OK:
+            _raise(rc, "append")
+
+    def seal(self):
+        """Make appended bytes visible to ``measure`` (zstd rebuilds its dictionary)."""
+        cdef int rc
+        with nogil:
+            rc = fz_stream_seal(self._s)
+        if rc != FZ_OK:
+            _raise(rc, "seal")
+
+    def measure(self, const uint8_t[::1] data not None, const int64_t[::1] offsets not None,
+                bytes prefix=b"", bytes suffix=b"", int64_t base=0, int n_threads=1):
+        """Sizes of prefix ++ data[offsets[i]:offsets[i+1]] ++ suffix against the stream.
+
+        Returns an int64 array of ``len(offsets) - 1`` sizes, each plus ``base``.
+        Releases the GIL once for the whole batch; Ctrl-C stops it.
+        """
+        cdef Py_ssize_t n = offsets.shape[0] - 1
+        if n < 0:
+            raise ValueError("offsets must have at least one entry")
+        out = np.empty(n, dtype=np.int64)
+        if n == 0:
+            return out
+        cdef Py_ssize_t i
+        if offsets[0] < 0 or offsets[n] > data.shape[0]:
+            raise ValueError("offsets point outside the data buffer")
+        for i in range(n):
+            if offsets[i + 1] < offsets[i]:
+                raise ValueError(f"offsets must not decrease (at {i})")
+        cdef int64_t[::1] out_view = out
+        cdef fz_batch batch
+        cdef const uint8_t *empty = <const uint8_t *>b""
+        batch.data = &data[0] if data.shape[0] else empty
+        batch.offsets = &offsets[0]
+        batch.n = <size_t>n
+        batch.prefix = <const uint8_t *>prefix
+        batch.prefix_len = len(prefix)
+        batch.suffix = <const uint8_t *>suffix
+        batch.suffix_len = len(suffix)
+        batch.base = base
+        cdef int rc
+        with nogil:
+            rc = fz_stream_measure(self._s, &batch, &out_view[0], n_threads, _poll_signals, NULL)
+        if rc != FZ_OK:
+            _raise(rc, "measure")
+        return out
+
+    def zstd_params(self, size_t frame_len):
+        """zstd only: (frame parameters, dictionary parameters) as dicts."""
+        cdef fz_zstd_params frame, dictp
+        cdef int rc = fz_stream_zstd_params(self._s, frame_len, &frame, &dictp)
+        if rc != FZ_OK:
+            _raise(rc, "zstd_params")
+        return frame, dictp

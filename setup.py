@@ -1,0 +1,89 @@
+"""Build of fastzip's native extension.
+
+The C kernels in csrc/ link the system's zlib always, and libzstd / liblz4
+when their headers are found (Debian: libzstd-dev, liblz4-dev).  A codec
+whose headers are missing is left out of the extension; fastzip then uses
+the `zstandard` / `lz4` PyPI bindings for it (see fastzip.codecs).
+
+Environment switches:
+  FASTZIP_SANITIZE=1     build with AddressSanitizer + UBSan (-O1 -g); run
+                         with LD_PRELOAD=$(gcc -print-file-name=libasan.so)
+  FASTZIP_NO_OPENMP=1    use pthreads instead of OpenMP for the thread pool
+  FASTZIP_NO_ZSTD=1 / FASTZIP_NO_LZ4=1   leave a native codec out
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+
+def _compiles(source: str, extra_args=(), libraries=()) -> bool:
+    """True when `source` compiles and links with the C compiler."""
+    cc = os.environ.get("CC", "cc")
+    if not shutil.which(cc.split()[0]):
+        return False
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "probe.c")
+        with open(path, "w") as f:
+            f.write(source)
+        cmd = cc.split() + [path, "-o", os.path.join(tmp, "probe"), *extra_args]
+        cmd += ["-l" + lib for lib in libraries]
+        return subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
+
+
+sources = ["fastzip/_native.pyx", "csrc/fz_batch.c", "csrc/fz_stream.c", "csrc/fz_zlib.c"]
+libraries = ["z"]
+macros = []
+compile_args = ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Wno-unused-parameter",
+                "-Wno-unused-function", "-Wno-sign-compare"]
+link_args = ["-pthread"]
+
+probe_zstd = "#include <zstd.h>\nint main(void){return ZSTD_versionNumber() < 10400;}\n"
+probe_lz4 = "#include <lz4.h>\n#include <lz4hc.h>\nint main(void){return LZ4_versionNumber() < 10900;}\n"
+probe_omp = "#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n"
+
+have_zstd = not _flag("FASTZIP_NO_ZSTD") and _compiles(probe_zstd, libraries=["zstd"])
+have_lz4 = not _flag("FASTZIP_NO_LZ4") and _compiles(probe_lz4, libraries=["lz4"])
+have_omp = not _flag("FASTZIP_NO_OPENMP") and _compiles(probe_omp, extra_args=["-fopenmp"])
+
+if have_zstd:
+    sources.append("csrc/fz_zstd.c")
+    libraries.append("zstd")
+    macros.append(("FZ_HAVE_ZSTD", "1"))
+if have_lz4:
+    sources.append("csrc/fz_lz4.c")
+    libraries.append("lz4")
+    macros.append(("FZ_HAVE_LZ4", "1"))
+if have_omp:
+    compile_args.append("-fopenmp")
+    link_args.append("-fopenmp")
+
+if _flag("FASTZIP_SANITIZE"):
+    compile_args += ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined"]
+    link_args += ["-fsanitize=address,undefined"]
+else:
+    compile_args.append("-O3")
+
+print(f"fastzip build: zstd={'native' if have_zstd else 'fallback'} "
+      f"lz4={'native' if have_lz4 else 'fallback'} openmp={have_omp}", file=sys.stderr)
+
+extension = Extension(
+    "fastzip._native",
+    sources=sources,
+    include_dirs=["csrc", numpy.get_include()],
+    libraries=libraries,
+    define_macros=macros + [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    extra_compile_args=compile_args,
+    extra_link_args=link_args,
+)
+
+setup(ext_modules=cythonize([extension], compiler_directives={"language_level": "3"}))
