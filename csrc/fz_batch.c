@@ -62,9 +62,10 @@ static void run_worker(fz_job *job, int slot) {
         if (job->cancel) break;
         size_t i = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
         if (i >= b->n) break;
+        size_t j = b->index ? (size_t)b->index[i] : i;
         fz_piece piece = {
             b->prefix, b->prefix_len,
-            b->data + b->offsets[i], (size_t)(b->offsets[i + 1] - b->offsets[i]),
+            b->data + b->offsets[j], (size_t)(b->offsets[j + 1] - b->offsets[j]),
             b->suffix, b->suffix_len,
         };
         int64_t size = job->ops->measure(job->stream, scratch, &piece, &job->cancel);
@@ -164,8 +165,11 @@ int fz_batch_measure(const fz_codec_ops *ops, const void *stream, fz_workers *wo
     if (n_threads > FZ_MAX_THREADS) n_threads = FZ_MAX_THREADS;
     if ((size_t)n_threads > batch->n) n_threads = (int)batch->n;
 
-    size_t work = (size_t)(batch->offsets[batch->n] - batch->offsets[0])
-                + batch->n * (batch->prefix_len + batch->suffix_len + FZ_FIXED_COST);
+    size_t work = batch->n * (batch->prefix_len + batch->suffix_len + FZ_FIXED_COST);
+    for (size_t i = 0; i < batch->n && work <= FZ_INLINE_WORK; i++) {
+        size_t j = batch->index ? (size_t)batch->index[i] : i;
+        work += (size_t)(batch->offsets[j + 1] - batch->offsets[j]);
+    }
     int inline_run = work <= FZ_INLINE_WORK;
     if (inline_run) n_threads = 1;
 

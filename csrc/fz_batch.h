@@ -25,10 +25,12 @@ typedef struct {
 
 void fz_workers_free(fz_workers *ws, const fz_codec_ops *ops);
 
-/* The candidates: body i is data[offsets[i] : offsets[i+1]], i < n. */
+/* The candidates: body i is data[offsets[j] : offsets[j+1]] with j = index[i]
+ * (or j = i when index is NULL), for i < n. */
 typedef struct {
     const uint8_t *data;
     const int64_t *offsets;
+    const int64_t *index;
     size_t n;
     const uint8_t *prefix; size_t prefix_len;   /* fed before every body */
     const uint8_t *suffix; size_t suffix_len;   /* fed after every body */

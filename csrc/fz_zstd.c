@@ -57,8 +57,11 @@ static ZSTD_compressionParameters grown_cparams(int level, size_t stream_len) {
     unsigned need = ceil_log2(stream_len + 1);
     /* binary-tree strategies keep 2^(chainLog-1) positions */
     unsigned tree = p.strategy >= ZSTD_btlazy2 ? 1 : 0;
-    if (need > p.hashLog) p.hashLog = clamp_u(need, p.hashLog, FZ_ZSTD_HASHLOG_CAP);
-    if (need + tree > p.chainLog) p.chainLog = clamp_u(need + tree, p.chainLog, FZ_ZSTD_CHAINLOG_CAP);
+    /* only ever grow: the strongest levels' defaults already exceed the caps */
+    unsigned hash_log = need < FZ_ZSTD_HASHLOG_CAP ? need : FZ_ZSTD_HASHLOG_CAP;
+    unsigned chain_log = need + tree < FZ_ZSTD_CHAINLOG_CAP ? need + tree : FZ_ZSTD_CHAINLOG_CAP;
+    if (hash_log > p.hashLog) p.hashLog = hash_log;
+    if (chain_log > p.chainLog) p.chainLog = chain_log;
     /* a window that covers the stream */
     p.windowLog = clamp_u(ceil_log2(stream_len + 1), p.windowLog, ZSTD_WINDOWLOG_MAX);
     return p;

@@ -11,6 +11,7 @@ cdef extern from "fz_batch.h":
     ctypedef struct fz_batch:
         const uint8_t *data
         const int64_t *offsets
+        const int64_t *index
         size_t n
         const uint8_t *prefix
         size_t prefix_len

@@ -96,29 +96,38 @@ cdef class NativeStream:
             _raise(rc, "seal")
 
     def measure(self, const uint8_t[::1] data not None, const int64_t[::1] offsets not None,
-                bytes prefix=b"", bytes suffix=b"", int64_t base=0, int n_threads=1):
-        """Sizes of prefix ++ data[offsets[i]:offsets[i+1]] ++ suffix against the stream.
+                bytes prefix=b"", bytes suffix=b"", int64_t base=0, int n_threads=1,
+                const int64_t[::1] index=None):
+        """Sizes of prefix ++ body ++ suffix against the stream, for every body.
 
-        Returns an int64 array of ``len(offsets) - 1`` sizes, each plus ``base``.
-        Releases the GIL once for the whole batch; Ctrl-C stops it.
+        Body i is ``data[offsets[j]:offsets[j+1]]`` with ``j = index[i]``
+        (``j = i`` when ``index`` is None).  Returns an int64 array of sizes,
+        each plus ``base``.  Releases the GIL once for the whole batch and
+        checks for Ctrl-C every 50 ms while it runs.
         """
-        cdef Py_ssize_t n = offsets.shape[0] - 1
-        if n < 0:
+        cdef Py_ssize_t n_items = offsets.shape[0] - 1
+        cdef Py_ssize_t i, n
+        if n_items < 0:
             raise ValueError("offsets must have at least one entry")
+        if n_items > 0 and (offsets[0] < 0 or offsets[n_items] > data.shape[0]):
+            raise ValueError("offsets point outside the data buffer")
+        for i in range(n_items):
+            if offsets[i + 1] < offsets[i]:
+                raise ValueError(f"offsets must not decrease (at {i})")
+        n = n_items if index is None else index.shape[0]
+        if index is not None:
+            for i in range(n):
+                if index[i] < 0 or index[i] >= n_items:
+                    raise ValueError(f"index[{i}] = {index[i]} is outside 0..{n_items - 1}")
         out = np.empty(n, dtype=np.int64)
         if n == 0:
             return out
-        cdef Py_ssize_t i
-        if offsets[0] < 0 or offsets[n] > data.shape[0]:
-            raise ValueError("offsets point outside the data buffer")
-        for i in range(n):
-            if offsets[i + 1] < offsets[i]:
-                raise ValueError(f"offsets must not decrease (at {i})")
         cdef int64_t[::1] out_view = out
         cdef fz_batch batch
         cdef const uint8_t *empty = <const uint8_t *>b""
         batch.data = &data[0] if data.shape[0] else empty
         batch.offsets = &offsets[0]
+        batch.index = &index[0] if index is not None else NULL
         batch.n = <size_t>n
         batch.prefix = <const uint8_t *>prefix
         batch.prefix_len = len(prefix)

@@ -1,0 +1,236 @@
+"""Pure-Python streams over the PyPI bindings (zlib module, zstandard, lz4).
+
+Each class has the interface of :class:`fastzip._native.NativeStream`
+(``append``, ``seal``, ``measure``, ``zstd_params``) and computes the same
+sizes with the same library calls, so it serves where a native codec was not
+compiled in, under ``FASTZIP_FORCE_FALLBACK=1``, and in tests as the oracle.
+Batches run on a thread pool; the bindings release the GIL while they
+compress.
+"""
+from __future__ import annotations
+
+import threading
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Sequence
+
+import numpy as np
+
+_CHUNK = 64  # candidates per task
+
+
+def _run_batch(fn: Callable[[bytes], int], pieces: Sequence[bytes], n_threads: int) -> np.ndarray:
+    out = np.empty(len(pieces), dtype=np.int64)
+    if n_threads <= 1 or len(pieces) <= _CHUNK:
+        for i, piece in enumerate(pieces):
+            out[i] = fn(piece)
+        return out
+
+    def work(start: int) -> None:
+        for i in range(start, min(start + _CHUNK, len(pieces))):
+            out[i] = fn(pieces[i])
+
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        futures = [pool.submit(work, s) for s in range(0, len(pieces), _CHUNK)]
+        try:
+            for f in futures:
+                f.result()
+        except BaseException:  # Ctrl-C or an error: drop the queued work
+            for f in futures:
+                f.cancel()
+            raise
+    return out
+
+
+class _FallbackBase:
+    codec = ""
+
+    def __init__(self, level: int):
+        self.level = level
+
+    def seal(self) -> None:
+        pass
+
+    def zstd_params(self, frame_len: int):
+        raise RuntimeError("zstd_params: codec is not zstd")
+
+    def _size(self, piece: bytes) -> int:
+        raise NotImplementedError
+
+    def measure(self, data, offsets, prefix: bytes = b"", suffix: bytes = b"", base: int = 0,
+                n_threads: int = 1, index=None) -> np.ndarray:
+        data = np.asarray(data, dtype=np.uint8)
+        offsets = np.asarray(offsets, dtype=np.int64)
+        if offsets.size == 0:
+            raise ValueError("offsets must have at least one entry")
+        if offsets.size > 1 and (offsets[0] < 0 or offsets[-1] > data.size or np.any(np.diff(offsets) < 0)):
+            raise ValueError("offsets point outside the data buffer or decrease")
+        if index is not None:
+            index = np.asarray(index, dtype=np.int64)
+            if index.size and (index.min() < 0 or index.max() >= offsets.size - 1):
+                raise ValueError("index points outside the offsets")
+            offsets_lo, offsets_hi = offsets[index], offsets[index + 1]
+        else:
+            offsets_lo, offsets_hi = offsets[:-1], offsets[1:]
+        raw = memoryview(np.ascontiguousarray(data)).cast("B")  # no copy of the pool
+        pieces = [prefix + raw[a:b] + suffix for a, b in zip(offsets_lo.tolist(), offsets_hi.tolist())]
+        return _run_batch(self._size, pieces, n_threads) + base
+
+
+class ZlibFallback(_FallbackBase):
+    """zlib via the standard module: ``compressobj().copy()`` per candidate."""
+
+    codec = "zlib"
+
+    def __init__(self, level: int):
+        super().__init__(level)
+        self._raw = bytearray()  # level 0 only: stored blocks depend on call pattern
+        self._obj = zlib.compressobj(level)
+        self._emitted = 0
+
+    def append(self, data) -> None:
+        data = bytes(data)
+        if self.level == 0:
+            self._raw += data
+        else:
+            self._emitted += len(self._obj.compress(data))
+
+    def _size(self, piece: bytes) -> int:
+        if self.level == 0:
+            return len(zlib.compress(bytes(self._raw) + piece, 0))
+        copy = self._obj.copy()
+        return self._emitted + len(copy.compress(piece)) + len(copy.flush())
+
+
+class Lz4Fallback(_FallbackBase):
+    """lz4 blocks via python-lz4 with the stream's last 64 KB as dictionary."""
+
+    codec = "lz4"
+    _WINDOW = 65536
+
+    def __init__(self, level: int):
+        super().__init__(level)
+        import lz4.block
+
+        self._compress = lz4.block.compress
+        self._tail = b""
+        if level >= 1:
+            self._kwargs = {"mode": "high_compression", "compression": level}
+        elif level < 0:
+            self._kwargs = {"mode": "fast", "acceleration": -level}
+        else:
+            self._kwargs = {"mode": "default"}
+
+    def append(self, data) -> None:
+        self._tail = (self._tail + bytes(data))[-self._WINDOW:]
+
+    def _size(self, piece: bytes) -> int:
+        return len(self._compress(piece, store_size=False, dict=self._tail, **self._kwargs))
+
+
+def _ceil_log2(n: int) -> int:
+    return max(0, (n - 1).bit_length()) if n > 1 else 0
+
+
+class ZstdFallback(_FallbackBase):
+    """zstd frames via python-zstandard with the whole stream as a raw dictionary.
+
+    Mirrors csrc/fz_zstd.c: the same grown table sizes, a precomputed
+    dictionary attached to a ``compressobj()`` frame of unknown size.
+    """
+
+    codec = "zstd"
+    HASHLOG_CAP = 24
+    CHAINLOG_CAP = 24
+
+    def __init__(self, level: int):
+        super().__init__(level)
+        import zstandard
+
+        self._zstd = zstandard
+        self._default = zstandard.ZstdCompressionParameters.from_level(level)
+        self._raw = bytearray()
+        self._dict = None
+        self._dict_params = self._grown(0)
+        self._generation = 0
+        self._local = threading.local()
+
+    # -- parameters, as csrc/fz_zstd.c computes them --------------------------
+    def _grown(self, stream_len: int) -> dict:
+        d = self._default
+        need = _ceil_log2(stream_len + 1)
+        tree = 1 if d.strategy >= self._zstd.STRATEGY_BTLAZY2 else 0
+        hash_log, chain_log = d.hash_log, d.chain_log
+        # only ever grow: the strongest levels' defaults already exceed the caps
+        hash_log = max(hash_log, min(need, self.HASHLOG_CAP))
+        chain_log = max(chain_log, min(need + tree, self.CHAINLOG_CAP))
+        window_log = min(max(_ceil_log2(stream_len + 1), d.window_log), 31)
+        return dict(window_log=window_log, hash_log=hash_log, chain_log=chain_log,
+                    search_log=d.search_log, min_match=d.min_match,
+                    target_length=d.target_length, strategy=d.strategy, ldm=0)
+
+    def zstd_params(self, frame_len: int):
+        frame = dict(self._dict_params)
+        frame["window_log"] = min(max(_ceil_log2(len(self._raw) + frame_len + 1), self._default.window_log), 31)
+        frame["ldm"] = int(frame["window_log"] > self._default.window_log)
+        return frame, dict(self._dict_params)
+
+    def _compression_params(self, p: dict):
+        return self._zstd.ZstdCompressionParameters(
+            window_log=p["window_log"], hash_log=p["hash_log"], chain_log=p["chain_log"],
+            search_log=p["search_log"], min_match=p["min_match"], target_length=p["target_length"],
+            strategy=p["strategy"], enable_ldm=bool(p["ldm"]),
+            write_checksum=False, write_content_size=False, write_dict_id=False)
+
+    # -- stream ---------------------------------------------------------------
+    def append(self, data) -> None:
+        self._raw += bytes(data)
+        self._dict = None
+
+    def seal(self) -> None:
+        if self._dict is not None or not self._raw:
+            self._dict_params = self._grown(len(self._raw))
+            return
+        self._dict_params = self._grown(len(self._raw))
+        d = self._zstd.ZstdCompressionDict(bytes(self._raw), dict_type=self._zstd.DICT_TYPE_RAWCONTENT)
+        d.precompute_compress(compression_params=self._compression_params(self._dict_params))
+        self._dict = d
+        self._generation += 1
+
+    def _compressor(self, frame: dict):
+        """A compressor per thread and frame parameters, reused while the dictionary lasts."""
+        cache = getattr(self._local, "cache", None)
+        if cache is None or self._local.generation != self._generation:
+            cache = self._local.cache = {}
+            self._local.generation = self._generation
+        key = (frame["window_log"], frame["ldm"])
+        cctx = cache.get(key)
+        if cctx is None:
+            kwargs = {"dict_data": self._dict} if self._raw else {}
+            cctx = cache[key] = self._zstd.ZstdCompressor(
+                compression_params=self._compression_params(frame), **kwargs)
+        return cctx
+
+    def _size(self, piece: bytes) -> int:
+        frame, _ = self.zstd_params(len(piece))
+        obj = self._compressor(frame).compressobj()
+        return len(obj.compress(piece)) + len(obj.flush())
+
+
+FALLBACKS = {"zlib": ZlibFallback, "zstd": ZstdFallback, "lz4": Lz4Fallback}
+
+
+class RecompressStream(_FallbackBase):
+    """A user-registered codec: every size is a full recompression (slow, exact)."""
+
+    def __init__(self, name: str, compress: Callable[[bytes], bytes]):
+        super().__init__(0)
+        self.codec = name
+        self._compress = compress
+        self._raw = bytearray()
+
+    def append(self, data) -> None:
+        self._raw += bytes(data)
+
+    def _size(self, piece: bytes) -> int:
+        return len(self._compress(bytes(self._raw) + piece))

@@ -1,0 +1,190 @@
+"""Serializers (SPEC §4) and the packed pool.
+
+A serializer turns one sample into the bytes that stand for it when it is
+compressed, and says how samples are joined into one stream:
+
+* ``repr``: ``repr(sample)`` in UTF-8; a list is ``"[" + ", ".join(...) + "]"``,
+  exactly the string the published reference builds with ``str(list)``.
+* ``json``: ``json.dumps(sample, ensure_ascii=False, separators=(",", ":"))``,
+  one per line.
+* ``text``: the human-readable content (ShareGPT / OpenAI messages as
+  ``role: content`` lines, Alpaca fields joined by newlines, ``{"text": ...}``),
+  one sample per line; anything else falls back to ``json``.
+
+The pool serializes every sample once into one contiguous buffer plus int64
+offsets, which is what the batch kernels read.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .errors import InputError
+
+SERIALIZERS = ("repr", "json", "text")
+
+
+@dataclass(frozen=True)
+class Framing:
+    """How serialized samples are joined into one stream."""
+
+    open: bytes       # before the first sample
+    separator: bytes  # between samples
+    close: bytes      # after the last sample
+
+
+FRAMING = {
+    "repr": Framing(b"[", b", ", b"]"),
+    "json": Framing(b"", b"\n", b""),
+    "text": Framing(b"", b"\n", b""),
+}
+
+
+def check_serializer(name: str) -> str:
+    if name not in SERIALIZERS:
+        raise ValueError(f"unknown serializer {name!r}; choose one of {', '.join(SERIALIZERS)}")
+    return name
+
+
+def _text_of_turns(turns: Any, role_key: str, content_key: str, field: str, record: int | None) -> str:
+    if not isinstance(turns, list):
+        raise InputError(f"field {field!r} must be a list of turns, got {type(turns).__name__}", record=record)
+    lines = []
+    for t, turn in enumerate(turns):
+        if not isinstance(turn, dict):
+            raise InputError(f"{field}[{t}] must be an object, got {type(turn).__name__}", record=record)
+        if content_key not in turn:
+            raise InputError(f"{field}[{t}] has no {content_key!r} field", record=record)
+        role, content = turn.get(role_key, ""), turn[content_key]
+        if isinstance(content, list):  # OpenAI content parts
+            content = "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+        if not isinstance(content, str):
+            raise InputError(f"{field}[{t}].{content_key} must be a string, got {type(content).__name__}",
+                             record=record)
+        lines.append(f"{role}: {content}" if role else content)
+    return "\n".join(lines)
+
+
+def sample_text(sample: Any, record: int | None = None, text_field: str | None = None) -> str:
+    """The human-readable content of a sample (the ``text`` serializer)."""
+    if isinstance(sample, str):
+        return sample
+    if isinstance(sample, (bytes, bytearray)):
+        return bytes(sample).decode("utf-8", errors="surrogateescape")
+    if not isinstance(sample, dict):
+        raise InputError(f"a sample must be an object or a string, got {type(sample).__name__}", record=record)
+    if text_field is not None:
+        if text_field not in sample:
+            raise InputError(f"missing field {text_field!r}", record=record)
+        value = sample[text_field]
+        if not isinstance(value, str):
+            raise InputError(f"field {text_field!r} must be a string, got {type(value).__name__}", record=record)
+        return value
+    if "conversations" in sample:
+        return _text_of_turns(sample["conversations"], "from", "value", "conversations", record)
+    if "messages" in sample:
+        return _text_of_turns(sample["messages"], "role", "content", "messages", record)
+    if "instruction" in sample or "output" in sample:
+        parts = []
+        for key in ("instruction", "input", "output"):
+            value = sample.get(key, "")
+            if value is None:
+                value = ""
+            if not isinstance(value, str):
+                raise InputError(f"field {key!r} must be a string, got {type(value).__name__}", record=record)
+            if value:
+                parts.append(value)
+        return "\n".join(parts)
+    if "text" in sample:
+        value = sample["text"]
+        if not isinstance(value, str):
+            raise InputError(f"field 'text' must be a string, got {type(value).__name__}", record=record)
+        return value
+    return json.dumps(sample, ensure_ascii=False, separators=(",", ":"))
+
+
+def serialize_sample(sample: Any, serializer: str, record: int | None = None,
+                     text_field: str | None = None) -> bytes:
+    """The bytes of one sample under ``serializer``."""
+    if serializer == "repr":
+        if not isinstance(sample, (dict, str, bytes, bytearray)):
+            raise InputError(f"a sample must be an object or a string, got {type(sample).__name__}",
+                             record=record)
+        return repr(sample).encode("utf-8", errors="surrogatepass")
+    if serializer == "json":
+        if isinstance(sample, (bytes, bytearray)):
+            sample = bytes(sample).decode("utf-8", errors="surrogateescape")
+        if not isinstance(sample, (dict, str)):
+            raise InputError(f"a sample must be an object or a string, got {type(sample).__name__}",
+                             record=record)
+        return json.dumps(sample, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    if serializer == "text":
+        if isinstance(sample, (bytes, bytearray)):
+            return bytes(sample)
+        return sample_text(sample, record, text_field).encode("utf-8", errors="surrogateescape")
+    raise ValueError(check_serializer(serializer))
+
+
+def serialize_list(samples: Iterable[Any], serializer: str, text_field: str | None = None) -> bytes:
+    """The whole list as one byte string (``str(list)`` for ``repr``)."""
+    framing = FRAMING[check_serializer(serializer)]
+    body = framing.separator.join(serialize_sample(s, serializer, i, text_field) for i, s in enumerate(samples))
+    return framing.open + body + framing.close
+
+
+def pack(items: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """One contiguous uint8 buffer and int64 offsets (len(items) + 1 of them)."""
+    offsets = np.zeros(len(items) + 1, dtype=np.int64)
+    if items:
+        np.cumsum([len(b) for b in items], out=offsets[1:])
+    data = np.frombuffer(b"".join(items), dtype=np.uint8) if items else np.zeros(0, np.uint8)
+    return data, offsets
+
+
+@dataclass
+class Pool:
+    """Every sample serialized once: ``data[offsets[i]:offsets[i+1]]`` is sample i."""
+
+    data: np.ndarray
+    offsets: np.ndarray
+    serializer: str
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def item(self, i: int) -> bytes:
+        return self.data[self.offsets[i]:self.offsets[i + 1]].tobytes()
+
+    @classmethod
+    def from_samples(cls, samples: Iterable[Any], serializer: str, text_field: str | None = None,
+                     allow_empty: bool = False) -> "Pool":
+        """Serialize a pool; an empty sample is an error naming its record."""
+        check_serializer(serializer)
+        items = []
+        for i, sample in enumerate(samples):
+            if sample is None:
+                raise InputError("sample is null", record=i)
+            b = serialize_sample(sample, serializer, i, text_field)
+            if not allow_empty and _is_empty(sample, b, serializer, text_field, i):
+                raise InputError("empty sample", record=i)
+            items.append(b)
+        data, offsets = pack(items)
+        return cls(data, offsets, serializer)
+
+
+def _is_empty(sample: Any, serialized: bytes, serializer: str, text_field: str | None, record: int) -> bool:
+    """A sample with no content: an empty string, an empty object, or no text."""
+    if isinstance(sample, (str, bytes, bytearray)):
+        return len(sample) == 0
+    if isinstance(sample, dict) and not sample:
+        return True
+    if serializer == "text":
+        return len(serialized) == 0
+    return not sample_text(sample, record, text_field).strip() if text_field else False
