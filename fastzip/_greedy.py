@@ -1,0 +1,193 @@
+"""Default mode: ZIP without the reference's faults (SPEC §3).
+
+* Selected samples leave the pool for good; candidates not taken go back
+  with their freshest score.
+* Redundancy is measured against the whole selected stream S (for zstd a
+  dictionary over all of S, built once per round).
+* Stage 3 sees S: a candidate x after this round's picks P is scored by the
+  ratio of S ∪ P ∪ x.
+* The budget is met exactly (samples), or never exceeded (bytes).
+
+Stage 3 is a lazy greedy (Minoux).  With c_x the compressed bytes that x
+adds, the objective after P is (A + |x|) / (B + c_x), where A and B are the
+raw and compressed totals of S ∪ P.  c_x only shrinks as P grows (up to
+codec noise), so a stale c_x gives a lower bound on x's true ratio; a
+candidate is re-scored only while its bound could beat the best fresh ratio.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+
+from .compressor import IncrementalCompressor
+from .serialize import Pool
+
+
+class _RoundView:
+    """S ∪ P for one round: measure candidates, then take picks.
+
+    zlib, lz4 and registered codecs extend the stream itself at each pick
+    (cheap for them).  zstd keeps S's dictionary for the round and measures
+    one frame of P ++ x against it: c(P ++ x | S) - c(P | S) is exactly what
+    x adds to S ∪ P in zstd's view, at a cost of O(|P| + |x|).
+    """
+
+    def __init__(self, ic: IncrementalCompressor, pool: Pool, n_threads: int):
+        self.ic = ic
+        self.pool = pool
+        self.n_threads = n_threads
+        self.use_prefix = ic.codec == "zstd"
+        self.picks: list[int] = []
+        self.prefix = b""              # zstd: sep.join(picks) + sep
+        self.raw_total = ic.raw_size
+        self.compressed_total = ic.compressed_size
+
+    def _lead_len(self) -> int:
+        return len(self.ic.separator) if self.ic.raw_size else 0
+
+    def added(self, index: np.ndarray) -> np.ndarray:
+        """Compressed bytes each pool index would add to S ∪ P."""
+        sizes = self.ic.marginal_sizes((self.pool.data, self.pool.offsets), self.n_threads,
+                                       prefix=self.prefix, index=index)
+        if self.use_prefix:
+            # sizes = B_S + frame(P ++ x); compressed_total = B_S + frame(P)
+            return sizes - self.compressed_total
+        return sizes - self.ic.compressed_size
+
+    def raw_after(self, index: np.ndarray) -> np.ndarray:
+        """Raw size of S ∪ P ∪ x for each pool index."""
+        if self.use_prefix:
+            base = self.ic.raw_size + self._lead_len() + len(self.prefix)
+        else:
+            base = self.ic.raw_size + self._lead_len()
+        return base + self.pool.lengths[index]
+
+    def take(self, i: int, added: int) -> None:
+        """Add pool index i, whose measured added size is ``added``."""
+        self.picks.append(i)
+        if self.use_prefix:
+            self.raw_total = self.ic.raw_size + self._lead_len() + len(self.prefix) + int(self.pool.lengths[i])
+            self.prefix += self.pool.item(i) + self.ic.separator
+            self.compressed_total += added
+        else:
+            self.ic.extend([self.pool.item(i)])
+            self.raw_total = self.ic.raw_size
+            self.compressed_total = self.ic.compressed_size
+
+    def finish(self) -> None:
+        """End of round: fold P into S (zstd rebuilds its dictionary once)."""
+        if self.use_prefix and self.picks:
+            self.ic.extend([self.pool.item(i) for i in self.picks])
+
+
+def _stage3(view: _RoundView, cands: np.ndarray, first_added: np.ndarray, k3: int,
+            room: float, lazy: bool, batch: int) -> tuple[list[int], int, np.ndarray]:
+    """Pick up to k3 of ``cands`` (pool indices, in stage-2 order).
+
+    ``room`` is the byte budget left (inf without one): a candidate that no
+    longer fits is not picked.  Returns the picks, the number of evaluations,
+    and each candidate's last added size (for the scores written back).
+    """
+    lengths = view.pool.lengths[cands]
+    added = first_added.astype(np.float64)       # stale c_x
+    fresh = np.ones(len(cands), dtype=bool)      # measured against the current P
+    taken = np.zeros(len(cands), dtype=bool)
+    picks: list[int] = []
+    evaluations = 0
+    positions = np.arange(len(cands))
+    for _ in range(k3):
+        open_ = ~taken & (lengths <= room)
+        if not open_.any():
+            break
+        if not lazy and not fresh[open_].all():
+            stale = np.flatnonzero(open_ & ~fresh)
+            added[stale] = view.added(cands[stale])
+            fresh[stale] = True
+            evaluations += len(stale)
+        while True:
+            raw = view.raw_after(cands).astype(np.float64)
+            bound = np.where(open_, raw / (view.compressed_total + added), np.inf)
+            best = int(np.argmin(bound))         # lowest bound, then first position
+            if fresh[best]:
+                break
+            # re-score the stale candidates whose bound could still win,
+            # lowest bound first, a small batch at a time for the threads
+            fresh_best = np.min(np.where(open_ & fresh, bound, np.inf))
+            stale = np.flatnonzero(open_ & ~fresh & (bound <= fresh_best))
+            stale = stale[np.lexsort((positions[stale], bound[stale]))][:batch]
+            added[stale] = view.added(cands[stale])
+            fresh[stale] = True
+            evaluations += len(stale)
+        taken[best] = True
+        picks.append(int(cands[best]))
+        view.take(int(cands[best]), int(added[best]))
+        room -= int(lengths[best])
+        fresh[:] = False
+    return picks, evaluations, added
+
+
+def run_default(pool: Pool, budget: int | None, budget_bytes: int | None, k1: int, k2: int, k3: int,
+                codec: str, level: int, separator: bytes, n_threads: int, lazy: bool,
+                on_round: Callable[[dict], None]) -> list[int]:
+    n = len(pool)
+    lengths = pool.lengths
+    alone = IncrementalCompressor(codec, level)
+    sizes = alone.marginal_sizes((pool.data, pool.offsets), n_threads)
+    pi = lengths / sizes                       # stale score: each sample's own ratio
+    available = np.ones(n, dtype=bool)
+    ic = IncrementalCompressor(codec, level, separator=separator)
+    selected: list[int] = []
+    used_bytes = 0
+    batch = max(4, 2 * n_threads)
+    round_no = 0
+
+    def remaining_bytes() -> float:
+        return np.inf if budget_bytes is None else budget_bytes - used_bytes
+
+    while True:
+        want = (budget - len(selected)) if budget is not None else k3
+        eligible = available & (lengths <= remaining_bytes())
+        n_eligible = int(eligible.sum())
+        if want <= 0 or n_eligible == 0:
+            break
+        round_no += 1
+        t0 = time.perf_counter()
+        # stage 1: the K1 lowest stale scores among the eligible samples
+        pool_ids = np.flatnonzero(eligible)
+        order = pool_ids[np.argsort(pi[pool_ids], kind="stable")[:min(k1, n_eligible)]]
+        t1 = time.perf_counter()
+        # stage 2: exact ratio against the whole selected stream
+        view = _RoundView(ic, pool, n_threads)
+        added = view.added(order)
+        ratios = view.raw_after(order) / (view.compressed_total + added)
+        pi[order] = ratios
+        keep = np.argsort(ratios, kind="stable")[:min(k2, len(order))]
+        cands = order[keep]
+        t2 = time.perf_counter()
+        # stage 3: lazy greedy against S ∪ P
+        picks, evaluations, last_added = _stage3(view, cands, added[keep], min(k3, want, len(cands)),
+                                                 remaining_bytes(), lazy, batch)
+        view.finish()
+        t3 = time.perf_counter()
+        if not picks:
+            break
+        for i in picks:
+            available[i] = False
+            used_bytes += int(lengths[i])
+        selected.extend(picks)
+        # candidates not taken return to the pool with their freshest score
+        rest = np.isin(cands, picks, invert=True)
+        pi[cands[rest]] = (ic.raw_size + len(separator) + lengths[cands[rest]]) / \
+            (ic.compressed_size + last_added[rest])
+        on_round({
+            "round": round_no, "selected": len(selected),
+            "stage1_s": t1 - t0, "stage2_s": t2 - t1, "stage3_s": t3 - t2,
+            "evaluations": len(order) + evaluations,
+            "ratio": ic.raw_size / ic.compressed_size if ic.compressed_size else float("nan"),
+            "picks": len(picks),
+        })
+        if budget is not None and len(selected) >= budget:
+            break
+    return selected

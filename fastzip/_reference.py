@@ -1,0 +1,101 @@
+"""compat="reference": the published ZIP implementation, exactly (SPEC §2).
+
+Faults F1-F5 are reproduced on purpose: stage 1 ranks the whole pool
+(flagged samples included), stage 3 starts from an empty anchor, K2-K3
+leftovers keep their 1e6 flag, and the budget overshoots to a multiple of K3.
+Scores are float32, as the reference's torch tensors hold them; ties go to
+the candidate that comes first in the order its stage received them.
+
+Every ratio is len(b) / len(zlib.compress(b, 9)) with b = str(list).encode(),
+computed incrementally: the stream holds "[" + ", ".join(reprs) and a
+candidate is measured as ", " + repr + "]" (just repr + "]" after "[").
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+
+from .compressor import IncrementalCompressor
+from .serialize import Pool
+
+FLAG = np.float32(1e6)
+OPEN, SEP, CLOSE = b"[", b", ", b"]"
+
+
+class _ListStream:
+    """zlib-9 view of the string str(list) as a list grows."""
+
+    def __init__(self, pool: Pool, n_threads: int):
+        self.pool = pool
+        self.n_threads = n_threads
+        self.ic = IncrementalCompressor("zlib", 9)
+        self.ic.extend([OPEN])
+        self.count = 0
+
+    def ratios(self, index: np.ndarray) -> np.ndarray:
+        """float32 ratio(list + [c]) for each pool index c."""
+        lead = SEP if self.count else b""
+        sizes = self.ic.marginal_sizes((self.pool.data, self.pool.offsets), self.n_threads,
+                                       prefix=lead, suffix=CLOSE, index=index)
+        raw = self.ic.raw_size + len(lead) + self.pool.lengths[index] + len(CLOSE)
+        return (raw / sizes).astype(np.float32)   # Python float -> torch float32
+
+    def append(self, i: int) -> None:
+        lead = SEP if self.count else b""
+        self.ic.extend([lead + self.pool.item(i)])
+        self.count += 1
+
+
+def stable_lowest(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k lowest values; ties keep their order (stable)."""
+    return np.argsort(values, kind="stable")[:k]
+
+
+def run_reference(pool: Pool, budget: int, k1: int, k2: int, k3: int, n_threads: int,
+                  on_round: Callable[[dict], None]) -> list[int]:
+    n = len(pool)
+    # pi[i] = ratio([sample_i]), float32
+    pi = _ListStream(pool, n_threads).ratios(np.arange(n, dtype=np.int64))
+    selected: list[int] = []
+    stream = _ListStream(pool, n_threads)
+    round_no = 0
+    while len(selected) < budget:
+        round_no += 1
+        t0 = time.perf_counter()
+        # stage 1: the K1 lowest stale scores over the whole pool (F1)
+        order = stable_lowest(pi, k1)
+        t1 = time.perf_counter()
+        # stage 2: exact ratio against the selected list, written back
+        values = stream.ratios(order)
+        pi[order] = values
+        top = order[stable_lowest(values, k2)]
+        pi[top] = FLAG                       # F4: never cleared
+        t2 = time.perf_counter()
+        # stage 3: greedy from an empty anchor (F3)
+        local = _ListStream(pool, n_threads)
+        taken = np.zeros(len(top), dtype=bool)
+        evaluations = 0
+        picks = []
+        for _ in range(k3):
+            scores = np.full(len(top), FLAG, dtype=np.float32)
+            open_positions = np.flatnonzero(~taken)
+            scores[open_positions] = local.ratios(top[open_positions])
+            evaluations += len(open_positions)
+            best = int(np.argmin(scores))     # first occurrence on ties
+            taken[best] = True
+            picks.append(int(top[best]))
+            local.append(int(top[best]))
+        t3 = time.perf_counter()
+        for i in picks:                       # F5: a whole round, even past the budget
+            stream.append(i)
+            selected.append(i)
+        on_round({
+            "round": round_no, "selected": len(selected),
+            "stage1_s": t1 - t0, "stage2_s": t2 - t1, "stage3_s": t3 - t2,
+            "evaluations": len(order) + evaluations,
+            "ratio": stream.ic.raw_size / stream.ic.compressed_size,
+            "picks": len(picks),
+        })
+    return selected

@@ -1,0 +1,193 @@
+"""fastzip.select: ZIP data selection (SPEC §2, §3, §5)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import numpy as np
+
+from . import codecs
+from ._greedy import run_default
+from ._reference import run_reference
+from .compressor import IncrementalCompressor, resolve_threads
+from .errors import InputError
+from .serialize import FRAMING, Pool, check_serializer
+
+COMPAT_MODES = (None, "reference")
+
+
+@dataclass(frozen=True)
+class RoundTrace:
+    """What one round did: timings (seconds), evaluations and the running ratio."""
+
+    round: int
+    selected: int
+    picks: int
+    stage1_s: float
+    stage2_s: float
+    stage3_s: float
+    evaluations: int
+    ratio: float
+
+
+@dataclass
+class SelectionResult:
+    """The outcome of :func:`select`.
+
+    ``indices``: pool indices in selection order (numpy int64; in compat mode
+    they may repeat, as the reference's do).  ``ratio``: compression ratio of
+    the selection, in selection order, under the run's codec and serializer.
+    """
+
+    indices: np.ndarray
+    ratio: float
+    codec: str
+    level: int
+    serializer: str
+    compat: str | None
+    k1: int
+    k2: int
+    k3: int
+    trace: list[RoundTrace] = field(default_factory=list)
+
+    @property
+    def evaluations(self) -> int:
+        return sum(t.evaluations for t in self.trace)
+
+    @property
+    def seconds(self) -> float:
+        return sum(t.stage1_s + t.stage2_s + t.stage3_s for t in self.trace)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InputError(f"{name} must be a positive integer, got {value!r}")
+    if value <= 0:
+        raise InputError(f"{name} must be a positive integer, got {value}")
+    return int(value)
+
+
+def _check_ks(k1: Any, k2: Any, k3: Any) -> tuple[int, int, int]:
+    k1, k2, k3 = (_positive_int(n, v) for n, v in (("k1", k1), ("k2", k2), ("k3", k3)))
+    if k2 > k1:
+        raise InputError(f"k2 ({k2}) must not exceed k1 ({k1})")
+    if k3 > k2:
+        raise InputError(f"k3 ({k3}) must not exceed k2 ({k2})")
+    return k1, k2, k3
+
+
+def _as_pool(samples: Any, serializer: str, text_field: str | None) -> Pool:
+    if isinstance(samples, Pool):
+        return samples
+    if isinstance(samples, (str, bytes, bytearray, dict)):
+        raise InputError("samples must be a sequence of samples, not a single "
+                         f"{type(samples).__name__}")
+    if not isinstance(samples, Iterable):
+        raise InputError(f"samples must be a sequence, got {type(samples).__name__}")
+    return Pool.from_samples(samples, serializer, text_field)
+
+
+def selection_ratio(pool: Pool, indices: np.ndarray, codec: str, level: int) -> float:
+    """Ratio of the selection, serialized in selection order as one stream."""
+    if len(indices) == 0:
+        return float("nan")
+    framing = FRAMING[pool.serializer]
+    blob = framing.open + framing.separator.join(pool.item(int(i)) for i in indices) + framing.close
+    return float(IncrementalCompressor(codec, level).ratios([blob], n_threads=1)[0])
+
+
+def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 200, k3: int = 100,
+           codec: str | None = None, level: int | None = None, serializer: str | None = None,
+           compat: str | None = None, n_threads: int = -1, progress: bool = False, *,
+           budget_bytes: int | None = None, lazy: bool = True, text_field: str | None = None
+           ) -> SelectionResult:
+    """Select the least redundant subset of ``samples`` with ZIP.
+
+    Parameters
+    ----------
+    samples : sequence of dicts / str / bytes (a list, a Hugging Face
+        ``datasets.Dataset``, ...), or a :class:`fastzip.serialize.Pool`.
+    budget : number of samples to select.  Default mode selects exactly this
+        many; ``compat="reference"`` overshoots to a multiple of ``k3`` (F5).
+    budget_bytes : default mode only, instead of ``budget``: select while
+        some sample still fits; the selection's serialized bytes (separators
+        not counted) never exceed this.
+    k1, k2, k3 : stage sizes, ``k3 <= k2 <= k1``.  Default mode clamps k1 to
+        the pool; compat mode raises where the reference crashes (F6).
+    codec, level, serializer : default mode defaults to zstd level 3 and the
+        ``text`` serializer; compat mode is always zlib 9 and ``repr``.
+    compat : None (default mode) or ``"reference"`` (SPEC §2, faults included).
+    n_threads : threads for the batch kernels; -1 is every core.
+    progress : show a tqdm progress bar on stderr.
+    lazy : default mode: lazy greedy stage 3 (``False`` re-scores every
+        candidate at every pick; results can differ slightly where the codec
+        is not monotone).
+    text_field : for the ``text`` serializer, read this field of each record.
+    """
+    if compat not in COMPAT_MODES:
+        raise InputError(f"unknown compat mode {compat!r}; use None or 'reference'")
+    k1, k2, k3 = _check_ks(k1, k2, k3)
+    threads = resolve_threads(n_threads)
+    if compat == "reference":
+        for name, given, fixed in (("codec", codec, "zlib"), ("level", level, 9), ("serializer", serializer, "repr")):
+            if given is not None and given != fixed:
+                raise InputError(f"compat='reference' always uses {name} {fixed!r}; got {given!r}")
+        if budget_bytes is not None:
+            raise InputError("compat='reference' takes a budget in samples, not budget_bytes")
+        codec, level, serializer = "zlib", 9, "repr"
+    else:
+        codec, level = codecs.resolve(codec or "zstd", level)
+        serializer = check_serializer(serializer or "text")
+
+    if (budget is None) == (budget_bytes is None):
+        raise InputError("give exactly one of budget (samples) and budget_bytes")
+    pool = _as_pool(samples, serializer, text_field)
+    n = len(pool)
+    if n == 0:
+        raise InputError("the pool is empty")
+    if budget is not None:
+        budget = _positive_int("budget", budget)
+        if budget > n:
+            raise InputError(f"budget ({budget}) is larger than the pool ({n} samples)")
+    else:
+        budget_bytes = _positive_int("budget_bytes", budget_bytes)
+
+    trace: list[RoundTrace] = []
+    bar = _progress_bar(progress, budget, budget_bytes)
+
+    def on_round(info: dict) -> None:
+        trace.append(RoundTrace(**info))
+        if bar is not None:
+            bar.update(info["picks"] if budget is not None else
+                       0)
+            bar.set_postfix(round=info["round"], evals=sum(t.evaluations for t in trace),
+                            ratio=f"{info['ratio']:.3f}")
+
+    try:
+        if compat == "reference":
+            if k1 > n:
+                raise InputError(f"k1 ({k1}) exceeds the pool ({n} samples); the reference crashes "
+                                 "here (F6). Lower k1, or use the default mode, which clamps it")
+            chosen = run_reference(pool, budget, k1, k2, k3, threads, on_round)
+        else:
+            framing = FRAMING[serializer]
+            chosen = run_default(pool, budget, budget_bytes, k1, k2, k3, codec, level,
+                                 framing.separator, threads, lazy, on_round)
+    finally:
+        if bar is not None:
+            bar.close()
+    indices = np.asarray(chosen, dtype=np.int64)
+    return SelectionResult(
+        indices=indices, ratio=selection_ratio(pool, indices, codec, level), codec=codec,
+        level=level, serializer=serializer, compat=compat, k1=k1, k2=k2, k3=k3, trace=trace)
+
+
+def _progress_bar(enabled: bool, budget: int | None, budget_bytes: int | None):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=budget, unit="sample", desc="fastzip select", dynamic_ncols=True)
