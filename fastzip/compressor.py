@@ -137,8 +137,9 @@ class IncrementalCompressor:
         chunk = self._lead() + self.separator.join(parts)
         with self._lock:
             if self._sums_frames:
-                frame = self._measure_locked(*pack([chunk]), b"", b"", 1)
-                self._frames_total += int(frame[0])
+                # measure() reports base + frame; keep only the new frame
+                total = self._measure_locked(*pack([chunk]), b"", b"", 1)
+                self._frames_total = int(total[0])
             self._stream.append(np.frombuffer(chunk, dtype=np.uint8))
             self._stream.seal()
             self._raw_size += len(chunk)

@@ -102,7 +102,7 @@ def selection_ratio(pool: Pool, indices: np.ndarray, codec: str, level: int) -> 
 def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 200, k3: int = 100,
            codec: str | None = None, level: int | None = None, serializer: str | None = None,
            compat: str | None = None, n_threads: int = -1, progress: bool = False, *,
-           budget_bytes: int | None = None, lazy: bool = True, text_field: str | None = None
+           budget_bytes: int | None = None, lazy: bool | None = None, text_field: str | None = None
            ) -> SelectionResult:
     """Select the least redundant subset of ``samples`` with ZIP.
 
@@ -123,8 +123,12 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
     n_threads : threads for the batch kernels; -1 is every core.
     progress : show a tqdm progress bar on stderr.
     lazy : default mode: lazy greedy stage 3 (``False`` re-scores every
-        candidate at every pick; results can differ slightly where the codec
-        is not monotone).
+        candidate at every pick).  ``None`` (default) is lazy for zstd, whose
+        whole-stream dictionary makes a candidate's added size shrink as the
+        selection grows, and exhaustive for zlib, lz4 and registered codecs:
+        their sliding windows break that property, and lazy picks measured
+        worse there.  Lazy and exhaustive can differ slightly wherever the
+        codec is not monotone.
     text_field : for the ``text`` serializer, read this field of each record.
     """
     if compat not in COMPAT_MODES:
@@ -141,6 +145,8 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
     else:
         codec, level = codecs.resolve(codec or "zstd", level)
         serializer = check_serializer(serializer or "text")
+        if lazy is None:
+            lazy = codec == "zstd"
 
     if (budget is None) == (budget_bytes is None):
         raise InputError("give exactly one of budget (samples) and budget_bytes")

@@ -1,0 +1,195 @@
+"""Readers and writers for pools: JSON list, JSONL and Parquet.
+
+Records are kept as they were read, so a selection is written back
+unchanged: JSONL lines byte for byte, JSON records with their key order,
+Parquet rows with their schema.  Every write goes to a temporary file in the
+target folder and is renamed into place, so an interrupted run never leaves
+a partial output.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+from .errors import InputError
+
+FORMATS = ("json", "jsonl", "parquet")
+
+
+def detect_format(path: str) -> str:
+    """Format from the file name: .jsonl/.ndjson, .parquet/.pq, else JSON."""
+    lower = str(path).lower()
+    if lower.endswith((".jsonl", ".ndjson", ".jsonl.txt")):
+        return "jsonl"
+    if lower.endswith((".parquet", ".pq")):
+        return "parquet"
+    return "json"
+
+
+@dataclass
+class Dataset:
+    """Records read from one file, with what is needed to write a subset back."""
+
+    path: str
+    format: str
+    records: list
+    lines: list | None = None     # jsonl: the original lines
+    table: Any = None             # parquet: the pyarrow table
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+def _check_record(record: Any, index: int, path: str, line: int | None = None) -> None:
+    if record is None or not isinstance(record, (dict, str)):
+        kind = "null" if record is None else type(record).__name__
+        raise InputError(f"a record must be a JSON object or a string, got {kind}",
+                         path=path, record=index, line=line)
+
+
+def _read_jsonl(path: str) -> Dataset:
+    records, lines = [], []
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if not raw.strip():
+                continue  # blank lines carry no record
+            try:
+                record = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not valid UTF-8"
+                raise InputError(f"malformed JSON: {reason}", path=path, record=len(records),
+                                 line=number) from None
+            _check_record(record, len(records), path, number)
+            records.append(record)
+            lines.append(raw if raw.endswith(b"\n") else raw + b"\n")
+    return Dataset(path, "jsonl", records, lines=lines)
+
+
+def _read_json(path: str) -> Dataset:
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                         path=path) from None
+    except UnicodeDecodeError:
+        raise InputError("not valid UTF-8", path=path) from None
+    if not isinstance(data, list):
+        raise InputError(f"expected a JSON list of records, got a JSON {type(data).__name__}", path=path)
+    for i, record in enumerate(data):
+        _check_record(record, i, path)
+    return Dataset(path, "json", data)
+
+
+def _pyarrow():
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError:
+        raise InputError("reading or writing Parquet needs pyarrow: pip install 'fastzip[parquet]'") from None
+    return pyarrow
+
+
+def _read_parquet(path: str) -> Dataset:
+    pa = _pyarrow()
+    try:
+        table = pa.parquet.read_table(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(f"cannot read Parquet: {exc}", path=path) from None
+    records = table.to_pylist()
+    return Dataset(path, "parquet", records, table=table)
+
+
+def read_dataset(path: str, format: str | None = None) -> Dataset:
+    """Read a JSON list, JSONL or Parquet file (format from the name by default)."""
+    path = os.fspath(path)
+    fmt = format or detect_format(path)
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", path=path)
+    if not os.path.exists(path):
+        raise InputError("no such file", path=path)
+    if os.path.isdir(path):
+        raise InputError("is a directory, not a file", path=path)
+    try:
+        reader = {"jsonl": _read_jsonl, "json": _read_json, "parquet": _read_parquet}[fmt]
+        return reader(path)
+    except PermissionError:
+        raise InputError("permission denied", path=path) from None
+
+
+def read_records(path: str, format: str | None = None) -> list:
+    """The records of a JSON list, JSONL or Parquet file."""
+    return read_dataset(path, format).records
+
+
+def check_writable(path: str) -> None:
+    """Fail early (before any work) when ``path`` cannot be written."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise InputError("is a directory, cannot write the output there", path=path)
+    if not os.path.isdir(folder):
+        raise InputError(f"output folder {folder} does not exist", path=path)
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"output folder {folder} is not writable", path=path)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str, mode: str = "wb") -> Iterator[Any]:
+    """Write to a temporary file beside ``path``; rename it into place on success."""
+    path = os.fspath(path)
+    check_writable(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, mode) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_subset(dataset: Dataset, indices: Sequence[int], path: str, format: str | None = None) -> None:
+    """Write the records at ``indices`` (in that order) in the dataset's format."""
+    fmt = format or dataset.format
+    indices = [int(i) for i in indices]
+    if fmt == "jsonl":
+        with atomic_writer(path, "wb") as f:
+            if dataset.lines is not None:
+                f.writelines(dataset.lines[i] for i in indices)
+            else:
+                for i in indices:
+                    f.write(json.dumps(dataset.records[i], ensure_ascii=False).encode("utf-8") + b"\n")
+    elif fmt == "json":
+        with atomic_writer(path, "w") as f:
+            json.dump([dataset.records[i] for i in indices], f, ensure_ascii=False, indent=1)
+            f.write("\n")
+    elif fmt == "parquet":
+        pa = _pyarrow()
+        table = dataset.table.take(pa.array(indices, type=pa.int64())) if dataset.table is not None \
+            else pa.Table.from_pylist([dataset.records[i] for i in indices])
+        with atomic_writer(path, "wb") as f:
+            pa.parquet.write_table(table, f)
+    else:
+        raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", path=path)
+
+
+def write_json(obj: Any, path: str) -> None:
+    """Write ``obj`` as JSON, atomically."""
+    with atomic_writer(path, "w") as f:
+        json.dump(obj, f)
+        f.write("\n")
+
+
+def bundled_sample_path() -> str:
+    """The real sample pool shipped with fastzip (Perl and Python FAQ Q&A pairs)."""
+    return os.path.join(os.path.dirname(__file__), "data", "faq_qa.jsonl")
