@@ -25,6 +25,12 @@ from .compressor import IncrementalCompressor
 from .serialize import Pool
 
 
+# Stale candidates re-scored per lazy step.  A constant, not a function of
+# n_threads: which candidates get re-scored can change the picks where the
+# codec is not monotone, and results must not depend on the thread count.
+LAZY_BATCH = 8
+
+
 class _RoundView:
     """S ∪ P for one round: measure candidates, then take picks.
 
@@ -140,7 +146,7 @@ def run_default(pool: Pool, budget: int | None, budget_bytes: int | None, k1: in
     ic = IncrementalCompressor(codec, level, separator=separator)
     selected: list[int] = []
     used_bytes = 0
-    batch = max(4, 2 * n_threads)
+    batch = LAZY_BATCH
     round_no = 0
 
     def remaining_bytes() -> float:

@@ -1,0 +1,139 @@
+"""Runs: one trained model per data version, the rows a law is fitted on.
+
+A run has a ``name``, the compression ratio ``ratio`` (R) of its training
+data, its first-epoch training loss ``loss`` (L), and optionally the measured
+``performance`` (Z) of the model and the average sample ``quality`` (Q).
+
+:func:`as_runs` turns what a caller passes (a path, a list of mappings or
+:class:`Run` objects, or a mapping of columns) into a list of runs, and
+:func:`validate` applies the rules a fit needs:
+
+* every value the fit uses is a finite number;
+* names are unique;
+* no two runs are identical in every number (ratio, loss, performance and
+  quality): such a row is almost always a copy-paste duplicate and would count
+  twice. Runs that share R but differ in L (repeated training on the same data
+  version) are fine.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, dataclass
+from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+
+from fastzip.errors import InputError
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("ratio", "loss")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("performance", "quality")
+NUMERIC_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run on one data version."""
+
+    name: str
+    ratio: float
+    loss: float
+    performance: Optional[float] = None
+    quality: Optional[float] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+RunsLike = Union[str, "os.PathLike[str]", Iterable[Union[Run, Mapping[str, Any]]], Mapping[str, Sequence[Any]]]
+
+
+def _number(value: Any, column: str, record: int, path: Optional[str], required: bool) -> Optional[float]:
+    """Parse one cell; ``None``/empty is missing. NaN parses (and is refused by
+    :func:`validate` only where the fit uses the column)."""
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        if required:
+            raise InputError(f"missing value in column '{column}'", path=path, record=record)
+        return None
+    if isinstance(value, bool):
+        raise InputError(f"'{column}' is a boolean, expected a number", path=path, record=record)
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            pass
+    raise InputError(f"'{column}' is {value!r}, expected a number", path=path, record=record)
+
+
+def run_from_mapping(row: Mapping[str, Any], record: int, path: Optional[str] = None) -> Run:
+    """Build a :class:`Run` from a mapping; ``record`` is its 1-based position.
+
+    Column names are matched case-insensitively; unknown columns are ignored.
+    In a file (``path`` given) the ``name`` column is required; in memory a
+    missing name defaults to ``run<record>``.
+    """
+    if not isinstance(row, Mapping):
+        raise InputError(f"expected an object with columns name, ratio, loss; got {type(row).__name__}",
+                         path=path, record=record)
+    cells = {str(k).strip().lower(): v for k, v in row.items()}
+    name = cells.get("name")
+    if name is None or (isinstance(name, str) and not name.strip()):
+        if path is not None:
+            raise InputError("missing value in column 'name'", path=path, record=record)
+        name = f"run{record}"
+    values = {c: _number(cells.get(c), c, record, path, c in REQUIRED_COLUMNS) for c in NUMERIC_COLUMNS}
+    return Run(name=str(name).strip(), **values)  # type: ignore[arg-type]
+
+
+def as_runs(runs: RunsLike) -> list[Run]:
+    """Normalise ``runs`` to a list of :class:`Run`.
+
+    Accepts a path to a runs table (CSV or JSON, see
+    :func:`fastzip.law.ingest.read_runs`), an iterable of :class:`Run` or of
+    mappings, or a mapping of columns (``{"ratio": [...], "loss": [...]}``).
+    """
+    if isinstance(runs, (str, os.PathLike)):
+        from fastzip.law.ingest import read_runs
+
+        return read_runs(runs)
+    if isinstance(runs, Mapping):
+        columns = {str(k).strip().lower(): list(v) for k, v in runs.items()}
+        lengths = {len(v) for v in columns.values()}
+        if len(lengths) > 1:
+            raise InputError(f"columns have different lengths: {sorted(lengths)}")
+        n = lengths.pop() if lengths else 0
+        rows: Iterable[Any] = ({k: v[i] for k, v in columns.items()} for i in range(n))
+    else:
+        rows = runs
+    out = [r if isinstance(r, Run) else run_from_mapping(r, i + 1) for i, r in enumerate(rows)]
+    if not out:
+        raise InputError("no runs given")
+    return out
+
+
+def validate(runs: Sequence[Run], columns: Sequence[str]) -> None:
+    """Refuse missing or non-finite values in ``columns``, duplicate names and
+    duplicate rows (see the module docstring)."""
+    for i, run in enumerate(runs, start=1):
+        for column in columns:
+            value = getattr(run, column)
+            if value is None:
+                raise InputError(f"run '{run.name}' has no '{column}' (every run needs one to fit this law)",
+                                 record=i)
+            if not math.isfinite(value):
+                raise InputError(f"run '{run.name}' has {column} = {value}; values must be finite numbers",
+                                 record=i)
+    seen_names: dict[str, int] = {}
+    seen_rows: dict[tuple, int] = {}
+    for i, run in enumerate(runs, start=1):
+        if run.name in seen_names:
+            raise InputError(f"duplicate run name '{run.name}' (runs {seen_names[run.name]} and {i}); "
+                             "names must be unique", record=i)
+        seen_names[run.name] = i
+        key = tuple(getattr(run, c) for c in NUMERIC_COLUMNS)
+        if key in seen_rows:
+            j = seen_rows[key]
+            raise InputError(f"runs '{runs[j - 1].name}' and '{run.name}' are identical in ratio, loss, "
+                             "performance and quality; a run listed twice would count double, remove one",
+                             record=i)
+        seen_rows[key] = i

@@ -1,0 +1,69 @@
+"""Nearest-neighbour cosine similarity of every sample to a reference set."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _device
+from ._embeddings import DEFAULT_DTYPE, block_size, prepare, unit_rows
+from ._validate import as_index_array, check_embeddings
+
+ROW_BLOCK = 4096
+
+
+def max_similarity(embeddings: Any, selected: Any, *, dtype: Any = DEFAULT_DTYPE,
+                   return_index: bool = False, device: str = "auto") -> Any:
+    """Largest cosine similarity of each row of *embeddings* to the *selected* set.
+
+    Args:
+        embeddings: ``(n, d)`` float array.
+        selected: either 1-D integer indices into *embeddings* (a row that is
+            itself selected scores 1.0), or a 2-D ``(m, d)`` float array of
+            reference embeddings.
+        dtype: compute dtype, float32 (default) or float64.
+        return_index: also return, per row, the position in *selected* of its
+            most similar member (lowest position on ties).
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+
+    Returns:
+        ``(n,)`` similarities in the compute dtype (and ``(n,)`` int64
+        positions with ``return_index``). Computed in ``ROW_BLOCK x block``
+        tiles: memory stays bounded for any n and m.
+    """
+    prep = prepare(embeddings, device, dtype, normalize=True)
+    x, xp = prep.x, prep.xp
+    n = int(x.shape[0])
+    ref = _reference_rows(x, xp, selected, prep.device)
+    if int(ref.shape[1]) != int(x.shape[1]):
+        raise ValueError(f"selected has dimension {ref.shape[1]}, embeddings {x.shape[1]}")
+    m = int(ref.shape[0])
+    best = xp.full(n, -np.inf, dtype=x.dtype)
+    where = xp.zeros(n, dtype=np.int64)
+    step = block_size(min(n, ROW_BLOCK))
+    for r0 in range(0, n, ROW_BLOCK):
+        rows = slice(r0, min(r0 + ROW_BLOCK, n))
+        for c0 in range(0, m, step):
+            sims = x[rows] @ ref[c0:c0 + step].T
+            arg = sims.argmax(axis=1)
+            top = sims.max(axis=1)
+            better = top > best[rows]          # strict: earlier block wins ties
+            best[rows] = xp.where(better, top, best[rows])
+            where[rows] = xp.where(better, arg + c0, where[rows])
+    best_out = _device.like_input(best, prep.was_cupy)
+    if return_index:
+        return best_out, _device.like_input(where, prep.was_cupy)
+    return best_out
+
+
+def _reference_rows(x: Any, xp: Any, selected: Any, device: str) -> Any:
+    """Unit reference rows: picked from *x* by index, or given as a 2-D array."""
+    if not hasattr(selected, "ndim"):
+        selected = np.asarray(selected)
+    if selected.ndim == 2:
+        if int(selected.shape[0]) == 0:
+            raise ValueError("selected is empty")
+        check_embeddings(selected, "selected")
+        return unit_rows(_device.to_device(selected, device, x.dtype), xp, "selected")
+    idx = as_index_array(selected, int(x.shape[0]), "selected", unique=False)
+    return x[xp.asarray(idx)]

@@ -1,0 +1,66 @@
+"""Shared fixtures: the real corpora in tests/data and both codec backends."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+
+def load_jsonl(name: str) -> list:
+    with open(DATA / name, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def evals_rows() -> list:
+    """4,842 real instruction/input/output triples (openai evals)."""
+    return load_jsonl("openai_evals_5k.jsonl")
+
+
+@pytest.fixture(scope="session")
+def faq_rows() -> list:
+    return load_jsonl("faq_qa.jsonl")
+
+
+@pytest.fixture(scope="session")
+def chitchat_rows() -> list:
+    return load_jsonl("chitchat_1k.jsonl")
+
+
+@pytest.fixture(scope="session")
+def evals_bytes(evals_rows) -> list:
+    """Each evals record as compact JSON bytes (about 0.8 KB each)."""
+    return [json.dumps(r, ensure_ascii=False).encode() for r in evals_rows]
+
+
+@pytest.fixture(scope="session")
+def evals_stream(evals_bytes) -> bytes:
+    """About 3.7 MB of real text: every evals record, one per line."""
+    return b"\n".join(evals_bytes)
+
+
+@pytest.fixture(params=["native", "fallback"])
+def backend(request, monkeypatch):
+    """Run a test once per backend (native kernels, PyPI bindings)."""
+    if request.param == "native":
+        from fastzip import codecs
+
+        if not codecs.native_available("zlib"):
+            pytest.skip("native extension not built")
+        monkeypatch.delenv("FASTZIP_FORCE_FALLBACK", raising=False)
+    else:
+        monkeypatch.setenv("FASTZIP_FORCE_FALLBACK", "1")
+    return request.param
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "") not in ("", "0", "false")
