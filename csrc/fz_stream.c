@@ -62,7 +62,7 @@ unsigned fz_codec_version(int codec) {
     }
 }
 
-int fz_stream_new(int codec, int level, fz_stream **out) {
+int fz_stream_new(int codec, int level, int options, fz_stream **out) {
     fz_stream *s = calloc(1, sizeof(*s));
     if (!s) return FZ_ENOMEM;
     s->codec = codec;
@@ -75,7 +75,7 @@ int fz_stream_new(int codec, int level, fz_stream **out) {
 #ifdef FZ_HAVE_ZSTD
     case FZ_CODEC_ZSTD:
         s->ops = &zstd_ops;
-        rc = fz_zstd_new(level, (fz_zstd_stream **)&s->impl);
+        rc = fz_zstd_new(level, options & FZ_OPT_LONG_DISTANCE, (fz_zstd_stream **)&s->impl);
         if (rc == FZ_OK) rc = fz_zstd_seal(s->impl);
         break;
 #endif
@@ -88,6 +88,7 @@ int fz_stream_new(int codec, int level, fz_stream **out) {
     default:
         break;
     }
+    (void)options;
     if (rc != FZ_OK) {
         free(s);
         return rc;

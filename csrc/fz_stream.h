@@ -16,7 +16,9 @@ int  fz_codec_available(int codec);
 /* Version number of the linked codec library (major*10000+minor*100+patch), or 0. */
 unsigned fz_codec_version(int codec);
 
-int  fz_stream_new(int codec, int level, fz_stream **out);
+/* options: FZ_OPT_LONG_DISTANCE (zstd only) */
+#define FZ_OPT_LONG_DISTANCE 1
+int  fz_stream_new(int codec, int level, int options, fz_stream **out);
 void fz_stream_free(fz_stream *s);
 /* Append bytes.  For zstd the dictionary is rebuilt at the next seal. */
 int  fz_stream_append(fz_stream *s, const uint8_t *data, size_t len, fz_cancel_flag *cancel);

@@ -25,10 +25,12 @@
 
 struct fz_zstd_stream {
     int level;
+    int long_distance;
     uint8_t *data;           /* the raw stream */
     size_t len, cap;
     ZSTD_CDict *cdict;       /* built over data[0:sealed_len] */
     size_t sealed_len;
+    unsigned generation;     /* bumped at every rebuild of the CDict */
     ZSTD_compressionParameters dict_cparams;
 };
 
@@ -36,6 +38,12 @@ typedef struct {
     ZSTD_CCtx *cctx;
     uint8_t *sink;
     size_t sink_len;
+    /* What the context is configured for.  Re-applying parameters makes
+     * zstd rebuild its working state, so a frame like the last one only
+     * resets the session (as python-zstandard's compressobj() does). */
+    unsigned configured_generation;   /* of the stream's CDict */
+    fz_zstd_params configured;
+    int has_config;
 } fz_zstd_worker;
 
 static unsigned ceil_log2(size_t n) {
@@ -67,11 +75,12 @@ static ZSTD_compressionParameters grown_cparams(int level, size_t stream_len) {
     return p;
 }
 
-int fz_zstd_new(int level, fz_zstd_stream **out) {
+int fz_zstd_new(int level, int long_distance, fz_zstd_stream **out) {
     if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel() || level == 0) return FZ_EARG;
     fz_zstd_stream *s = calloc(1, sizeof(*s));
     if (!s) return FZ_ENOMEM;
     s->level = level;
+    s->long_distance = long_distance != 0;
     s->dict_cparams = grown_cparams(level, 0);
     *out = s;
     return FZ_OK;
@@ -105,6 +114,7 @@ int fz_zstd_seal(fz_zstd_stream *s) {
     if (s->cdict && s->sealed_len == s->len) return FZ_OK;
     ZSTD_freeCDict(s->cdict);
     s->cdict = NULL;
+    s->generation++;
     s->sealed_len = s->len;
     s->dict_cparams = grown_cparams(s->level, s->len);
     if (s->len == 0) return FZ_OK;   /* an empty stream compresses without a dictionary */
@@ -131,7 +141,7 @@ void fz_zstd_frame_params(const fz_zstd_stream *s, size_t frame_len, fz_zstd_par
     /* the frame's window covers the stream and the frame itself */
     out->window_log = (int)clamp_u(ceil_log2(s->sealed_len + frame_len + 1),
                                    level_default.windowLog, ZSTD_WINDOWLOG_MAX);
-    out->ldm = out->window_log > (int)level_default.windowLog;
+    out->ldm = s->long_distance && out->window_log > (int)level_default.windowLog;
 }
 
 void *fz_zstd_worker_new(void) {
@@ -204,8 +214,17 @@ int64_t fz_zstd_measure(const void *stream, void *worker, const fz_piece *piece,
     int rc;
 
     fz_zstd_frame_params(s, fz_piece_len(piece), &p);
-    if ((rc = configure(w->cctx, &p)) != FZ_OK) return rc;
-    if (s->cdict) CHECK(ZSTD_CCtx_refCDict(w->cctx, s->cdict));
+    if (w->has_config && w->configured_generation == s->generation
+        && memcmp(&w->configured, &p, sizeof(p)) == 0) {
+        CHECK(ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only));
+    } else {
+        w->has_config = 0;
+        if ((rc = configure(w->cctx, &p)) != FZ_OK) return rc;
+        if (s->cdict) CHECK(ZSTD_CCtx_refCDict(w->cctx, s->cdict));
+        w->configured = p;
+        w->configured_generation = s->generation;
+        w->has_config = 1;
+    }
     CHECK(ZSTD_CCtx_setPledgedSrcSize(w->cctx, ZSTD_CONTENTSIZE_UNKNOWN));
 
     int64_t total = 0, part;

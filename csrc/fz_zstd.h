@@ -9,7 +9,10 @@ typedef struct fz_zstd_stream fz_zstd_stream;
 #define FZ_ZSTD_HASHLOG_CAP  24
 #define FZ_ZSTD_CHAINLOG_CAP 24
 
-int  fz_zstd_new(int level, fz_zstd_stream **out);
+/* long_distance: turn on long-distance matching for frames whose window
+ * exceeds the level's default (measured: about half the speed for 0.2%
+ * smaller frames in dictionary mode, so it is off unless asked for). */
+int  fz_zstd_new(int level, int long_distance, fz_zstd_stream **out);
 void fz_zstd_free(fz_zstd_stream *s);
 /* Append raw bytes; the dictionary is rebuilt by fz_zstd_seal(). */
 int  fz_zstd_append(fz_zstd_stream *s, const uint8_t *data, size_t len);

@@ -143,10 +143,11 @@ class ZstdFallback(_FallbackBase):
     HASHLOG_CAP = 24
     CHAINLOG_CAP = 24
 
-    def __init__(self, level: int):
+    def __init__(self, level: int, long_distance: bool = False):
         super().__init__(level)
         import zstandard
 
+        self.long_distance = long_distance
         self._zstd = zstandard
         self._default = zstandard.ZstdCompressionParameters.from_level(level)
         self._raw = bytearray()
@@ -172,7 +173,7 @@ class ZstdFallback(_FallbackBase):
     def zstd_params(self, frame_len: int):
         frame = dict(self._dict_params)
         frame["window_log"] = min(max(_ceil_log2(len(self._raw) + frame_len + 1), self._default.window_log), 31)
-        frame["ldm"] = int(frame["window_log"] > self._default.window_log)
+        frame["ldm"] = int(self.long_distance and frame["window_log"] > self._default.window_log)
         return frame, dict(self._dict_params)
 
     def _compression_params(self, p: dict):

@@ -27,7 +27,8 @@ cdef extern from "fz_stream.h":
         int window_log, hash_log, chain_log, search_log, min_match, target_length, strategy, ldm
     int fz_codec_available(int codec) nogil
     unsigned fz_codec_version(int codec) nogil
-    int fz_stream_new(int codec, int level, fz_stream **out) nogil
+    int FZ_OPT_LONG_DISTANCE
+    int fz_stream_new(int codec, int level, int options, fz_stream **out) nogil
     void fz_stream_free(fz_stream *s) nogil
     int fz_stream_append(fz_stream *s, const uint8_t *data, size_t length, fz_cancel_flag *cancel) nogil
     int fz_stream_seal(fz_stream *s) nogil

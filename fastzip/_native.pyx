@@ -81,11 +81,12 @@ cdef class NativeStream:
     cdef readonly str codec
     cdef readonly int level
 
-    def __cinit__(self, str codec, int level):
+    def __cinit__(self, str codec, int level, bint long_distance=False):
         self._s = NULL
         if codec not in CODEC_IDS:
             raise ValueError(f"unknown codec {codec!r}")
-        cdef int rc = fz_stream_new(CODEC_IDS[codec], level, &self._s)
+        cdef int options = FZ_OPT_LONG_DISTANCE if long_distance else 0
+        cdef int rc = fz_stream_new(CODEC_IDS[codec], level, options, &self._s)
         if rc != FZ_OK:
             _raise(rc, f"{codec} level {level}")
         self.codec = codec

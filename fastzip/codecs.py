@@ -70,10 +70,18 @@ def resolve(codec: str, level: int | None) -> tuple[str, int]:
     return codec, level
 
 
-def new_stream(codec: str, level: int):
-    """A fresh, empty stream object for an already resolved codec and level."""
+def new_stream(codec: str, level: int, long_distance: bool = False):
+    """A fresh, empty stream object for an already resolved codec and level.
+
+    ``long_distance`` (zstd only) turns on long-distance matching for frames
+    whose window exceeds the level's default.
+    """
     if codec in _CUSTOM:
         return _fallback.RecompressStream(codec, _CUSTOM[codec])
+    if codec == "zstd":
+        if uses_native(codec):
+            return _native.NativeStream(codec, level, long_distance)
+        return _fallback.ZstdFallback(level, long_distance)
     if uses_native(codec):
         return _native.NativeStream(codec, level)
     return _fallback.FALLBACKS[codec](level)

