@@ -15,6 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
+import numpy as np
+
 from .errors import InputError
 
 FORMATS = ("json", "jsonl", "parquet")
@@ -37,7 +39,7 @@ class Dataset:
     path: str
     format: str
     records: list
-    lines: list | None = None     # jsonl: the original lines
+    line_spans: Any = None        # jsonl: (offset, length) of each record's line in the file
     table: Any = None             # parquet: the pyarrow table
 
     def __len__(self) -> int:
@@ -52,9 +54,13 @@ def _check_record(record: Any, index: int, path: str, line: int | None = None) -
 
 
 def _read_jsonl(path: str) -> Dataset:
-    records, lines = [], []
+    """Records, and where each line sits in the file (to copy it out unchanged
+    later without holding every line in memory)."""
+    records, starts, lengths = [], [], []
+    offset = 0
     with open(path, "rb") as f:
         for number, raw in enumerate(f, start=1):
+            start, offset = offset, offset + len(raw)
             if not raw.strip():
                 continue  # blank lines carry no record
             try:
@@ -65,8 +71,10 @@ def _read_jsonl(path: str) -> Dataset:
                                  line=number) from None
             _check_record(record, len(records), path, number)
             records.append(record)
-            lines.append(raw if raw.endswith(b"\n") else raw + b"\n")
-    return Dataset(path, "jsonl", records, lines=lines)
+            starts.append(start)
+            lengths.append(len(raw))
+    spans = (np.asarray(starts, dtype=np.int64), np.asarray(lengths, dtype=np.int64))
+    return Dataset(path, "jsonl", records, line_spans=spans)
 
 
 def _read_json(path: str) -> Dataset:
@@ -164,8 +172,13 @@ def write_subset(dataset: Dataset, indices: Sequence[int], path: str, format: st
     indices = [int(i) for i in indices]
     if fmt == "jsonl":
         with atomic_writer(path, "wb") as f:
-            if dataset.lines is not None:
-                f.writelines(dataset.lines[i] for i in indices)
+            if dataset.line_spans is not None:
+                starts, lengths = dataset.line_spans
+                with open(dataset.path, "rb") as source:
+                    for i in indices:
+                        source.seek(int(starts[i]))
+                        line = source.read(int(lengths[i]))
+                        f.write(line if line.endswith(b"\n") else line + b"\n")
             else:
                 for i in indices:
                     f.write(json.dumps(dataset.records[i], ensure_ascii=False).encode("utf-8") + b"\n")

@@ -167,16 +167,19 @@ class Pool:
                      allow_empty: bool = False) -> "Pool":
         """Serialize a pool; an empty sample is an error naming its record."""
         check_serializer(serializer)
-        items = []
+        # one growing buffer: never the pieces and their concatenation at once
+        buffer = bytearray()
+        ends = [0]
         for i, sample in enumerate(samples):
             if sample is None:
                 raise InputError("sample is null", record=i)
             b = serialize_sample(sample, serializer, i, text_field)
             if not allow_empty and _is_empty(sample, b, serializer, text_field, i):
                 raise InputError("empty sample", record=i)
-            items.append(b)
-        data, offsets = pack(items)
-        return cls(data, offsets, serializer)
+            buffer += b
+            ends.append(len(buffer))
+        data = np.frombuffer(buffer, dtype=np.uint8) if buffer else np.zeros(0, np.uint8)
+        return cls(data, np.asarray(ends, dtype=np.int64), serializer)
 
 
 def _is_empty(sample: Any, serialized: bytes, serializer: str, text_field: str | None, record: int) -> bool:
