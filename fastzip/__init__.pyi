@@ -1,0 +1,22 @@
+"""Type stubs for the lazily loaded top-level names of fastzip."""
+from . import codecs as codecs
+from . import compressor as compressor
+from . import errors as errors
+from . import io as io
+from . import law as law
+from . import scoring as scoring
+from . import selection as selection
+from . import serialize as serialize
+from .codecs import build_info as build_info
+from .codecs import register_codec as register_codec
+from .codecs import unregister_codec as unregister_codec
+from .compressor import IncrementalCompressor as IncrementalCompressor
+from .compressor import compression_ratio as compression_ratio
+from .errors import FastzipError as FastzipError
+from .errors import InputError as InputError
+from .selection import RoundTrace as RoundTrace
+from .selection import SelectionResult as SelectionResult
+from .selection import select as select
+
+__version__: str
+__all__: list[str]
