@@ -47,7 +47,6 @@ class _RoundView:
         self.use_prefix = ic.codec == "zstd"
         self.picks: list[int] = []
         self.prefix = b""              # zstd: sep.join(picks) + sep
-        self.raw_total = ic.raw_size
         self.compressed_total = ic.compressed_size
 
     def _lead_len(self) -> int:
@@ -74,12 +73,10 @@ class _RoundView:
         """Add pool index i, whose measured added size is ``added``."""
         self.picks.append(i)
         if self.use_prefix:
-            self.raw_total = self.ic.raw_size + self._lead_len() + len(self.prefix) + int(self.pool.lengths[i])
             self.prefix += self.pool.item(i) + self.ic.separator
             self.compressed_total += added
         else:
             self.ic.extend([self.pool.item(i)])
-            self.raw_total = self.ic.raw_size
             self.compressed_total = self.ic.compressed_size
 
     def finish(self) -> None:

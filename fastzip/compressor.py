@@ -53,7 +53,7 @@ def _as_bytes(item, position: int) -> bytes:
         return item.encode("utf-8", errors="surrogatepass")
     if isinstance(item, (bytearray, memoryview)):
         return bytes(item)
-    raise TypeError(f"candidate {position} must be bytes or str, got {type(item).__name__}")
+    raise ValueError(f"candidate {position} must be bytes or str, got {type(item).__name__}")
 
 
 def as_packed(candidates) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +67,7 @@ def as_packed(candidates) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError("offsets must be a 1-D array with len(candidates) + 1 entries")
         return data, offsets
     if isinstance(candidates, (bytes, str, bytearray)):
-        raise TypeError("candidates must be a list of bytes/str (wrap a single candidate in a list)")
+        raise ValueError("candidates must be a list of bytes/str (wrap a single candidate in a list)")
     return pack([_as_bytes(c, i) for i, c in enumerate(candidates)])
 
 
@@ -94,7 +94,7 @@ class IncrementalCompressor:
         if isinstance(separator, str):
             separator = separator.encode("utf-8")
         if not isinstance(separator, (bytes, bytearray)):
-            raise TypeError("separator must be bytes or str")
+            raise ValueError("separator must be bytes or str")
         self.separator = bytes(separator)
         self.native = codecs.uses_native(self.codec) and self.codec in codecs.BUILTIN_CODECS
         self._stream = codecs.new_stream(self.codec, self.level, long_distance)
@@ -211,6 +211,9 @@ def compression_ratio(samples, codec: str = "zlib", level: int | None = None, se
     elif isinstance(samples, str):
         blob = samples.encode("utf-8")
     else:
+        samples = list(samples)
+        if not samples:
+            raise ValueError("cannot compute the compression ratio of empty input (no samples)")
         blob = serialize_list(samples, serializer, text_field)
     if not blob:
         raise ValueError("cannot compute the compression ratio of empty input")

@@ -167,8 +167,7 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
     def on_round(info: dict) -> None:
         trace.append(RoundTrace(**info))
         if bar is not None:
-            bar.update(info["picks"] if budget is not None else
-                       0)
+            bar.update(info["picks"])
             bar.set_postfix(round=info["round"], evals=sum(t.evaluations for t in trace),
                             ratio=f"{info['ratio']:.3f}")
 

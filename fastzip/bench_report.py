@@ -1,0 +1,394 @@
+"""Render pytest-benchmark JSON as Markdown tables and PNG plots.
+
+Usage::
+
+    pytest bench/ --benchmark-only --benchmark-json bench.json
+    python -m fastzip.bench_report bench.json -o bench/results   # or: fastzip bench-report ...
+
+The report (printed, and written to ``OUTDIR/report.md``; OUTDIR defaults
+to the JSON's folder) has one Markdown table per benchmark group, with the
+time and the values the benchmarks put in ``extra_info`` (MB/s,
+candidates/s, pool size, judge ratio, ...).  With matplotlib installed
+(``pip install fastzip[plot]``) it also draws, where the data allow:
+
+* ``throughput.png``: MB/s per codec and corpus (one-shot and incremental);
+* ``scaling.png``: selection time against pool size, log-log, with the
+  fitted slope (time ~ pool^slope) of each line, also printed;
+* ``stream_size.png``: marginal_sizes candidates/s against stream size;
+* ``quality.png``: selection time against the judge ratio relative to random.
+
+Every file is written atomically (temporary file, then ``os.replace``).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import os
+import sys
+import tempfile
+from collections import OrderedDict, defaultdict
+from typing import Any
+
+# extra_info key -> column header, in display order; unknown keys follow, sorted
+COLUMNS = [
+    ("label", "codec"), ("codec", "codec"), ("level", "level"), ("mode", "mode"), ("way", "way"),
+    ("corpus", "corpus"), ("pool", "pool"), ("pool_size", "pool size"), ("budget", "budget"),
+    ("threads", "threads"), ("stream_bytes", "stream"), ("bytes", "input"),
+    ("candidates", "candidates"), ("mb_per_s", "MB/s"), ("candidates_per_s", "candidates/s"),
+    ("ratio", "ratio"), ("judge_ratio", "judge ratio"), ("random_judge_ratio", "random ratio"),
+    ("vs_random", "vs random"), ("evaluations", "evaluations"), ("selected", "selected"),
+    ("unique", "unique"),
+]
+HIDDEN = {"kind", "custom", "k1", "k2", "k3", "mean_candidate_bytes"}
+BYTE_KEYS = {"stream_bytes", "bytes"}
+
+
+# ----------------------------------------------------------------- writing ---
+def write_atomic(path: str, payload: bytes) -> None:
+    """Write ``payload`` to a temporary file beside ``path``, then rename it into place."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; give the usual file mode
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+# ----------------------------------------------------------------- loading ---
+def load(path: str) -> dict:
+    """Read and check a ``--benchmark-json`` file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
+        raise ValueError(f"{path}: not a pytest-benchmark JSON file (no 'benchmarks' list)")
+    return data
+
+
+def groups(data: dict) -> "OrderedDict[str, list[dict]]":
+    """Benchmarks by group, in the order they ran."""
+    out: OrderedDict[str, list[dict]] = OrderedDict()
+    for bench in data["benchmarks"]:
+        out.setdefault(bench.get("group") or "(no group)", []).append(bench)
+    return out
+
+
+def info(bench: dict) -> dict:
+    return bench.get("extra_info") or {}
+
+
+# -------------------------------------------------------------- formatting ---
+def fmt_seconds(s: float) -> str:
+    if s >= 1:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.1f} ms"
+    return f"{s * 1e6:.0f} µs"
+
+
+def fmt_bytes(n: float) -> str:
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n:.0f} B"
+
+
+def fmt_value(key: str, value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if key in BYTE_KEYS and isinstance(value, (int, float)):
+        return fmt_bytes(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value).replace("|", "\\|")
+    if isinstance(value, int):
+        return f"{value:,}"
+    if math.isnan(value):
+        return "n/a"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}" if abs(value) >= 1 else f"{value:.3g}"
+
+
+def short_name(bench: dict) -> str:
+    name = bench.get("name", "?")
+    return name[5:] if name.startswith("test_") else name
+
+
+# ---------------------------------------------------------------- markdown ---
+def group_table(benches: list[dict]) -> list[str]:
+    keys = {k for b in benches for k in info(b)} - HIDDEN
+    if "label" in keys:
+        keys -= {"codec", "level"}
+    known = [(k, h) for k, h in COLUMNS if k in keys]
+    known_keys = {k for k, _ in known}
+    extra = [(k, k) for k in sorted(keys - known_keys)]
+    columns = known + extra
+    header = ["benchmark", "mean", "± stddev", "rounds"] + [h for _, h in columns]
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join(["---"] + ["---:"] * 3 + ["---:" if _numeric(benches, k) else "---"
+                                                      for k, _ in columns]) + "|"]
+    for b in benches:
+        stats = b.get("stats") or {}
+        mean, std, rounds = stats.get("mean"), stats.get("stddev"), stats.get("rounds")
+        row = [f"`{short_name(b)}`",
+               fmt_seconds(mean) if mean is not None else "n/a",
+               fmt_seconds(std) if std and rounds and rounds > 1 else "",
+               str(rounds or "")]
+        row += [fmt_value(k, info(b).get(k)) if k in info(b) else "" for k, _ in columns]
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def _numeric(benches: list[dict], key: str) -> bool:
+    values = [info(b).get(key) for b in benches if info(b).get(key) is not None]
+    return bool(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+def machine_lines(data: dict) -> list[str]:
+    m = data.get("machine_info") or {}
+    cpu = m.get("cpu") or {}
+    commit = data.get("commit_info") or {}
+    parts = [f"CPU: {cpu.get('brand_raw', m.get('processor', '?'))} ({cpu.get('count', '?')} cores)",
+             f"Python {m.get('python_version', '?')}", f"run {data.get('datetime', '?')}"]
+    if commit.get("id"):
+        parts.append(f"commit {commit['id'][:10]}{' (dirty)' if commit.get('dirty') else ''}")
+    return ["- " + p for p in parts]
+
+
+def render_markdown(data: dict, fits: dict[str, float], notes: list[str]) -> str:
+    lines = ["# fastzip benchmarks", ""] + machine_lines(data) + [""]
+    if fits:
+        lines += ["Fitted slopes, selection time ~ pool size^slope (log-log least squares):", ""]
+        lines += [f"- {name}: **{slope:.2f}**" for name, slope in fits.items()] + [""]
+    for group, benches in groups(data).items():
+        lines += [f"## {group}", ""] + group_table(benches) + [""]
+    if notes:
+        lines += ["## Plots", ""] + notes + [""]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------- plots ---
+def fit_slope(xs: list[float], ys: list[float]) -> float:
+    """Least-squares slope of log(y) against log(x)."""
+    lx, ly = [math.log(x) for x in xs], [math.log(y) for y in ys]
+    mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
+    den = sum((a - mx) ** 2 for a in lx)
+    return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / den if den else float("nan")
+
+
+def series(data: dict, x_key: str, y_of, min_points: int = 2) -> "OrderedDict[str, list]":
+    """Points (x, y) per line: one line per (group, mode or way, codec), kept when it has several x."""
+    lines: OrderedDict[str, dict] = OrderedDict()
+    for group, benches in groups(data).items():
+        for b in benches:
+            e = info(b)
+            y = y_of(b)
+            if e.get(x_key) is None or y is None or not y > 0:
+                continue
+            label = e.get("label") or (f"{e['codec']}-{e.get('level')}" if "codec" in e else "")
+            name = " ".join(str(p) for p in (e.get("mode") or e.get("way"), label) if p)
+            lines.setdefault(f"{group}|{name}", {})[float(e[x_key])] = float(y)
+    out: OrderedDict[str, list] = OrderedDict()
+    for key, points in lines.items():
+        if len(points) >= min_points:
+            out[key] = sorted(points.items())
+    return out
+
+
+def scaling_fits(data: dict) -> "OrderedDict[str, float]":
+    """Slope of time against pool size for each selection line with several pool sizes."""
+    fits: OrderedDict[str, float] = OrderedDict()
+    for key, points in series(data, "pool_size", lambda b: (b.get("stats") or {}).get("mean")).items():
+        fits[_line_name(key)] = fit_slope([p[0] for p in points], [p[1] for p in points])
+    return fits
+
+
+def _line_name(key: str) -> str:
+    group, name = key.split("|", 1)
+    return f"{name} ({group})" if name else group
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: str) -> None:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    write_atomic(path, buffer.getvalue())
+
+
+def plot_throughput(data: dict, path: str) -> bool:
+    rows = [info(b) for b in data["benchmarks"] if info(b).get("kind") == "throughput"
+            and info(b).get("mb_per_s")]
+    if not rows:
+        return False
+    plt = _pyplot()
+    modes = list(OrderedDict.fromkeys(r["mode"] for r in rows))
+    fig, axes = plt.subplots(len(modes), 1, figsize=(9, 3.4 * len(modes)), squeeze=False)
+    for ax, mode in zip(axes[:, 0], modes):
+        sub = [r for r in rows if r["mode"] == mode]
+        labels = list(OrderedDict.fromkeys(r["label"] for r in sub))
+        corpora = list(OrderedDict.fromkeys(r["corpus"] for r in sub))
+        width = 0.8 / len(corpora)
+        for j, corpus in enumerate(corpora):
+            values = {r["label"]: r["mb_per_s"] for r in sub if r["corpus"] == corpus}
+            xs = [i + (j - (len(corpora) - 1) / 2) * width for i, lab in enumerate(labels) if lab in values]
+            ax.bar(xs, [values[lab] for lab in labels if lab in values], width, label=corpus)
+        ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+        ax.set_yscale("log")
+        ax.set_ylabel("MB/s (log)")
+        ax.set_title(f"codec throughput, {mode}")
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=7, ncol=len(corpora))
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+    return True
+
+
+def plot_lines(data: dict, path: str, x_key: str, y_of, *, title: str, xlabel: str, ylabel: str,
+               slopes: bool) -> bool:
+    lines = series(data, x_key, y_of)
+    if not lines:
+        return False
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for key, points in lines.items():
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        label = _line_name(key)
+        if slopes:
+            label += f"  (slope {fit_slope(xs, ys):.2f})"
+        ax.plot(xs, ys, marker="o", label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+    return True
+
+
+def plot_quality(data: dict, path: str) -> bool:
+    by_pool = defaultdict(list)
+    for b in data["benchmarks"]:
+        e = info(b)
+        if e.get("kind") == "quality" and e.get("vs_random") and (b.get("stats") or {}).get("mean"):
+            by_pool[e.get("pool", "?")].append((b["stats"]["mean"], e["vs_random"], e.get("label", "?")))
+    if not by_pool:
+        return False
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for pool, points in by_pool.items():
+        ax.scatter([p[0] for p in points], [p[1] for p in points], label=pool)
+        for t, v, label in points:
+            ax.annotate(label, (t, v), fontsize=6, xytext=(3, 2), textcoords="offset points")
+    ax.axhline(1.0, color="grey", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    ax.set_xlabel("selection time, s (log)")
+    ax.set_ylabel("judge ratio / random subsets (lower: less redundant)")
+    ax.set_title("selection quality next to speed (judge: zstd-19, whole window)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+    return True
+
+
+def draw_plots(data: dict, outdir: str) -> list[str]:
+    """Write every plot the data allow; return the file names written."""
+    mean = lambda b: (b.get("stats") or {}).get("mean")  # noqa: E731
+    rate = lambda b: info(b).get("candidates_per_s")     # noqa: E731
+    plots = [
+        ("throughput.png", lambda p: plot_throughput(data, p)),
+        ("scaling.png", lambda p: plot_lines(data, p, "pool_size", mean, title="selection time vs pool size",
+                                             xlabel="pool size (samples)", ylabel="seconds", slopes=True)),
+        ("stream_size.png", lambda p: plot_lines(data, p, "stream_bytes", rate,
+                                                 title="marginal_sizes cost vs stream size",
+                                                 xlabel="stream size (bytes)", ylabel="candidates/s",
+                                                 slopes=False)),
+        ("quality.png", lambda p: plot_quality(data, p)),
+    ]
+    return [name for name, draw in plots if draw(os.path.join(outdir, name))]
+
+
+# --------------------------------------------------------------------- cli ---
+def report(json_path: str, outdir: str | None = None, plots: bool = True, out=sys.stdout) -> int:
+    """Render ``json_path`` into ``outdir``; return an exit code."""
+    data = load(json_path)
+    outdir = outdir or os.path.dirname(os.path.abspath(json_path))
+    os.makedirs(outdir, exist_ok=True)
+    fits = scaling_fits(data)
+    notes: list[str] = []
+    if plots:
+        try:
+            written = draw_plots(data, outdir)
+        except ImportError:
+            print("fastzip bench-report: matplotlib is not installed, so no plots "
+                  "(pip install 'fastzip[plot]'); the Markdown report is still written", file=sys.stderr)
+        else:
+            notes = [f"![{name[:-4]}]({name})" for name in written]
+    markdown = render_markdown(data, fits, notes)
+    write_atomic(os.path.join(outdir, "report.md"), (markdown + "\n").encode("utf-8"))
+    print(markdown, file=out)
+    for name, slope in fits.items():
+        print(f"slope {name}: {slope:.2f}", file=sys.stderr)
+    return 0
+
+
+def handler(args: argparse.Namespace) -> int:
+    try:
+        return report(args.bench_json, args.output_dir, plots=not args.no_plots)
+    except (OSError, ValueError) as exc:
+        print(f"fastzip bench-report: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("bench_json", metavar="BENCH.json", help="pytest-benchmark output (--benchmark-json)")
+    p.add_argument("-o", "--output-dir", metavar="OUTDIR",
+                   help="where report.md and the PNGs go (default: the JSON's folder)")
+    p.add_argument("--no-plots", action="store_true", help="write only the Markdown report")
+
+
+def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``bench-report`` sub-command to a ``fastzip`` CLI parser."""
+    p = subparsers.add_parser("bench-report", help="render pytest-benchmark JSON as Markdown tables and plots",
+                              description=__doc__.split("\n\n")[0])
+    _add_arguments(p)
+    p.set_defaults(func=handler)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fastzip.bench_report",
+                                     description=__doc__.split("\n\n")[0])
+    _add_arguments(parser)
+    return handler(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
