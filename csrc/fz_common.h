@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* Return codes (0 is success; errors are negative). */
 #define FZ_OK          0
@@ -38,6 +40,27 @@ typedef struct {
 
 static inline size_t fz_piece_len(const fz_piece *p) {
     return p->prefix_len + p->body_len + p->suffix_len;
+}
+
+/* Copy prefix ++ body ++ suffix to dst (which has fz_piece_len bytes). */
+static inline void fz_piece_flatten(uint8_t *dst, const fz_piece *p) {
+    if (p->prefix_len) memcpy(dst, p->prefix, p->prefix_len);
+    dst += p->prefix_len;
+    if (p->body_len) memcpy(dst, p->body, p->body_len);
+    dst += p->body_len;
+    if (p->suffix_len) memcpy(dst, p->suffix, p->suffix_len);
+}
+
+/* Grow a scratch buffer to at least `need` bytes (doubling); FZ_OK or FZ_ENOMEM. */
+static inline int fz_reserve(uint8_t **buf, size_t *cap, size_t need) {
+    if (*cap >= need) return 0;
+    size_t grown_cap = *cap ? *cap : 65536;
+    while (grown_cap < need) grown_cap *= 2;
+    uint8_t *grown = realloc(*buf, grown_cap);
+    if (!grown) return -1;
+    *buf = grown;
+    *cap = grown_cap;
+    return 0;
 }
 
 /* Set by the batch driver when the caller asks to stop; read by kernels

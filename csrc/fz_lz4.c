@@ -28,9 +28,9 @@ struct fz_lz4_stream {
 typedef struct {
     LZ4_stream_t fast;
     LZ4_streamHC_t hc;
-    char *input;     /* prefix ++ body ++ suffix, contiguous */
+    uint8_t *input;  /* prefix ++ body ++ suffix, contiguous */
     size_t input_cap;
-    char *output;
+    uint8_t *output;
     size_t output_cap;
 } fz_lz4_worker;
 
@@ -82,15 +82,6 @@ void fz_lz4_worker_free(void *worker) {
     free(w);
 }
 
-static int reserve(char **buf, size_t *cap, size_t need) {
-    if (*cap >= need) return FZ_OK;
-    char *grown = realloc(*buf, need);
-    if (!grown) return FZ_ENOMEM;
-    *buf = grown;
-    *cap = need;
-    return FZ_OK;
-}
-
 int64_t fz_lz4_measure(const void *stream, void *worker, const fz_piece *piece,
                        fz_cancel_flag *cancel) {
     const fz_lz4_stream *s = stream;
@@ -101,23 +92,18 @@ int64_t fz_lz4_measure(const void *stream, void *worker, const fz_piece *piece,
     if (n > (size_t)LZ4_MAX_INPUT_SIZE) return FZ_EARG;
     size_t bound = (size_t)LZ4_compressBound((int)n);
     /* +1 keeps the input a non-empty allocation apart from the template's tail */
-    if (reserve(&w->input, &w->input_cap, n + 1) || reserve(&w->output, &w->output_cap, bound + 1))
+    if (fz_reserve(&w->input, &w->input_cap, n + 1) || fz_reserve(&w->output, &w->output_cap, bound + 1))
         return FZ_ENOMEM;
-    char *at = w->input;
-    if (piece->prefix_len) memcpy(at, piece->prefix, piece->prefix_len);
-    at += piece->prefix_len;
-    if (piece->body_len) memcpy(at, piece->body, piece->body_len);
-    at += piece->body_len;
-    if (piece->suffix_len) memcpy(at, piece->suffix, piece->suffix_len);
+    fz_piece_flatten(w->input, piece);
 
     int size;
     if (is_hc(s->level)) {
         memcpy(&w->hc, &s->hc, sizeof(w->hc));
-        size = LZ4_compress_HC_continue(&w->hc, w->input, w->output, (int)n, (int)bound);
+        size = LZ4_compress_HC_continue(&w->hc, (const char *)w->input, (char *)w->output, (int)n, (int)bound);
     } else {
         memcpy(&w->fast, &s->fast, sizeof(w->fast));
         int acceleration = s->level < 0 ? -s->level : 1;
-        size = LZ4_compress_fast_continue(&w->fast, w->input, w->output, (int)n, (int)bound, acceleration);
+        size = LZ4_compress_fast_continue(&w->fast, (const char *)w->input, (char *)w->output, (int)n, (int)bound, acceleration);
     }
     if (size <= 0 && n > 0) return FZ_ECODEC;
     return size;

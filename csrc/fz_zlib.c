@@ -90,17 +90,6 @@ typedef struct {
     size_t out_cap;
 } fz_zlib_worker;
 
-static int grow(uint8_t **buf, size_t *cap, size_t need) {
-    if (*cap >= need) return FZ_OK;
-    size_t c = *cap ? *cap : 65536;
-    while (c < need) c *= 2;
-    uint8_t *p = realloc(*buf, c);
-    if (!p) return FZ_ENOMEM;
-    *buf = p;
-    *cap = c;
-    return FZ_OK;
-}
-
 /*
  * Level 0 (stored blocks) is the one level whose output depends on how
  * deflate is called: a stored block ends wherever the input or the output
@@ -129,7 +118,7 @@ static int64_t stored_size(fz_zlib_worker *w, const uint8_t *data, size_t len) {
     size_t left = len;
     for (size_t b = 0; rc != Z_STREAM_END; b++) {
         size_t block = cpython_blocks[b < nblocks ? b : nblocks - 1];
-        if (grow(&w->out, &w->out_cap, block)) { deflateEnd(&z); return FZ_ENOMEM; }
+        if (fz_reserve(&w->out, &w->out_cap, block)) { deflateEnd(&z); return FZ_ENOMEM; }
         z.next_out = w->out;
         z.avail_out = (uInt)block;
         do {
@@ -197,7 +186,7 @@ static int feed(z_stream *z, unsigned char *sink, const uint8_t *data, size_t le
 int fz_zlib_append(fz_zlib_stream *s, const uint8_t *data, size_t len, fz_cancel_flag *cancel) {
     if (len == 0) return FZ_OK;
     if (s->level == 0) {
-        if (grow(&s->raw, &s->raw_cap, s->raw_len + len)) return FZ_ENOMEM;
+        if (fz_reserve(&s->raw, &s->raw_cap, s->raw_len + len)) return FZ_ENOMEM;
         memcpy(s->raw + s->raw_len, data, len);
         s->raw_len += len;
         return FZ_OK;
@@ -228,15 +217,9 @@ int64_t fz_zlib_measure(const void *stream, void *worker, const fz_piece *piece,
 
     if (s->level == 0) {
         size_t n = s->raw_len + fz_piece_len(piece);
-        if (grow(&w->whole, &w->whole_cap, n + 1)) return FZ_ENOMEM;
-        uint8_t *at = w->whole;
-        if (s->raw_len) memcpy(at, s->raw, s->raw_len);
-        at += s->raw_len;
-        if (piece->prefix_len) memcpy(at, piece->prefix, piece->prefix_len);
-        at += piece->prefix_len;
-        if (piece->body_len) memcpy(at, piece->body, piece->body_len);
-        at += piece->body_len;
-        if (piece->suffix_len) memcpy(at, piece->suffix, piece->suffix_len);
+        if (fz_reserve(&w->whole, &w->whole_cap, n + 1)) return FZ_ENOMEM;
+        if (s->raw_len) memcpy(w->whole, s->raw, s->raw_len);
+        fz_piece_flatten(w->whole + s->raw_len, piece);
         return stored_size(w, w->whole, n);
     }
 
