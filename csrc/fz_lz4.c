@@ -59,6 +59,7 @@ int fz_lz4_new(int level, fz_lz4_stream **out) {
 void fz_lz4_free(fz_lz4_stream *s) { free(s); }
 
 int fz_lz4_append(fz_lz4_stream *s, const uint8_t *data, size_t len) {
+    if (len == 0) return FZ_OK;
     if (len >= FZ_LZ4_DICT) {
         memcpy(s->tail, data + len - FZ_LZ4_DICT, FZ_LZ4_DICT);
         s->tail_len = FZ_LZ4_DICT;
