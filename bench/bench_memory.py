@@ -40,14 +40,24 @@ def _pool_bytes(path) -> int:
     return int(Pool.from_samples(read_records(path), "text", allow_empty=True).offsets[-1])
 
 
+# A child's ru_maxrss starts from its parent's peak at fork time on Linux, so
+# a big parent (this pytest process, holding the corpus) would inflate it.
+# A small launcher process forks the command and reports the command's peak.
+_LAUNCHER = (
+    "import os, subprocess, sys\n"
+    "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+    "_, status, usage = os.wait4(p.pid, 0)\n"
+    "code = os.waitstatus_to_exitcode(status)\n"
+    "print(usage.ru_maxrss)\n"
+    "sys.exit(code)\n"
+)
+
+
 def _peak_rss_of(args: list[str]) -> int:
     """Run a command; return its peak resident set size in bytes (Linux ru_maxrss is KiB)."""
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode()
-    assert proc.returncode == 0, err
-    return usage.ru_maxrss * 1024
+    proc = subprocess.run([sys.executable, "-c", _LAUNCHER, *args], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return int(proc.stdout.strip().splitlines()[-1]) * 1024
 
 
 @pytest.mark.benchmark(group="memory")

@@ -6,9 +6,10 @@ Groups
 * ``select 500 of 5k per codec and threads``: default mode with zlib-9,
   zstd-3 and lz4-0, and compat mode, each with 1 and 2 threads.
 * ``selection scaling``: pools of 1k, 2k, 5k, 10k and 20k pairs, budget 10%,
-  k1 = min(10000, pool), k2 = 200, k3 = 100, for default mode, compat mode
-  and the naive reference (bench/naive_reference.py; 1k and 2k, 5k is slow:
-  about 7 minutes on 2 cores; larger pools would take far beyond 10 minutes).
+  k1 = min(10000, pool), k2 = 200, k3 = 100, for default mode (zstd-3),
+  compat mode (20k is marked slow: about 2 minutes on 2 cores) and the naive
+  reference (bench/naive_reference.py; 1k and 2k; 5k is slow, about 7
+  minutes; larger pools would take far beyond 10 minutes).
 
 Skipped when the ShareGPT package is missing (see bench/corpora.py).
 Checks: default mode picks exactly the budget without repeats; results do
@@ -19,12 +20,17 @@ from __future__ import annotations
 import pytest
 
 import fastzip
+from codec_matrix import codec_label
 from naive_reference import naive_zip
 
 PER_CODEC_POOL = 5000
 PER_CODEC_MODES = [("default", "zlib", 9), ("default", "zstd", 3), ("default", "lz4", 0),
                    ("compat", "zlib", 9)]
 POOL_SIZES = [1000, 2000, 5000, 10000, 20000]
+# compat at 20k takes about 2 minutes on 2 cores: slow, to keep the fast suite under 10 minutes
+SCALING_CASES = ([("default", n) for n in POOL_SIZES]
+                 + [pytest.param("compat", n, marks=[pytest.mark.slow] if n > 10000 else [])
+                    for n in POOL_SIZES])
 NAIVE_POOL_SIZES = [1000, 2000, pytest.param(5000, marks=pytest.mark.slow)]
 BUDGET_FRACTION = 10
 K2, K3 = 200, 100
@@ -55,7 +61,8 @@ def check_selection(result, pool_size: int, mode: str) -> None:
 
 
 def record(benchmark, result, pool_size: int, mode: str, codec: str, level: int, threads: int) -> None:
-    benchmark.extra_info.update(kind="select", mode=mode, codec=codec, level=level, threads=threads,
+    benchmark.extra_info.update(kind="select", mode=mode, codec=codec, level=level,
+                                label=codec_label(codec, level), threads=threads,
                                 pool_size=pool_size, budget=pool_size // BUDGET_FRACTION,
                                 **k_values(pool_size), selected=len(result.indices),
                                 unique=len(set(result.indices.tolist())),
@@ -79,8 +86,7 @@ def test_select_per_codec_and_threads(benchmark, sharegpt_pairs_all, mode, codec
 
 
 @pytest.mark.benchmark(group="selection scaling")
-@pytest.mark.parametrize("pool_size", POOL_SIZES, ids=lambda n: f"{n // 1000}k")
-@pytest.mark.parametrize("mode", ["default", "compat"])
+@pytest.mark.parametrize("mode,pool_size", SCALING_CASES, ids=lambda v: f"{v // 1000}k" if isinstance(v, int) else v)
 def test_selection_scaling(benchmark, sharegpt_pairs_all, mode, pool_size):
     pool = sharegpt_pairs_all[:pool_size]
     codec, level = ("zstd", 3) if mode == "default" else ("zlib", 9)
@@ -103,6 +109,6 @@ def test_selection_scaling_naive(benchmark, sharegpt_pairs_all, pool_size):
     if compat is None:
         compat = run_select(pool, "compat", "zlib", 9, 2).indices.tolist()
     assert indices == compat, "compat mode differs from the naive reference"
-    benchmark.extra_info.update(kind="select", mode="naive", codec="zlib", level=9, threads=2,
+    benchmark.extra_info.update(kind="select", mode="naive", codec="zlib", level=9, label="zlib-9", threads=2,
                                 pool_size=pool_size, budget=budget, **kv, selected=len(indices),
                                 unique=len(set(indices)))

@@ -42,7 +42,6 @@ COLUMNS = [
     ("unique", "unique"),
 ]
 HIDDEN = {"kind", "custom", "k1", "k2", "k3", "mean_candidate_bytes"}
-BYTE_KEYS = {"stream_bytes", "bytes"}
 
 
 # ----------------------------------------------------------------- writing ---
@@ -109,7 +108,8 @@ def fmt_bytes(n: float) -> str:
 def fmt_value(key: str, value: Any) -> str:
     if value is None:
         return "n/a"
-    if key in BYTE_KEYS and isinstance(value, (int, float)):
+    if (key == "bytes" or key.endswith("_bytes")) and isinstance(value, (int, float)) \
+            and not isinstance(value, bool):
         return fmt_bytes(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value).replace("|", "\\|")
@@ -119,7 +119,7 @@ def fmt_value(key: str, value: Any) -> str:
         return "n/a"
     if abs(value) >= 1000:
         return f"{value:,.0f}"
-    return f"{value:.3g}" if abs(value) >= 1 else f"{value:.3g}"
+    return f"{value:.3g}"
 
 
 def short_name(bench: dict) -> str:
@@ -129,27 +129,37 @@ def short_name(bench: dict) -> str:
 
 # ---------------------------------------------------------------- markdown ---
 def group_table(benches: list[dict]) -> list[str]:
+    """A Markdown table; extra_info values shared by every row go in a line above it."""
     keys = {k for b in benches for k in info(b)} - HIDDEN
     if "label" in keys:
         keys -= {"codec", "level"}
     known = [(k, h) for k, h in COLUMNS if k in keys]
-    known_keys = {k for k, _ in known}
-    extra = [(k, k) for k in sorted(keys - known_keys)]
-    columns = known + extra
-    header = ["benchmark", "mean", "± stddev", "rounds"] + [h for _, h in columns]
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join(["---"] + ["---:"] * 3 + ["---:" if _numeric(benches, k) else "---"
-                                                      for k, _ in columns]) + "|"]
+    columns = known + [(k, k) for k in sorted(keys - {k for k, _ in known})]
+    shared = [(k, h) for k, h in columns if len(benches) > 1 and _constant(benches, k)]
+    columns = [c for c in columns if c not in shared]
+    lines = []
+    if shared:
+        lines += [" · ".join(f"{h}: {fmt_value(k, info(benches[0])[k])}" for k, h in shared), ""]
+    with_spread = any((b.get("stats") or {}).get("rounds", 1) > 1 for b in benches)
+    header = ["benchmark", "mean"] + (["± stddev"] if with_spread else []) + ["rounds"]
+    lines += ["| " + " | ".join(header + [h for _, h in columns]) + " |",
+              "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)
+                             + ["---:" if _numeric(benches, k) else "---" for k, _ in columns]) + "|"]
     for b in benches:
         stats = b.get("stats") or {}
         mean, std, rounds = stats.get("mean"), stats.get("stddev"), stats.get("rounds")
-        row = [f"`{short_name(b)}`",
-               fmt_seconds(mean) if mean is not None else "n/a",
-               fmt_seconds(std) if std and rounds and rounds > 1 else "",
-               str(rounds or "")]
+        row = [f"`{short_name(b)}`", fmt_seconds(mean) if mean is not None else "n/a"]
+        if with_spread:
+            row.append(fmt_seconds(std) if std and rounds and rounds > 1 else "")
+        row.append(str(rounds or ""))
         row += [fmt_value(k, info(b).get(k)) if k in info(b) else "" for k, _ in columns]
         lines.append("| " + " | ".join(row) + " |")
     return lines
+
+
+def _constant(benches: list[dict], key: str) -> bool:
+    values = [json.dumps(info(b).get(key, "<missing>"), sort_keys=True) for b in benches]
+    return "\"<missing>\"" not in values and len(set(values)) == 1
 
 
 def _numeric(benches: list[dict], key: str) -> bool:
@@ -168,8 +178,9 @@ def machine_lines(data: dict) -> list[str]:
     return ["- " + p for p in parts]
 
 
-def render_markdown(data: dict, fits: dict[str, float], notes: list[str]) -> str:
-    lines = ["# fastzip benchmarks", ""] + machine_lines(data) + [""]
+def render_markdown(data: dict, fits: dict[str, float], notes: list[str], machine_note: str | None = None) -> str:
+    lines = ["# fastzip benchmarks", ""] + machine_lines(data)
+    lines += ([f"- machine: {machine_note}"] if machine_note else []) + [""]
     if fits:
         lines += ["Fitted slopes, selection time ~ pool size^slope (log-log least squares):", ""]
         lines += [f"- {name}: **{slope:.2f}**" for name, slope in fits.items()] + [""]
@@ -210,15 +221,20 @@ def series(data: dict, x_key: str, y_of, min_points: int = 2) -> "OrderedDict[st
 
 def scaling_fits(data: dict) -> "OrderedDict[str, float]":
     """Slope of time against pool size for each selection line with several pool sizes."""
-    fits: OrderedDict[str, float] = OrderedDict()
-    for key, points in series(data, "pool_size", lambda b: (b.get("stats") or {}).get("mean")).items():
-        fits[_line_name(key)] = fit_slope([p[0] for p in points], [p[1] for p in points])
-    return fits
+    lines = series(data, "pool_size", lambda b: (b.get("stats") or {}).get("mean"))
+    names = line_names(lines)
+    return OrderedDict((names[key], fit_slope([p[0] for p in points], [p[1] for p in points]))
+                       for key, points in lines.items())
 
 
-def _line_name(key: str) -> str:
-    group, name = key.split("|", 1)
-    return f"{name} ({group})" if name else group
+def line_names(lines: dict) -> dict[str, str]:
+    """Display names for series keys "group|name": the group is added only when several groups appear."""
+    several = len({key.split("|", 1)[0] for key in lines}) > 1
+    names = {}
+    for key in lines:
+        group, name = key.split("|", 1)
+        names[key] = (f"{name} ({group})" if name else group) if several else (name or group)
+    return names
 
 
 def _pyplot():
@@ -272,9 +288,10 @@ def plot_lines(data: dict, path: str, x_key: str, y_of, *, title: str, xlabel: s
         return False
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
+    names = line_names(lines)
     for key, points in lines.items():
         xs, ys = [p[0] for p in points], [p[1] for p in points]
-        label = _line_name(key)
+        label = names[key]
         if slopes:
             label += f"  (slope {fit_slope(xs, ys):.2f})"
         ax.plot(xs, ys, marker="o", label=label)
@@ -336,7 +353,8 @@ def draw_plots(data: dict, outdir: str) -> list[str]:
 
 
 # --------------------------------------------------------------------- cli ---
-def report(json_path: str, outdir: str | None = None, plots: bool = True, out=sys.stdout) -> int:
+def report(json_path: str, outdir: str | None = None, plots: bool = True, out=None,
+           machine_note: str | None = None) -> int:
     """Render ``json_path`` into ``outdir``; return an exit code."""
     data = load(json_path)
     outdir = outdir or os.path.dirname(os.path.abspath(json_path))
@@ -351,9 +369,9 @@ def report(json_path: str, outdir: str | None = None, plots: bool = True, out=sy
                   "(pip install 'fastzip[plot]'); the Markdown report is still written", file=sys.stderr)
         else:
             notes = [f"![{name[:-4]}]({name})" for name in written]
-    markdown = render_markdown(data, fits, notes)
+    markdown = render_markdown(data, fits, notes, machine_note)
     write_atomic(os.path.join(outdir, "report.md"), (markdown + "\n").encode("utf-8"))
-    print(markdown, file=out)
+    print(markdown, file=out or sys.stdout)
     for name, slope in fits.items():
         print(f"slope {name}: {slope:.2f}", file=sys.stderr)
     return 0
@@ -361,7 +379,7 @@ def report(json_path: str, outdir: str | None = None, plots: bool = True, out=sy
 
 def handler(args: argparse.Namespace) -> int:
     try:
-        return report(args.bench_json, args.output_dir, plots=not args.no_plots)
+        return report(args.bench_json, args.output_dir, plots=not args.no_plots, machine_note=args.machine)
     except (OSError, ValueError) as exc:
         print(f"fastzip bench-report: error: {exc}", file=sys.stderr)
         return 2
@@ -372,6 +390,7 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output-dir", metavar="OUTDIR",
                    help="where report.md and the PNGs go (default: the JSON's folder)")
     p.add_argument("--no-plots", action="store_true", help="write only the Markdown report")
+    p.add_argument("--machine", metavar="TEXT", help='a note on the machine, e.g. "2-core shared VM"')
 
 
 def add_subparser(subparsers: Any) -> argparse.ArgumentParser:

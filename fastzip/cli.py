@@ -68,9 +68,11 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _add_optional_commands(sub) -> None:
+    from .bench_report import add_subparser as add_bench_report
     from .law.cli import add_subparser as add_law
 
     add_law(sub)
+    add_bench_report(sub)
 
 
 def _cmd_select(args: argparse.Namespace) -> int:
