@@ -27,9 +27,10 @@ import json
 import math
 import os
 import sys
-import tempfile
 from collections import OrderedDict, defaultdict
 from typing import Any
+
+from .io import write_bytes_atomic
 
 # extra_info key -> column header, in display order; unknown keys follow, sorted
 COLUMNS = [
@@ -45,25 +46,6 @@ HIDDEN = {"kind", "custom", "k1", "k2", "k3", "mean_candidate_bytes"}
 
 
 # ----------------------------------------------------------------- writing ---
-def write_atomic(path: str, payload: bytes) -> None:
-    """Write ``payload`` to a temporary file beside ``path``, then rename it into place."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; give the usual file mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 # ----------------------------------------------------------------- loading ---
 def load(path: str) -> dict:
     """Read and check a ``--benchmark-json`` file."""
@@ -249,7 +231,7 @@ def _pyplot():
 def _save(fig, path: str) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    write_atomic(path, buffer.getvalue())
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 def plot_throughput(data: dict, path: str) -> bool:
@@ -370,7 +352,7 @@ def report(json_path: str, outdir: str | None = None, plots: bool = True, out=No
         else:
             notes = [f"![{name[:-4]}]({name})" for name in written]
     markdown = render_markdown(data, fits, notes, machine_note)
-    write_atomic(os.path.join(outdir, "report.md"), (markdown + "\n").encode("utf-8"))
+    write_bytes_atomic(os.path.join(outdir, "report.md"), (markdown + "\n").encode("utf-8"))
     print(markdown, file=out or sys.stdout)
     for name, slope in fits.items():
         print(f"slope {name}: {slope:.2f}", file=sys.stderr)

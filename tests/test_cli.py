@@ -186,3 +186,12 @@ def test_help_documents_every_option():
     for option in ("--budget", "--budget-bytes", "--k1", "--k2", "--k3", "--codec", "--level", "--serializer",
                    "--compat", "--indices-out", "--threads", "--quiet", "--text-field"):
         assert option in proc.stdout
+
+
+def test_outputs_get_the_usual_file_mode(tmp_path, data_dir):
+    """Atomic writes go through mkstemp (0600); the result must follow the umask."""
+    out = tmp_path / "out.jsonl"
+    assert main(["select", str(data_dir / "faq_qa.jsonl"), "-o", str(out), "--budget", "5", "--quiet"]) == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(out).st_mode & 0o777 == 0o666 & ~umask

@@ -18,9 +18,7 @@ import argparse
 import contextlib
 import json
 import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
@@ -68,18 +66,12 @@ def _level(text: str) -> float:
 
 
 def _write_json_atomic(path: str, obj: Any) -> None:
-    """Write ``obj`` as JSON to ``path`` through a temporary file and os.replace."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=2, allow_nan=False)
-            fh.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write ``obj`` as JSON to ``path`` through a temporary file and a rename."""
+    from ..io import atomic_writer
+
+    with atomic_writer(path, "w") as fh:
+        json.dump(obj, fh, indent=2, allow_nan=False)
+        fh.write("\n")
 
 
 @contextlib.contextmanager

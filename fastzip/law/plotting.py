@@ -12,13 +12,14 @@ around the curve exactly as the runs scatter around the law.
 """
 from __future__ import annotations
 
-import os
+import io
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
 from fastzip.errors import FastzipError
+from fastzip.io import write_bytes_atomic
 from fastzip.law.check import CheckReport
 from fastzip.law.fit import Law
 
@@ -64,13 +65,9 @@ def plot(laws: Union[Law, Sequence[Law]], path: Union[str, "os.PathLike[str]"],
 
     out = Path(path)
     fmt = out.suffix.lstrip(".").lower() or "png"
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        fig.savefig(tmp, format=fmt, dpi=dpi)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=dpi)
+    write_bytes_atomic(str(out), buffer.getvalue())
     return out
 
 
