@@ -171,6 +171,8 @@ def test_fallback_equals_native(codec, monkeypatch, evals_stream, evals_bytes):
     for mode in ("native", "fallback"):
         if mode == "fallback":
             monkeypatch.setenv("FASTZIP_FORCE_FALLBACK", "1")
+        else:
+            monkeypatch.delenv("FASTZIP_FORCE_FALLBACK", raising=False)
         ic = fastzip.IncrementalCompressor(codec, separator=b"\n")
         assert ic.native == (mode == "native")
         ic.extend(evals_bytes[:1500])
