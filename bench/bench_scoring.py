@@ -22,18 +22,9 @@ from fastzip import scoring
 
 VOCAB = 32_000
 DIM = 768
+from embeddings import clustered  # noqa: E402
+
 EVALS = Path(__file__).resolve().parent.parent / "tests" / "data" / "openai_evals_5k.jsonl"
-
-
-def clustered(n: int, d: int = DIM, n_clusters: int = 200, seed: int = 0,
-              spread: tuple[float, float] = (0.8, 0.8)) -> np.ndarray:
-    """Embedding-like data: unit-ish cluster centres plus noise, float32."""
-    rng = np.random.default_rng(seed)
-    centers = rng.standard_normal((n_clusters, d), dtype=np.float32)
-    out = rng.standard_normal((n, d), dtype=np.float32)
-    out *= rng.uniform(*spread, size=(n, 1)).astype(np.float32)  # per-row noise level
-    out += centers[rng.integers(0, n_clusters, n)]
-    return out
 
 
 def logits_batch(batch: int, seq: int, seed: int = 0):

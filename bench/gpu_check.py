@@ -29,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
+from embeddings import clustered  # noqa: E402
 from fastzip import scoring  # noqa: E402
 from fastzip.scoring import _device  # noqa: E402
 
@@ -54,16 +55,6 @@ def record(name: str, size: str, cpu_s: float | None, gpu_s: float | None, ok: b
     cpu = f"{cpu_s:9.3f}s" if cpu_s is not None else " " * 10
     gpu = f"{gpu_s:9.3f}s" if gpu_s is not None else " " * 10
     print(f"{name:<28} {size:<30} {cpu} {gpu} {speed}  {ROWS[-1][4]}", flush=True)
-
-
-def clustered(n: int, d: int, seed: int, n_clusters: int = 500,
-              spread: tuple[float, float] = (0.8, 0.8)) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    centers = rng.standard_normal((n_clusters, d), dtype=np.float32)
-    out = rng.standard_normal((n, d), dtype=np.float32)
-    out *= rng.uniform(*spread, size=(n, 1)).astype(np.float32)  # per-row noise level
-    out += centers[rng.integers(0, n_clusters, n)]
-    return out
 
 
 def close(a: Any, b: Any, rtol: float, atol: float) -> tuple[bool, str]:
@@ -130,7 +121,7 @@ def check_losses(cp: Any, sync: Callable[[], None], batch: int, seq: int) -> Non
 
 def check_exact_float64(cp: Any, n: int) -> None:
     """Same picks on both devices when both compute in float64."""
-    x = clustered(n, 768, seed=1, spread=(0.2, 0.6))
+    x = clustered(n, 768, n_clusters=500, seed=1, spread=(0.2, 0.6))
     g = cp.asarray(x)
     f64 = np.float64
     for metric in ("cosine", "l2"):
@@ -159,7 +150,7 @@ def check_exact_float64(cp: Any, n: int) -> None:
 
 def check_speed_float32(cp: Any, sync: Callable[[], None], n: int, k: int, cpu_picks: int,
                         deita_n: int, fl_n: int, fl_k: int) -> None:
-    x = clustered(n, 768, seed=3, spread=(0.2, 0.6))
+    x = clustered(n, 768, n_clusters=500, seed=3, spread=(0.2, 0.6))
     g = cp.asarray(x)
     size = f"{n}x768 k={k}"
     gpu, gpu_s = timed(lambda: scoring.kcenter_greedy(g, k, return_radii=True), sync)
