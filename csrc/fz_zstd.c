@@ -56,8 +56,6 @@ static unsigned clamp_u(unsigned v, unsigned lo, unsigned hi) {
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
-unsigned fz_zstd_version(void) { return ZSTD_versionNumber(); }
-
 /* The level's defaults for an unknown source size, with the hash and chain
  * tables grown to about log2 of the stream so that matches reach all of it. */
 static ZSTD_compressionParameters grown_cparams(int level, size_t stream_len) {
@@ -100,6 +98,7 @@ int fz_zstd_append(fz_zstd_stream *s, const uint8_t *data, size_t len) {
         /* the CDict references data by pointer: drop it before moving data */
         ZSTD_freeCDict(s->cdict);
         s->cdict = NULL;
+        s->generation++;     /* no worker may keep using the freed CDict */
         uint8_t *grown = realloc(s->data, cap);
         if (!grown) return FZ_ENOMEM;
         s->data = grown;
@@ -138,6 +137,13 @@ void fz_zstd_dict_params(const fz_zstd_stream *s, fz_zstd_params *out) {
 void fz_zstd_frame_params(const fz_zstd_stream *s, size_t frame_len, fz_zstd_params *out) {
     ZSTD_compressionParameters level_default = ZSTD_getCParams(s->level, 0, 0);
     fz_zstd_dict_params(s, out);
+    if (s->sealed_len == 0) {
+        /* No dictionary: the frame is all there is, so its own tables grow
+         * with it (a whole selection measured in one frame must see itself). */
+        ZSTD_compressionParameters own = grown_cparams(s->level, frame_len);
+        out->hash_log = (int)own.hashLog;
+        out->chain_log = (int)own.chainLog;
+    }
     /* the frame's window covers the stream and the frame itself */
     out->window_log = (int)clamp_u(ceil_log2(s->sealed_len + frame_len + 1),
                                    level_default.windowLog, ZSTD_WINDOWLOG_MAX);
@@ -213,6 +219,9 @@ int64_t fz_zstd_measure(const void *stream, void *worker, const fz_piece *piece,
     fz_zstd_params p;
     int rc;
 
+    /* measuring needs a sealed stream: appended bytes not yet digested, or
+     * a dictionary that failed to build, would give silently wrong sizes */
+    if (s->sealed_len != s->len || (s->len > 0 && s->cdict == NULL)) return FZ_EARG;
     fz_zstd_frame_params(s, fz_piece_len(piece), &p);
     if (w->has_config && w->configured_generation == s->generation
         && memcmp(&w->configured, &p, sizeof(p)) == 0) {

@@ -27,7 +27,6 @@ typedef struct {
 } fz_zstd_params;
 void fz_zstd_frame_params(const fz_zstd_stream *s, size_t frame_len, fz_zstd_params *out);
 void fz_zstd_dict_params(const fz_zstd_stream *s, fz_zstd_params *out);
-unsigned fz_zstd_version(void);
 
 void *fz_zstd_worker_new(void);
 void  fz_zstd_worker_free(void *worker);

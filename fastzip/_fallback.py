@@ -172,6 +172,9 @@ class ZstdFallback(_FallbackBase):
 
     def zstd_params(self, frame_len: int):
         frame = dict(self._dict_params)
+        if not self._raw:   # no dictionary: the frame's own tables grow with it
+            own = self._grown(frame_len)
+            frame["hash_log"], frame["chain_log"] = own["hash_log"], own["chain_log"]
         frame["window_log"] = min(max(_ceil_log2(len(self._raw) + frame_len + 1), self._default.window_log), 31)
         frame["ldm"] = int(self.long_distance and frame["window_log"] > self._default.window_log)
         return frame, dict(self._dict_params)

@@ -127,19 +127,19 @@ cdef class NativeStream:
         checks for Ctrl-C every 50 ms while it runs.
         """
         cdef Py_ssize_t n_items = offsets.shape[0] - 1
-        cdef Py_ssize_t i, n
+        cdef Py_ssize_t i, j, n
         if n_items < 0:
             raise ValueError("offsets must have at least one entry")
-        if n_items > 0 and (offsets[0] < 0 or offsets[n_items] > data.shape[0]):
-            raise ValueError("offsets point outside the data buffer")
-        for i in range(n_items):
-            if offsets[i + 1] < offsets[i]:
-                raise ValueError(f"offsets must not decrease (at {i})")
         n = n_items if index is None else index.shape[0]
-        if index is not None:
-            for i in range(n):
-                if index[i] < 0 or index[i] >= n_items:
-                    raise ValueError(f"index[{i}] = {index[i]} is outside 0..{n_items - 1}")
+        # check only the bodies this call reads (a pool can be far larger)
+        for i in range(n):
+            j = i if index is None else index[i]
+            if j < 0 or j >= n_items:
+                raise ValueError(f"index[{i}] = {j} is outside 0..{n_items - 1}")
+            if offsets[j] < 0 or offsets[j + 1] > data.shape[0]:
+                raise ValueError(f"offsets point outside the data buffer (at {j})")
+            if offsets[j + 1] < offsets[j]:
+                raise ValueError(f"offsets must not decrease (at {j})")
         out = np.empty(n, dtype=np.int64)
         if n == 0:
             return out

@@ -18,10 +18,10 @@ from typing import Callable
 import numpy as np
 
 from .compressor import IncrementalCompressor
-from .serialize import Pool
+from .serialize import FRAMING, Pool
 
 FLAG = np.float32(1e6)
-OPEN, SEP, CLOSE = b"[", b", ", b"]"
+OPEN, SEP, CLOSE = FRAMING["repr"].open, FRAMING["repr"].separator, FRAMING["repr"].close
 
 
 class _ListStream:
@@ -37,10 +37,9 @@ class _ListStream:
     def ratios(self, index: np.ndarray) -> np.ndarray:
         """float32 ratio(list + [c]) for each pool index c."""
         lead = SEP if self.count else b""
-        sizes = self.ic.marginal_sizes((self.pool.data, self.pool.offsets), self.n_threads,
-                                       prefix=lead, suffix=CLOSE, index=index)
-        raw = self.ic.raw_size + len(lead) + self.pool.lengths[index] + len(CLOSE)
-        return (raw / sizes).astype(np.float32)   # Python float -> torch float32
+        ratios = self.ic.ratios((self.pool.data, self.pool.offsets), self.n_threads,
+                                prefix=lead, suffix=CLOSE, index=index)
+        return ratios.astype(np.float32)   # Python float -> torch float32
 
     def append(self, i: int) -> None:
         lead = SEP if self.count else b""

@@ -96,7 +96,7 @@ class IncrementalCompressor:
         if not isinstance(separator, (bytes, bytearray)):
             raise ValueError("separator must be bytes or str")
         self.separator = bytes(separator)
-        self.native = codecs.uses_native(self.codec) and self.codec in codecs.BUILTIN_CODECS
+        self.native = codecs.uses_native(self.codec)
         self._stream = codecs.new_stream(self.codec, self.level, long_distance)
         self._lock = threading.Lock()
         self._raw_size = 0
@@ -119,12 +119,15 @@ class IncrementalCompressor:
     @property
     def compressed_size(self) -> int:
         """Compressed size of the stream as it stands (see the module docstring)."""
-        if not self._sums_frames:
-            if self._finished_size is None:
-                with self._lock:
-                    self._finished_size = int(self._measure_locked(*pack([b""]), b"", b"", 1)[0])
-            return self._finished_size
-        return self._frames_total
+        with self._lock:
+            return self._compressed_size_locked()
+
+    def _compressed_size_locked(self) -> int:
+        if self._sums_frames:
+            return self._frames_total
+        if self._finished_size is None:   # zlib / custom: finish a copy once per state
+            self._finished_size = int(self._measure_locked(*pack([b""]), b"", b"", 1)[0])
+        return self._finished_size
 
     @property
     def _sums_frames(self) -> bool:
@@ -141,12 +144,13 @@ class IncrementalCompressor:
             return
         chunk = self._lead() + self.separator.join(parts)
         with self._lock:
+            frames_total = self._frames_total
             if self._sums_frames:
-                # measure() reports base + frame; keep only the new frame
-                total = self._measure_locked(*pack([chunk]), b"", b"", 1)
-                self._frames_total = int(total[0])
+                # measure() reports base + frame: the total after this batch
+                frames_total = int(self._measure_locked(*pack([chunk]), b"", b"", 1)[0])
             self._stream.append(np.frombuffer(chunk, dtype=np.uint8))
             self._stream.seal()
+            self._frames_total = frames_total    # only once the stream has them
             self._raw_size += len(chunk)
             self._pieces += len(parts)
             self._finished_size = None
@@ -167,26 +171,31 @@ class IncrementalCompressor:
         optionally picks which of those to measure.  Returns numpy int64.
         The GIL is released for the whole batch; Ctrl-C stops it.
         """
+        return self._query(candidates, n_threads, prefix, suffix, index)[0]
+
+    def _query(self, candidates, n_threads, prefix, suffix, index):
+        """Sizes, and the raw bytes before each candidate, read under one lock."""
         data, offsets = as_packed(candidates)
         threads = resolve_threads(n_threads)
-        lead = self._lead() + bytes(prefix)
         idx = None if index is None else np.ascontiguousarray(index, dtype=np.int64)
         with self._lock:
-            return self._measure_locked(data, offsets, lead, bytes(suffix), threads, idx)
+            lead = self._lead() + bytes(prefix)
+            sizes = self._measure_locked(data, offsets, lead, bytes(suffix), threads, idx)
+            raw_before = self._raw_size + len(lead) + len(suffix)
+            compressed = self._compressed_size_locked()
+        lengths = np.diff(offsets) if idx is None else (offsets[idx + 1] - offsets[idx])
+        return sizes, raw_before + lengths, compressed
 
-    def added_sizes(self, candidates: Candidates, n_threads: int = -1, **kwargs) -> np.ndarray:
+    def added_sizes(self, candidates: Candidates, n_threads: int = -1, *, prefix: bytes = b"",
+                    suffix: bytes = b"", index=None) -> np.ndarray:
         """``marginal_sizes - compressed_size``: what each candidate adds."""
-        return self.marginal_sizes(candidates, n_threads, **kwargs) - self.compressed_size
+        sizes, _, compressed = self._query(candidates, n_threads, prefix, suffix, index)
+        return sizes - compressed
 
     def ratios(self, candidates: Candidates, n_threads: int = -1, *, prefix: bytes = b"",
                suffix: bytes = b"", index=None) -> np.ndarray:
         """Compression ratio (raw / compressed, float64) of stream ++ each candidate."""
-        data, offsets = as_packed(candidates)
-        sizes = self.marginal_sizes((data, offsets), n_threads, prefix=prefix, suffix=suffix, index=index)
-        lengths = np.diff(offsets)
-        if index is not None:
-            lengths = lengths[np.asarray(index, dtype=np.int64)]
-        raw = self._raw_size + len(self._lead()) + len(prefix) + len(suffix) + lengths
+        sizes, raw, _ = self._query(candidates, n_threads, prefix, suffix, index)
         return raw / sizes
 
     def __repr__(self) -> str:

@@ -148,14 +148,16 @@ def check_writable(path: str) -> None:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str, mode: str = "wb") -> Iterator[Any]:
+def atomic_writer(path: str, mode: str = "wb", encoding: str | None = None) -> Iterator[Any]:
     """Write to a temporary file beside ``path``; rename it into place on success."""
     path = os.fspath(path)
     check_writable(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, mode) as f:
+        if "b" not in mode and encoding is None:
+            encoding = "utf-8"   # text outputs are UTF-8 whatever the locale
+        with os.fdopen(fd, mode, encoding=encoding) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -194,11 +196,12 @@ def write_subset(dataset: Dataset, indices: Sequence[int], path: str, format: st
                         f.write(line if line.endswith(b"\n") else line + b"\n")
             else:
                 for i in indices:
-                    f.write(json.dumps(dataset.records[i], ensure_ascii=False).encode("utf-8") + b"\n")
+                    f.write(json.dumps(dataset.records[i], ensure_ascii=False).encode("utf-8", "surrogatepass")
+                            + b"\n")
     elif fmt == "json":
-        with atomic_writer(path, "w") as f:
-            json.dump([dataset.records[i] for i in indices], f, ensure_ascii=False, indent=1)
-            f.write("\n")
+        text = json.dumps([dataset.records[i] for i in indices], ensure_ascii=False, indent=1) + "\n"
+        with atomic_writer(path, "wb") as f:
+            f.write(text.encode("utf-8", errors="surrogatepass"))
     elif fmt == "parquet":
         pa = _pyarrow()
         table = dataset.table.take(pa.array(indices, type=pa.int64())) if dataset.table is not None \
@@ -211,7 +214,7 @@ def write_subset(dataset: Dataset, indices: Sequence[int], path: str, format: st
 
 def write_json(obj: Any, path: str) -> None:
     """Write ``obj`` as JSON, atomically."""
-    with atomic_writer(path, "w") as f:
+    with atomic_writer(path, "w", encoding="utf-8") as f:
         json.dump(obj, f)
         f.write("\n")
 

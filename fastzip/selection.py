@@ -9,7 +9,7 @@ import numpy as np
 from . import codecs
 from ._greedy import run_default
 from ._reference import run_reference
-from .compressor import IncrementalCompressor, resolve_threads
+from .compressor import compression_ratio, resolve_threads
 from .errors import InputError
 from .serialize import FRAMING, Pool, check_serializer
 
@@ -81,6 +81,11 @@ def _check_ks(k1: Any, k2: Any, k3: Any) -> tuple[int, int, int]:
 
 def _as_pool(samples: Any, serializer: str, text_field: str | None) -> Pool:
     if isinstance(samples, Pool):
+        if samples.serializer != serializer:
+            raise InputError(f"the pool was serialized with {samples.serializer!r} but this run uses "
+                             f"{serializer!r}; pass serializer={samples.serializer!r} or the raw samples")
+        if text_field is not None:
+            raise InputError("text_field applies to raw samples, not to an already serialized Pool")
         return samples
     if isinstance(samples, (str, bytes, bytearray, dict)):
         raise InputError("samples must be a sequence of samples, not a single "
@@ -96,7 +101,7 @@ def selection_ratio(pool: Pool, indices: np.ndarray, codec: str, level: int) -> 
         return float("nan")
     framing = FRAMING[pool.serializer]
     blob = framing.open + framing.separator.join(pool.item(int(i)) for i in indices) + framing.close
-    return float(IncrementalCompressor(codec, level).ratios([blob], n_threads=1)[0])
+    return compression_ratio(blob, codec=codec, level=level)
 
 
 def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 200, k3: int = 100,
@@ -144,6 +149,8 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
         codec, level, serializer = "zlib", 9, "repr"
     else:
         codec, level = codecs.resolve(codec or "zstd", level)
+        if serializer is None and isinstance(samples, Pool):
+            serializer = samples.serializer
         serializer = check_serializer(serializer or "text")
         if lazy is None:
             lazy = codec == "zstd"
@@ -160,6 +167,10 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
             raise InputError(f"budget ({budget}) is larger than the pool ({n} samples)")
     else:
         budget_bytes = _positive_int("budget_bytes", budget_bytes)
+        smallest = int(np.argmin(pool.lengths))
+        if pool.lengths[smallest] > budget_bytes:
+            raise InputError(f"budget_bytes ({budget_bytes}) is smaller than every sample; the smallest "
+                             f"is {int(pool.lengths[smallest])} bytes", record=smallest)
 
     trace: list[RoundTrace] = []
     bar = _progress_bar(progress, budget, budget_bytes)

@@ -59,8 +59,11 @@ def _text_of_turns(turns: Any, role_key: str, content_key: str, field: str, reco
         if content_key not in turn:
             raise InputError(f"{field}[{t}] has no {content_key!r} field", record=record)
         role, content = turn.get(role_key, ""), turn[content_key]
-        if isinstance(content, list):  # OpenAI content parts
-            content = "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+        if isinstance(content, list):  # OpenAI content parts: their text, in order
+            texts = [p.get("text", "") if isinstance(p, dict) else p for p in content]
+            if not all(isinstance(t, str) for t in texts):
+                raise InputError(f"{field}[{t}].{content_key} parts must hold strings", record=record)
+            content = "".join(texts)
         if not isinstance(content, str):
             raise InputError(f"{field}[{t}].{content_key} must be a string, got {type(content).__name__}",
                              record=record)
@@ -124,7 +127,7 @@ def serialize_sample(sample: Any, serializer: str, record: int | None = None,
     if serializer == "text":
         if isinstance(sample, (bytes, bytearray)):
             return bytes(sample)
-        return sample_text(sample, record, text_field).encode("utf-8", errors="surrogateescape")
+        return sample_text(sample, record, text_field).encode("utf-8", errors="surrogatepass")
     raise ValueError(check_serializer(serializer))
 
 
@@ -152,9 +155,8 @@ class Pool:
     offsets: np.ndarray
     serializer: str
 
-    @property
-    def lengths(self) -> np.ndarray:
-        return np.diff(self.offsets)
+    def __post_init__(self) -> None:
+        self.lengths = np.diff(self.offsets)   # read in every stage's inner loop: computed once
 
     def __len__(self) -> int:
         return len(self.offsets) - 1

@@ -274,3 +274,32 @@ def test_compression_ratio_repr_matches_reference_formula(faq_rows, evals_rows, 
         s = str(rows).encode("utf-8")
         assert fastzip.compression_ratio(rows, codec="zlib", level=9, serializer="repr") == \
             len(s) / len(zlib.compress(s, 9))
+
+
+def test_zstd_one_frame_sees_all_of_itself(evals_stream, evals_bytes):
+    """Without a dictionary (an empty stream, or compression_ratio of a whole
+    selection) a large frame's own tables grow too, so a repeat from megabytes
+    back is still found, and the size still matches python-zstandard."""
+    early = b"\n".join(evals_bytes[:200])
+    blob = early + b"\n" + evals_stream[:4_000_000] + b"\n" + early
+    ic = fastzip.IncrementalCompressor("zstd", 3)
+    whole = ic.marginal_sizes([blob])[0]
+    without_repeat = ic.marginal_sizes([early + b"\n" + evals_stream[:4_000_000]])[0]
+    fresh = ic.marginal_sizes([early])[0]
+    assert whole - without_repeat < 0.05 * fresh
+    if zstd_versions_match():
+        assert whole == zstd_reference_size(ic, b"", blob)
+
+
+def test_measuring_an_unsealed_zstd_stream_is_refused():
+    if not codecs.native_available("zstd"):
+        pytest.skip("needs the native zstd kernel")
+    from fastzip._native import NativeStream
+
+    stream = NativeStream("zstd", 3)
+    stream.append(np.frombuffer(b"appended but not sealed", np.uint8))
+    data, offsets = pack([b"candidate"])
+    with pytest.raises(ValueError, match="invalid argument"):
+        stream.measure(data, offsets)
+    stream.seal()
+    assert stream.measure(data, offsets)[0] > 0

@@ -240,3 +240,25 @@ def test_custom_codec_selection(faq_rows):
         assert ratio == len(blob) / len(bz2.compress(blob, 9))
     finally:
         fastzip.unregister_codec("bz2-test")
+
+
+def test_budget_bytes_below_every_sample_names_the_smallest(faq_rows):
+    pool = Pool.from_samples(faq_rows, "text")
+    smallest = int(np.argmin(pool.lengths))
+    with pytest.raises(InputError, match=f"record {smallest}: budget_bytes \\(10\\) is smaller than every sample"):
+        fastzip.select(faq_rows, budget_bytes=10)
+
+
+def test_a_prebuilt_pool_keeps_its_serializer(faq_rows):
+    pool = Pool.from_samples(faq_rows, "json")
+    res = fastzip.select(pool, 10, k1=481, k2=40, k3=10)
+    assert res.serializer == "json"
+    assert np.array_equal(res.indices, fastzip.select(faq_rows, 10, k1=481, k2=40, k3=10, serializer="json").indices)
+    with pytest.raises(InputError, match="serialized with 'json'"):
+        fastzip.select(pool, 10, compat="reference", k1=481, k2=40, k3=10)
+
+
+def test_lone_surrogates_do_not_break_selection(tmp_path):
+    rows = [{"text": f"sample {i} " + "abc" * (i % 5 + 1)} for i in range(40)] + [{"text": "broken \ud800 half"}]
+    res = fastzip.select(rows, 10, k1=41, k2=20, k3=10)
+    assert len(set(res.indices.tolist())) == 10
