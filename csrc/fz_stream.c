@@ -76,7 +76,7 @@ int fz_stream_new(int codec, int level, int options, fz_stream **out) {
     case FZ_CODEC_ZSTD:
         s->ops = &zstd_ops;
         rc = fz_zstd_new(level, options & FZ_OPT_LONG_DISTANCE, (fz_zstd_stream **)&s->impl);
-        if (rc == FZ_OK) rc = fz_zstd_seal(s->impl);
+        if (rc == FZ_OK && (rc = fz_zstd_seal(s->impl)) != FZ_OK) fz_zstd_free(s->impl);
         break;
 #endif
 #ifdef FZ_HAVE_LZ4
@@ -88,7 +88,7 @@ int fz_stream_new(int codec, int level, int options, fz_stream **out) {
     default:
         break;
     }
-    (void)options;
+    (void)options;   /* only zstd has options; unused when it is not compiled in */
     if (rc != FZ_OK) {
         free(s);
         return rc;

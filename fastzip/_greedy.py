@@ -50,7 +50,7 @@ class _RoundView:
         self.compressed_total = ic.compressed_size
 
     def _lead_len(self) -> int:
-        return len(self.ic.separator) if self.ic.raw_size else 0
+        return len(self.ic._lead())
 
     def added(self, index: np.ndarray) -> np.ndarray:
         """Compressed bytes each pool index would add to S ∪ P."""
