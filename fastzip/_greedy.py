@@ -46,28 +46,19 @@ class _RoundView:
         self.n_threads = n_threads
         self.use_prefix = ic.codec == "zstd"
         self.picks: list[int] = []
-        self.prefix = b""              # zstd: sep.join(picks) + sep
-        self.compressed_total = ic.compressed_size
-
-    def _lead_len(self) -> int:
-        return len(self.ic._lead())
+        self.prefix = b""              # zstd: sep.join(picks) + sep; empty otherwise
+        self.compressed_total = ic.compressed_size   # of S ∪ P
 
     def added(self, index: np.ndarray) -> np.ndarray:
         """Compressed bytes each pool index would add to S ∪ P."""
+        # zstd: B_S + frame(P ++ x) - (B_S + frame(P)); others: size(S ∪ P ∪ x) - size(S ∪ P)
         sizes = self.ic.marginal_sizes((self.pool.data, self.pool.offsets), self.n_threads,
                                        prefix=self.prefix, index=index)
-        if self.use_prefix:
-            # sizes = B_S + frame(P ++ x); compressed_total = B_S + frame(P)
-            return sizes - self.compressed_total
-        return sizes - self.ic.compressed_size
+        return sizes - self.compressed_total
 
     def raw_after(self, index: np.ndarray) -> np.ndarray:
         """Raw size of S ∪ P ∪ x for each pool index."""
-        if self.use_prefix:
-            base = self.ic.raw_size + self._lead_len() + len(self.prefix)
-        else:
-            base = self.ic.raw_size + self._lead_len()
-        return base + self.pool.lengths[index]
+        return self.ic.raw_size + len(self.ic._lead()) + len(self.prefix) + self.pool.lengths[index]
 
     def take(self, i: int, added: int) -> None:
         """Add pool index i, whose measured added size is ``added``."""
@@ -109,8 +100,8 @@ def _stage3(view: _RoundView, cands: np.ndarray, first_added: np.ndarray, k3: in
             added[stale] = view.added(cands[stale])
             fresh[stale] = True
             evaluations += len(stale)
+        raw = view.raw_after(cands).astype(np.float64)   # changes only with a pick
         while True:
-            raw = view.raw_after(cands).astype(np.float64)
             bound = np.where(open_, raw / (view.compressed_total + added), np.inf)
             best = int(np.argmin(bound))         # lowest bound, then first position
             if fresh[best]:
