@@ -2,16 +2,28 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
 import time
+from typing import Iterator, NoReturn
 
 from . import __version__
-from .errors import InputError
+from .errors import FastzipError, InputError, Terminated
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+FORMAT_CHOICES = ("json", "jsonl", "parquet")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``fastzip: error: ...`` and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: error: {' '.join(message.split())}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
 
 
 def _add_codec_options(p: argparse.ArgumentParser, default_note: str) -> None:
@@ -24,19 +36,22 @@ def _add_codec_options(p: argparse.ArgumentParser, default_note: str) -> None:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fastzip", description="Fast, exact ZIP data selection and the entropy law.")
     parser.add_argument("--version", action="version", version=f"fastzip {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     sel = sub.add_parser("select", help="select the least redundant subset of a pool",
                          description="Select the least redundant subset of a pool with ZIP. "
                                      "Without INPUT, selects from the bundled sample pool.")
     sel.add_argument("input", nargs="?", metavar="INPUT",
-                     help="pool: JSON list, JSONL (.jsonl) or Parquet (.parquet)")
+                     help="pool: JSON list (.json), JSONL (.jsonl) or Parquet (.parquet); - reads standard input")
     sel.add_argument("-o", "--output", required=True, metavar="OUTPUT",
-                     help="selected records, in selection order, in INPUT's format")
+                     help="selected records, in selection order; the format follows OUTPUT's extension, "
+                          "else INPUT's format; - writes standard output")
+    sel.add_argument("--format", choices=FORMAT_CHOICES,
+                     help="INPUT's format, when its name does not say it (needed for -)")
     budget = sel.add_mutually_exclusive_group(required=True)
     budget.add_argument("--budget", type=int, metavar="N", help="number of samples to select")
     budget.add_argument("--budget-bytes", type=int, metavar="BYTES",
@@ -47,6 +62,9 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_codec_options(sel, "default zstd; compat: zlib")
     sel.add_argument("--compat", choices=["reference"],
                      help="reproduce the published implementation exactly (faults included)")
+    sel.add_argument("--keep-duplicates", action="store_true",
+                     help="keep samples whose serialized bytes equal an earlier sample's "
+                          "(default mode drops them and says how many)")
     sel.add_argument("--exhaustive", action="store_true",
                      help="re-score every stage-3 candidate at every pick (no lazy greedy)")
     sel.add_argument("--indices-out", metavar="FILE.json",
@@ -57,7 +75,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
     rat = sub.add_parser("ratio", help="print the compression ratio of a dataset",
                          description="Compression ratio len(b)/len(C(b)) of a whole dataset.")
-    rat.add_argument("input", metavar="INPUT", help="JSON list, JSONL or Parquet")
+    rat.add_argument("input", metavar="INPUT", help="JSON list, JSONL or Parquet; - reads standard input")
+    rat.add_argument("--format", choices=FORMAT_CHOICES,
+                     help="INPUT's format, when its name does not say it (needed for -)")
     _add_codec_options(rat, "default zlib")
     rat.set_defaults(func=_cmd_ratio)
 
@@ -84,24 +104,30 @@ def _cmd_select(args: argparse.Namespace) -> int:
     if path is None:
         path = io.bundled_sample_path()
         print(f"fastzip: no INPUT given; selecting from the bundled sample pool {path}", file=sys.stderr)
-    io.check_writable(args.output)
-    if args.indices_out:
-        io.check_writable(args.indices_out)
-    dataset = io.read_dataset(path)
+    outputs = [args.output] + ([args.indices_out] if args.indices_out else [])
+    for k, out in enumerate(outputs):
+        io.check_output(out, inputs=[path], others=outputs[:k] + outputs[k + 1:])
+    serializer = args.serializer or ("repr" if args.compat else "text")
     started = time.perf_counter()
+    dataset, pool = io.read_pool(path, serializer, format=args.format, text_field=args.text_field)
     try:
         result = select(
-            dataset.records, budget=args.budget, budget_bytes=args.budget_bytes,
+            pool, budget=args.budget, budget_bytes=args.budget_bytes,
             k1=args.k1, k2=args.k2, k3=args.k3, codec=args.codec, level=args.level,
-            serializer=args.serializer, compat=args.compat, n_threads=args.threads,
+            serializer=serializer, compat=args.compat, n_threads=args.threads,
             progress=not args.quiet, lazy=False if args.exhaustive else None,
-            text_field=args.text_field)
+            dedupe=not args.keep_duplicates)
     except InputError as exc:
-        raise exc.with_path(path) if exc.path is None else exc
-    io.write_subset(dataset, result.indices, args.output)
+        raise dataset.error(exc) from None
+    dataset.check_unchanged()
+    payloads = {args.output: io.subset_bytes(dataset, result.indices, args.output)}
     if args.indices_out:
-        io.write_json(result.indices.tolist(), args.indices_out)
+        payloads[args.indices_out] = io.json_bytes(result.indices.tolist()) + b"\n"
+    io.write_outputs(payloads)
     if not args.quiet:
+        if result.duplicates_dropped:
+            print(f"fastzip: dropped {result.duplicates_dropped} exact duplicate samples before selecting "
+                  "(--keep-duplicates keeps them)", file=sys.stderr)
         unique = len(set(result.indices.tolist()))
         note = f" ({unique} unique)" if unique != len(result.indices) else ""
         print(f"fastzip: selected {len(result.indices)}{note} of {len(dataset)} samples in "
@@ -114,14 +140,14 @@ def _cmd_ratio(args: argparse.Namespace) -> int:
     from . import io
     from .compressor import compression_ratio
 
-    records = io.read_records(args.input)
-    if not records:
-        raise InputError("the dataset is empty", path=args.input)
+    dataset = io.read_dataset(args.input, args.format)
+    if not dataset.records:
+        raise InputError("the dataset is empty", path=dataset.name)
     try:
-        ratio = compression_ratio(records, codec=args.codec or "zlib", level=args.level,
+        ratio = compression_ratio(dataset.records, codec=args.codec or "zlib", level=args.level,
                                   serializer=args.serializer or "repr", text_field=args.text_field)
     except InputError as exc:
-        raise exc.with_path(args.input) if exc.path is None else exc
+        raise dataset.error(exc) from None
     print(f"{ratio:.6f}")
     return 0
 
@@ -133,18 +159,44 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _termination_as_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP unwind like Ctrl-C (inside native batches too): nothing is written."""
+    def handler(signum: int, frame: object) -> NoReturn:
+        raise Terminated(signum)
+
+    previous = {}
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError, OSError):   # not the main thread: leave signals alone
+            previous[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``fastzip`` command line; returns the exit status.
+
+    0 success; 2 bad input, arguments or environment (one line on stderr,
+    nothing written); 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (nothing written);
+    1 an unexpected internal error, with its traceback.
+    """
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
-    except (InputError, ValueError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"fastzip: error: {message}", file=sys.stderr)
+        with _termination_as_interrupt():
+            return args.func(args)
+    except FastzipError as exc:
+        print(f"fastzip: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("fastzip: interrupted; nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated as exc:
+        print(f"fastzip: {exc}; nothing was written", file=sys.stderr)
+        return 128 + exc.signum
     except BrokenPipeError:   # e.g. `fastzip info | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

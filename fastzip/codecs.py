@@ -15,6 +15,7 @@ import os
 from typing import Callable
 
 from . import _fallback
+from .errors import UsageError
 
 BUILTIN_CODECS = ("zlib", "zstd", "lz4")
 DEFAULT_LEVELS = {"zlib": 9, "zstd": 3, "lz4": 0}
@@ -51,22 +52,22 @@ def available_codecs() -> list[str]:
 def resolve(codec: str, level: int | None) -> tuple[str, int]:
     """Check a codec name and level; fill in the codec's default level."""
     if not isinstance(codec, str):
-        raise ValueError(f"codec must be a string, got {type(codec).__name__}")
+        raise UsageError(f"codec must be a string, got {type(codec).__name__}")
     if codec in _CUSTOM:
         return codec, 0 if level is None else int(level)
     if codec not in BUILTIN_CODECS:
-        raise ValueError(f"unknown codec {codec!r}; choose one of {', '.join(available_codecs())}")
+        raise UsageError(f"unknown codec {codec!r}; choose one of {', '.join(available_codecs())}")
     if level is None:
         return codec, DEFAULT_LEVELS[codec]
     if isinstance(level, bool) or not isinstance(level, (int,)) and not hasattr(level, "__index__"):
-        raise ValueError(f"level must be an integer, got {level!r}")
+        raise UsageError(f"level must be an integer, got {level!r}")
     level = int(level)
     if codec == "zlib" and not 0 <= level <= 9:
-        raise ValueError(f"zlib level must be 0..9, got {level}")
+        raise UsageError(f"zlib level must be 0..9, got {level}")
     if codec == "zstd" and not (1 <= level <= 22 or -131072 <= level <= -1):
-        raise ValueError(f"zstd level must be 1..22 (or a negative fast level), got {level}")
+        raise UsageError(f"zstd level must be 1..22 (or a negative fast level), got {level}")
     if codec == "lz4" and not -65537 <= level <= 12:
-        raise ValueError(f"lz4 level must be <= 12 (0: default, <0: fast acceleration, 1..12: HC), got {level}")
+        raise UsageError(f"lz4 level must be <= 12 (0: default, <0: fast acceleration, 1..12: HC), got {level}")
     return codec, level
 
 
@@ -96,13 +97,13 @@ def register_codec(name: str, compress: Callable[[bytes], bytes], *, replace: bo
     size is computed by recompressing the whole stream, so it is slow.
     """
     if not isinstance(name, str) or not name:
-        raise ValueError("codec name must be a non-empty string")
+        raise UsageError("codec name must be a non-empty string")
     if name in BUILTIN_CODECS:
-        raise ValueError(f"{name!r} is a built-in codec")
+        raise UsageError(f"{name!r} is a built-in codec")
     if not callable(compress):
-        raise ValueError("compress must be callable: compress(bytes) -> bytes")
+        raise UsageError("compress must be callable: compress(bytes) -> bytes")
     if name in _CUSTOM and not replace:
-        raise ValueError(f"codec {name!r} is already registered (pass replace=True)")
+        raise UsageError(f"codec {name!r} is already registered (pass replace=True)")
     _CUSTOM[name] = compress
 
 

@@ -23,27 +23,34 @@ from typing import Iterable, Sequence, Union
 import numpy as np
 
 from . import codecs
+from .errors import InputError, UsageError
 from .serialize import pack, serialize_list
 
 Candidates = Union[Sequence[Union[bytes, bytearray, memoryview, str]], tuple]
 
 
+MAX_THREADS = 256   # the native thread pool's limit; results never depend on the count
+
+
 def resolve_threads(n_threads: int | None) -> int:
-    """scikit-learn's convention: -1 is every usable core, -2 all but one, ..."""
+    """scikit-learn's convention: -1 is every usable core, -2 all but one, ...
+
+    Counts above :data:`MAX_THREADS` are clamped to it.
+    """
     if n_threads is None:
         n_threads = -1
     if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)):
-        raise ValueError(f"n_threads must be an integer, got {n_threads!r}")
+        raise UsageError(f"n_threads must be an integer, got {n_threads!r}")
     n_threads = int(n_threads)
     if n_threads == 0:
-        raise ValueError("n_threads must not be 0 (use -1 for all cores)")
+        raise UsageError("n_threads must not be 0 (use -1 for all cores)")
     if n_threads < 0:
         try:
             cores = len(os.sched_getaffinity(0))
         except AttributeError:  # not Linux
             cores = os.cpu_count() or 1
         n_threads = max(1, cores + 1 + n_threads)
-    return n_threads
+    return min(n_threads, MAX_THREADS)
 
 
 def _as_bytes(item, position: int) -> bytes:
@@ -53,7 +60,15 @@ def _as_bytes(item, position: int) -> bytes:
         return item.encode("utf-8", errors="surrogatepass")
     if isinstance(item, (bytearray, memoryview)):
         return bytes(item)
-    raise ValueError(f"candidate {position} must be bytes or str, got {type(item).__name__}")
+    raise InputError(f"candidate {position} must be bytes or str, got {type(item).__name__}")
+
+
+def integer_array(values, name: str) -> np.ndarray:
+    """``values`` as a numpy array of integers; floats (even integer-like ones) are refused."""
+    array = np.asarray(values)
+    if array.size and array.dtype.kind not in "iu":
+        raise InputError(f"{name} must be integers, got an array of {array.dtype}")
+    return array
 
 
 def as_packed(candidates) -> tuple[np.ndarray, np.ndarray]:
@@ -62,12 +77,12 @@ def as_packed(candidates) -> tuple[np.ndarray, np.ndarray]:
         buffer, offsets = candidates
         data = np.frombuffer(buffer, dtype=np.uint8) if not isinstance(buffer, np.ndarray) \
             else np.ascontiguousarray(buffer).view(np.uint8).reshape(-1)
-        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        offsets = np.ascontiguousarray(integer_array(offsets, "offsets"), dtype=np.int64)
         if offsets.ndim != 1 or offsets.size == 0:
-            raise ValueError("offsets must be a 1-D array with len(candidates) + 1 entries")
+            raise InputError("offsets must be a 1-D array with len(candidates) + 1 entries")
         return data, offsets
-    if isinstance(candidates, (bytes, str, bytearray)):
-        raise ValueError("candidates must be a list of bytes/str (wrap a single candidate in a list)")
+    if isinstance(candidates, (bytes, str, bytearray, memoryview)):
+        raise InputError("candidates must be a list of bytes/str (wrap a single candidate in a list)")
     return pack([_as_bytes(c, i) for i, c in enumerate(candidates)])
 
 
@@ -94,7 +109,7 @@ class IncrementalCompressor:
         if isinstance(separator, str):
             separator = separator.encode("utf-8")
         if not isinstance(separator, (bytes, bytearray)):
-            raise ValueError("separator must be bytes or str")
+            raise UsageError("separator must be bytes or str")
         self.separator = bytes(separator)
         self.native = codecs.uses_native(self.codec)
         self._stream = codecs.new_stream(self.codec, self.level, long_distance)
@@ -138,12 +153,20 @@ class IncrementalCompressor:
         return self.separator if self._raw_size else b""
 
     def extend(self, items: Iterable[bytes | str]) -> None:
-        """Append pieces (joined by the separator) to the stream."""
+        """Append pieces (joined by the separator) to the stream.
+
+        ``items`` is a list of pieces; a bare str or bytes is refused (wrap a
+        single piece in a list).  Calls from several threads are serialized:
+        the result is that of some sequential order.
+        """
+        if isinstance(items, (str, bytes, bytearray, memoryview)):
+            raise InputError("extend takes a list of pieces, not a single "
+                             f"{type(items).__name__}; wrap one piece in a list")
         parts = [_as_bytes(item, i) for i, item in enumerate(items)]
         if not parts:
             return
-        chunk = self._lead() + self.separator.join(parts)
         with self._lock:
+            chunk = self._lead() + self.separator.join(parts)   # the lead depends on the stream: read it locked
             frames_total = self._frames_total
             if self._sums_frames:
                 # measure() reports base + frame: the total after this batch
@@ -177,7 +200,7 @@ class IncrementalCompressor:
         """Sizes, and the raw bytes before each candidate, read under one lock."""
         data, offsets = as_packed(candidates)
         threads = resolve_threads(n_threads)
-        idx = None if index is None else np.ascontiguousarray(index, dtype=np.int64)
+        idx = None if index is None else np.ascontiguousarray(integer_array(index, "index"), dtype=np.int64)
         with self._lock:
             lead = self._lead() + bytes(prefix)
             sizes = self._measure_locked(data, offsets, lead, bytes(suffix), threads, idx)
@@ -222,9 +245,9 @@ def compression_ratio(samples, codec: str = "zlib", level: int | None = None, se
     else:
         samples = list(samples)
         if not samples:
-            raise ValueError("cannot compute the compression ratio of empty input (no samples)")
+            raise InputError("cannot compute the compression ratio of empty input (no samples)")
         blob = serialize_list(samples, serializer, text_field)
     if not blob:
-        raise ValueError("cannot compute the compression ratio of empty input")
+        raise InputError("cannot compute the compression ratio of empty input")
     ic = IncrementalCompressor(codec, level)
     return float(ic.ratios([blob], n_threads=1)[0])

@@ -1,49 +1,185 @@
 """Readers and writers for pools: JSON list, JSONL and Parquet.
 
-Records are kept as they were read, so a selection is written back
-unchanged: JSONL lines byte for byte, JSON records with their key order,
-Parquet rows with their schema.  Every write goes to a temporary file in the
-target folder and is renamed into place, so an interrupted run never leaves
-a partial output.
+The input is read once, into memory, and never touched again: a JSONL
+selection is written from the bytes of that one read (each line byte for
+byte), a JSON list from its records (key order kept) and Parquet from its
+table (schema kept).  Standard input and FIFOs work for the same reason.
+
+Outputs are written atomically: to a temporary file beside the target,
+renamed into place once complete, so an error, Ctrl-C, SIGTERM or SIGHUP
+never leaves a partial file.  An output is refused before any work when it
+is the input (or another output of the same run), or when it is not a
+regular file (a device, a FIFO, a socket, a folder); a symbolic link is
+followed, and its target replaced, never the link.  ``-`` writes to
+standard output, which cannot be atomic.
+
+The format of a file follows its name (``.json``, ``.jsonl``/``.ndjson``,
+``.parquet``/``.pq``); ``format=`` (the CLI's ``--format``) names it
+otherwise, and is needed for ``-``.
 """
 from __future__ import annotations
 
 import contextlib
+import glob
+import io
 import json
 import os
-import tempfile
-from dataclasses import dataclass
+import re
+import secrets
+import stat
+import sys
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, MissingDependencyError, OutputError, UsageError
+from .serialize import Pool, check_serializer, dumps_json
 
 FORMATS = ("json", "jsonl", "parquet")
+STDIO = "-"
+_SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+_BOM = b"\xef\xbb\xbf"
 
 
-def detect_format(path: str) -> str:
-    """Format from the file name: .jsonl/.ndjson, .parquet/.pq, else JSON."""
+def format_from_name(path: str) -> str | None:
+    """The format a file name says (``None`` when it says nothing, as for ``-``)."""
     lower = str(path).lower()
-    if lower.endswith((".jsonl", ".ndjson", ".jsonl.txt")):
-        return "jsonl"
-    if lower.endswith((".parquet", ".pq")):
-        return "parquet"
-    return "json"
+    for suffix, fmt in _SUFFIXES.items():
+        if lower.endswith(suffix):
+            return fmt
+    return None
+
+
+def resolve_format(path: str, format: str | None = None) -> str:
+    """``format`` when given, else the one ``path``'s name says.
+
+    Raises
+    ------
+    UsageError
+        The format is unknown, or neither given nor told by the name.
+    """
+    if format is not None:
+        if format not in FORMATS:
+            raise UsageError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+        return format
+    fmt = format_from_name(path)
+    if fmt is None:
+        what = "standard input" if path == STDIO else f"{path}: the name"
+        raise UsageError(f"{what} does not say the format; pass --format {'|'.join(FORMATS)}")
+    return fmt
+
+
+# ----------------------------------------------------------------------------- reading
+@dataclass(frozen=True)
+class FileStamp:
+    """What identifies a file's content: device, inode, size and modification time."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileStamp:
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 @dataclass
 class Dataset:
-    """Records read from one file, with what is needed to write a subset back."""
+    """A pool as read once from a file or standard input.
+
+    Attributes
+    ----------
+    path : str
+        The path given (``"-"`` for standard input).
+    format : str
+        ``json``, ``jsonl`` or ``parquet``.
+    records : list or None
+        JSON list: the records.  JSONL: the records when read with
+        :func:`read_dataset`, ``None`` when read with :func:`read_pool`.
+    raw : bytes or None
+        JSONL: the bytes read.
+    line_spans : tuple of numpy arrays or None
+        JSONL: start and length of each record's line in ``raw``.
+    line_numbers : numpy array or None
+        JSONL: each record's line number, from 1.
+    table : pyarrow.Table or None
+        Parquet: the table.
+    stamp : FileStamp or None
+        A regular file's identity when it was read (see :meth:`check_unchanged`).
+    """
 
     path: str
     format: str
-    records: list
-    line_spans: Any = None        # jsonl: (offset, length) of each record's line in the file
-    table: Any = None             # parquet: the pyarrow table
+    records: list | None = None
+    raw: bytes | None = None
+    line_spans: tuple[np.ndarray, np.ndarray] | None = None
+    line_numbers: np.ndarray | None = None
+    table: Any = None
+    stamp: FileStamp | None = None
+    count: int = field(default=0)
 
     def __len__(self) -> int:
-        return len(self.records)
+        return self.count
+
+    @property
+    def name(self) -> str:
+        """How errors name the input."""
+        return "<stdin>" if self.path == STDIO else self.path
+
+    def line_of(self, record: int | None) -> int | None:
+        """The line number of ``record`` (JSONL), else ``None``."""
+        if record is None or self.line_numbers is None or not 0 <= record < len(self.line_numbers):
+            return None
+        return int(self.line_numbers[record])
+
+    def error(self, exc: InputError) -> InputError:
+        """``exc`` naming this input and, for JSONL, the record's line."""
+        if exc.path is not None:
+            return exc
+        return exc.with_path(self.name, line=self.line_of(exc.record))
+
+    def check_unchanged(self) -> None:
+        """Raise when the input file changed (size, time or identity) since it was read."""
+        if self.stamp is None:
+            return
+        try:
+            now = FileStamp.of(os.stat(self.path))
+        except OSError as exc:
+            raise InputError(f"the input went away during the run ({exc.strerror}); nothing was written",
+                             path=self.name) from None
+        if now != self.stamp:
+            raise InputError("the input changed during the run; nothing was written", path=self.name)
+
+    def records_at(self, indices: Sequence[int]) -> list:
+        """The records at ``indices``, in that order, as Python objects."""
+        if self.records is not None:
+            return [self.records[i] for i in indices]
+        if self.format == "jsonl":
+            starts, lengths = self.line_spans
+            return [json.loads(self.raw[starts[i]:starts[i] + lengths[i]]) for i in indices]
+        pa = _pyarrow()
+        return self.table.take(pa.array(list(indices), type=pa.int64())).to_pylist()
+
+
+def _read_bytes(path: str) -> tuple[bytes, FileStamp | None]:
+    """Every byte of ``path`` (or standard input), read once, with a regular file's stamp."""
+    if path == STDIO:
+        return sys.stdin.buffer.read(), None
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if stat.S_ISDIR(st.st_mode):
+                raise InputError("is a directory, not a file", path=path)
+            data = f.read()
+    except FileNotFoundError:
+        raise InputError("no such file", path=path) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    return data, FileStamp.of(st) if stat.S_ISREG(st.st_mode) else None
 
 
 def _check_record(record: Any, index: int, path: str, line: int | None = None) -> None:
@@ -53,126 +189,306 @@ def _check_record(record: Any, index: int, path: str, line: int | None = None) -
                          path=path, record=index, line=line)
 
 
-def _read_jsonl(path: str) -> Dataset:
-    """Records, and where each line sits in the file (to copy it out unchanged
-    later without holding every line in memory)."""
-    records, starts, lengths = [], [], []
-    offset = 0
-    with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
-            start, offset = offset, offset + len(raw)
-            if not raw.strip():
-                continue  # blank lines carry no record
-            try:
-                record = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not valid UTF-8"
-                raise InputError(f"malformed JSON: {reason}", path=path, record=len(records),
-                                 line=number) from None
-            _check_record(record, len(records), path, number)
-            records.append(record)
-            starts.append(start)
-            lengths.append(len(raw))
-    spans = (np.asarray(starts, dtype=np.int64), np.asarray(lengths, dtype=np.int64))
-    return Dataset(path, "jsonl", records, line_spans=spans)
-
-
-def _read_json(path: str) -> Dataset:
-    with open(path, "rb") as f:
-        raw = f.read()
+def _parse_json(raw: bytes, path: str, record: int | None = None, line: int | None = None) -> Any:
+    """``json.loads`` with every failure as one :class:`InputError` line."""
     try:
-        data = json.loads(raw)
+        return json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise InputError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                         path=path) from None
+        where = "" if line is not None else f" at line {exc.lineno}, column {exc.colno}"
+        raise InputError(f"malformed JSON{where}: {exc.msg}", path=path, record=record, line=line) from None
     except UnicodeDecodeError:
-        raise InputError("not valid UTF-8", path=path) from None
+        raise InputError("not valid UTF-8", path=path, record=record, line=line) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply", path=path, record=record, line=line) from None
+    except ValueError as exc:          # e.g. an integer longer than Python's digit limit
+        reason = str(exc).split(";")[0].split(":")[0]
+        raise InputError(f"malformed JSON: {reason}", path=path, record=record, line=line) from None
+
+
+class _JsonlLines:
+    """The records of JSONL bytes, in order, noting each line's place."""
+
+    def __init__(self, raw: bytes, name: str):
+        self.raw, self.name = raw, name
+        self.starts: list[int] = []
+        self.lengths: list[int] = []
+        self.numbers: list[int] = []
+
+    def __iter__(self) -> Iterator[Any]:
+        offset = len(_BOM) if self.raw.startswith(_BOM) else 0   # a BOM is not part of line 1
+        for number, line in enumerate(io.BytesIO(self.raw[offset:] if offset else self.raw), start=1):
+            start, offset = offset, offset + len(line)
+            if not line.strip():
+                continue   # blank lines carry no record
+            index = len(self.starts)
+            record = _parse_json(line, self.name, index, number)
+            _check_record(record, index, self.name, number)
+            self.starts.append(start)
+            self.lengths.append(len(line))
+            self.numbers.append(number)
+            yield record
+
+    def fill(self, dataset: Dataset) -> None:
+        dataset.line_spans = (np.asarray(self.starts, dtype=np.int64), np.asarray(self.lengths, dtype=np.int64))
+        dataset.line_numbers = np.asarray(self.numbers, dtype=np.int64)
+        dataset.count = len(self.starts)
+
+
+def _read_json_list(raw: bytes, name: str) -> list:
+    data = _parse_json(raw, name)
     if not isinstance(data, list):
-        raise InputError(f"expected a JSON list of records, got a JSON {type(data).__name__}", path=path)
+        raise InputError(f"expected a JSON list of records, got a JSON {type(data).__name__}", path=name)
     for i, record in enumerate(data):
-        _check_record(record, i, path)
-    return Dataset(path, "json", data)
+        _check_record(record, i, name)
+    return data
 
 
-def _pyarrow():
+def _pyarrow() -> Any:
     try:
         import pyarrow
         import pyarrow.parquet
     except ImportError:
-        raise InputError("reading or writing Parquet needs pyarrow: pip install 'fastzip[parquet]'") from None
+        raise MissingDependencyError("reading or writing Parquet needs pyarrow: "
+                                     "pip install 'fastzip[parquet]'") from None
     return pyarrow
 
 
-def _read_parquet(path: str) -> Dataset:
+def _read_parquet_table(raw: bytes, name: str) -> Any:
     pa = _pyarrow()
     try:
-        table = pa.parquet.read_table(path)
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise InputError(f"cannot read Parquet: {exc}", path=path) from None
-    records = table.to_pylist()
-    return Dataset(path, "parquet", records, table=table)
+        return pa.parquet.read_table(pa.BufferReader(raw))
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(f"cannot read Parquet: {str(exc).splitlines()[0]}", path=name) from None
+
+
+def _parquet_rows(table: Any, name: str) -> Iterator[Any]:
+    """The table's rows as dicts, a batch at a time (never the whole table as Python objects)."""
+    pa = _pyarrow()
+    index = 0
+    for batch in table.to_batches(max_chunksize=4096):
+        try:
+            rows = batch.to_pylist()
+        except (pa.ArrowException, ValueError, OverflowError) as exc:
+            raise InputError(f"cannot convert a row to Python: {str(exc).splitlines()[0]}",
+                             path=name, record=index) from None
+        yield from rows
+        index += len(rows)
 
 
 def read_dataset(path: str, format: str | None = None) -> Dataset:
-    """Read a JSON list, JSONL or Parquet file (format from the name by default)."""
-    path = os.fspath(path)
-    fmt = format or detect_format(path)
-    if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", path=path)
-    if not os.path.exists(path):
-        raise InputError("no such file", path=path)
-    if os.path.isdir(path):
-        raise InputError("is a directory, not a file", path=path)
+    """Read a JSON list, JSONL or Parquet file, or ``-`` (standard input), once.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file, or ``"-"`` for standard input.
+    format : {"json", "jsonl", "parquet"} or None
+        Needed when the name does not say it (and for ``-``).
+
+    Returns
+    -------
+    Dataset
+        With ``records`` filled in for every format.
+    """
+    dataset, raw = _open(path, format)
+    if dataset.format == "jsonl":
+        lines = _JsonlLines(raw, dataset.name)
+        dataset.records = list(lines)
+        lines.fill(dataset)
+    elif dataset.format == "parquet":
+        dataset.records = list(_parquet_rows(dataset.table, dataset.name))
+    return dataset
+
+
+def read_pool(path: str, serializer: str, *, format: str | None = None,
+              text_field: str | None = None) -> tuple[Dataset, Pool]:
+    """Read a pool once and serialize it as it is parsed.
+
+    JSONL and Parquet records are not kept as Python objects: the output is
+    written from the bytes read (JSONL) or the table (Parquet), so memory
+    holds the input's bytes and the serialized pool only.
+
+    Returns
+    -------
+    (Dataset, Pool)
+        Faults name the file, the record (from 0) and, for JSONL, its line.
+    """
+    check_serializer(serializer)
+    dataset, raw = _open(path, format)
+    if dataset.format == "jsonl":
+        lines = _JsonlLines(raw, dataset.name)
+        try:
+            pool = Pool.from_samples(lines, serializer, text_field)
+        except InputError as exc:
+            if exc.path is None and exc.record is not None and exc.record < len(lines.numbers):
+                raise exc.with_path(dataset.name, line=lines.numbers[exc.record]) from None
+            raise
+        lines.fill(dataset)
+    elif dataset.format == "parquet":
+        pool = _pool_or_error(dataset, _parquet_rows(dataset.table, dataset.name), serializer, text_field)
+    else:
+        pool = _pool_or_error(dataset, dataset.records, serializer, text_field)
+    return dataset, pool
+
+
+def _pool_or_error(dataset: Dataset, rows: Any, serializer: str, text_field: str | None) -> Pool:
     try:
-        reader = {"jsonl": _read_jsonl, "json": _read_json, "parquet": _read_parquet}[fmt]
-        return reader(path)
-    except PermissionError:
-        raise InputError("permission denied", path=path) from None
+        return Pool.from_samples(rows, serializer, text_field)
+    except InputError as exc:
+        raise dataset.error(exc) from None
+
+
+def _open(path: Any, format: str | None) -> tuple[Dataset, bytes]:
+    path = STDIO if path == STDIO else os.fspath(path)
+    fmt = resolve_format(path, format)
+    raw, stamp = _read_bytes(path)
+    dataset = Dataset(path, fmt, stamp=stamp)
+    if fmt == "json":
+        dataset.records = _read_json_list(raw, dataset.name)
+        dataset.count = len(dataset.records)
+        return dataset, b""
+    if fmt == "parquet":
+        dataset.table = _read_parquet_table(raw, dataset.name)
+        dataset.count = dataset.table.num_rows
+        return dataset, b""
+    dataset.raw = raw
+    return dataset, raw
 
 
 def read_records(path: str, format: str | None = None) -> list:
-    """The records of a JSON list, JSONL or Parquet file."""
+    """The records of a JSON list, JSONL or Parquet file (or ``-``)."""
     return read_dataset(path, format).records
 
 
-def check_writable(path: str) -> None:
-    """Fail early (before any work) when ``path`` cannot be written."""
+def input_stamp(path: str) -> FileStamp | None:
+    """The identity of an input (a file, or a regular file behind standard input)."""
+    try:
+        st = os.fstat(sys.stdin.fileno()) if path == STDIO else os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return FileStamp.of(st)
+
+
+# ----------------------------------------------------------------------------- output checks
+_KINDS = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))
+
+
+def check_output(path: str, *, inputs: Sequence[str] = (), others: Sequence[str] = ()) -> None:
+    """Refuse, before any work, an output that must not or cannot be written.
+
+    Parameters
+    ----------
+    path : str
+        The output; ``-`` (standard output) is always accepted.
+    inputs : sequence of str
+        Files this run reads: the output must be none of them (same real
+        path, or same device and inode).
+    others : sequence of str
+        The run's other outputs, which must differ from this one.
+
+    Raises
+    ------
+    OutputError
+        Naming the output and the fault.
+    """
+    if path == STDIO:
+        return
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise InputError("is a directory, cannot write the output there", path=path)
+    real = os.path.realpath(path)
+    try:
+        st = os.stat(real)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise OutputError(f"cannot write the output: {exc.strerror}", path=path) from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+        hint = " (use -o - for standard output)" if not stat.S_ISDIR(st.st_mode) else ""
+        raise OutputError(f"is {kind}; fastzip replaces only regular files{hint}", path=path)
+    for source in inputs:
+        stamp = input_stamp(source)
+        same_inode = st is not None and stamp is not None and (st.st_dev, st.st_ino) == (stamp.device, stamp.inode)
+        if same_inode or (source != STDIO and os.path.realpath(source) == real):
+            raise OutputError("is the input file; writing it would destroy the pool", path=path)
+    for other in others:
+        if other != STDIO and os.path.realpath(other) == real:
+            raise OutputError(f"is also the other output ({other}); give two different files", path=path)
+    folder = os.path.dirname(real)
     if not os.path.isdir(folder):
-        raise InputError(f"output folder {folder} does not exist", path=path)
-    if not os.access(folder, os.W_OK):
-        raise InputError(f"output folder {folder} is not writable", path=path)
+        raise OutputError(f"output folder {folder} does not exist", path=path)
+
+
+# ----------------------------------------------------------------------------- writing
+_TMP_PATTERN = ".{name}.fastzip-{pid}-{token}.tmp"
+_TMP_RE = re.compile(r"^\.(?P<name>.+)\.fastzip-(?P<pid>\d+)-[A-Za-z0-9_]+\.tmp$")
+
+
+def _clean_stale_temporaries(folder: str, name: str) -> None:
+    """Remove temporary files a killed run (SIGKILL) left for this output.
+
+    Only files of fastzip's own pattern for this very output name, whose
+    process no longer exists, are removed.
+    """
+    for tmp in glob.glob(os.path.join(glob.escape(folder), f".{glob.escape(name)}.fastzip-*.tmp")):
+        match = _TMP_RE.match(os.path.basename(tmp))
+        if match is None or match["name"] != name:
+            continue
+        try:
+            os.kill(int(match["pid"]), 0)
+            continue               # its writer still runs
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OverflowError):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 @contextlib.contextmanager
 def atomic_writer(path: str, mode: str = "wb", encoding: str | None = None) -> Iterator[Any]:
-    """Write to a temporary file beside ``path``; rename it into place on success."""
+    """Write to a temporary file beside ``path``'s target; rename it into place on success.
+
+    A symbolic link is followed: its target is replaced, the link kept.  A
+    failure (disk full, permission denied, a signal) removes the temporary
+    file and leaves any old output as it was; OS faults become
+    :class:`~fastzip.errors.OutputError`.
+    """
     path = os.fspath(path)
-    check_writable(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    check_output(path)
+    target = os.path.realpath(path)
+    folder, name = os.path.split(target)
+    _clean_stale_temporaries(folder, name)
+    tmp = None
     try:
+        token = secrets.token_hex(6)
+        tmp = os.path.join(folder, _TMP_PATTERN.format(name=name, pid=os.getpid(), token=token))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)   # the umask applies
         if "b" not in mode and encoding is None:
             encoding = "utf-8"   # text outputs are UTF-8 whatever the locale
         with os.fdopen(fd, mode, encoding=encoding) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_current_umask())   # mkstemp makes 0600
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        raise OutputError(f"cannot write the output: {exc.strerror or exc}", path=path) from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+@contextlib.contextmanager
+def output_stream(path: str) -> Iterator[Any]:
+    """A binary stream for ``path``: atomic for files, standard output for ``-``."""
+    if path == STDIO:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+    else:
+        with atomic_writer(path, "wb") as f:
+            yield f
 
 
 def write_bytes_atomic(path: str, payload: bytes) -> None:
@@ -181,44 +497,86 @@ def write_bytes_atomic(path: str, payload: bytes) -> None:
         f.write(payload)
 
 
-def write_subset(dataset: Dataset, indices: Sequence[int], path: str, format: str | None = None) -> None:
-    """Write the records at ``indices`` (in that order) in the dataset's format."""
-    fmt = format or dataset.format
+def json_bytes(value: Any, **options: Any) -> bytes:
+    """``value`` as UTF-8 JSON; lone surrogates stay ``\\udXXX`` escapes, so the bytes are valid UTF-8."""
+    text = dumps_json(value, **options)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
+
+
+def output_format(path: str, dataset: Dataset, format: str | None = None) -> str:
+    """The output's format: ``format``, else its name's, else the input's."""
+    if format is not None:
+        return resolve_format(path, format)
+    return format_from_name(path) or dataset.format if path != STDIO else dataset.format
+
+
+def subset_bytes(dataset: Dataset, indices: Sequence[int], path: str, format: str | None = None) -> bytes:
+    """The bytes of the records at ``indices`` (in that order), as :func:`write_subset` writes them."""
+    fmt = output_format(path, dataset, format)
     indices = [int(i) for i in indices]
-    if fmt == "jsonl":
-        with atomic_writer(path, "wb") as f:
-            if dataset.line_spans is not None:
-                starts, lengths = dataset.line_spans
-                with open(dataset.path, "rb") as source:
-                    for i in indices:
-                        source.seek(int(starts[i]))
-                        line = source.read(int(lengths[i]))
-                        f.write(line if line.endswith(b"\n") else line + b"\n")
-            else:
-                for i in indices:
-                    f.write(json.dumps(dataset.records[i], ensure_ascii=False).encode("utf-8", "surrogatepass")
-                            + b"\n")
-    elif fmt == "json":
-        text = json.dumps([dataset.records[i] for i in indices], ensure_ascii=False, indent=1) + "\n"
-        with atomic_writer(path, "wb") as f:
-            f.write(text.encode("utf-8", errors="surrogatepass"))
-    elif fmt == "parquet":
-        pa = _pyarrow()
-        table = dataset.table.take(pa.array(indices, type=pa.int64())) if dataset.table is not None \
-            else pa.Table.from_pylist([dataset.records[i] for i in indices])
-        with atomic_writer(path, "wb") as f:
-            pa.parquet.write_table(table, f)
-    else:
-        raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", path=path)
+    if fmt == "parquet":
+        return _parquet_bytes(dataset, indices, path)
+    if fmt == "jsonl" and dataset.format == "jsonl":
+        starts, lengths = dataset.line_spans
+        raw = dataset.raw
+        return b"".join(_line(raw[starts[i]:starts[i] + lengths[i]]) for i in indices)
+    try:
+        rows = dataset.records_at(indices)
+        if fmt == "jsonl":
+            return b"".join(json_bytes(r) + b"\n" for r in rows)
+        return json_bytes(rows, indent=1) + b"\n"
+    except TypeError as exc:
+        raise OutputError(f"cannot write the records as JSON: {exc}", path=path) from None
+
+
+def write_subset(dataset: Dataset, indices: Sequence[int], path: str, format: str | None = None) -> None:
+    """Write the records at ``indices`` (in that order).
+
+    The format follows ``format``, else the output's name, else the input's.
+    JSONL from JSONL copies each line byte for byte; Parquet from Parquet
+    keeps the schema; any other pairing converts the records (values JSON
+    lacks take the text form of :func:`fastzip.serialize.json_default`).
+    """
+    write_outputs({path: subset_bytes(dataset, indices, path, format)})
+
+
+def write_outputs(payloads: dict[str, bytes]) -> None:
+    """Write several outputs together: every file is complete before any is renamed into place."""
+    with contextlib.ExitStack() as stack:
+        streams = [(stack.enter_context(output_stream(path)), payload) for path, payload in payloads.items()]
+        for stream, payload in streams:
+            stream.write(payload)
+
+
+def _line(line: bytes) -> bytes:
+    return line if line.endswith(b"\n") else line + b"\n"
+
+
+def _parquet_bytes(dataset: Dataset, indices: list[int], path: str) -> bytes:
+    pa = _pyarrow()
+    try:
+        if dataset.table is not None:
+            table = dataset.table.take(pa.array(indices, type=pa.int64()))
+        else:
+            table = pa.Table.from_pylist(dataset.records_at(indices))
+        sink = pa.BufferOutputStream()
+        pa.parquet.write_table(table, sink)
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise OutputError(f"cannot write the records as Parquet: {str(exc).splitlines()[0]}",
+                          path=path) from None
+    return sink.getvalue().to_pybytes()
 
 
 def write_json(obj: Any, path: str) -> None:
-    """Write ``obj`` as JSON, atomically."""
-    with atomic_writer(path, "w", encoding="utf-8") as f:
-        json.dump(obj, f)
-        f.write("\n")
+    """Write ``obj`` as JSON (``-``: standard output), atomically."""
+    with output_stream(path) as f:
+        f.write(json_bytes(obj) + b"\n")
 
 
 def bundled_sample_path() -> str:
     """The real sample pool shipped with fastzip (Perl and Python FAQ Q&A pairs)."""
     return os.path.join(os.path.dirname(__file__), "data", "faq_qa.jsonl")
+

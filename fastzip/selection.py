@@ -10,7 +10,7 @@ from . import codecs
 from ._greedy import run_default
 from ._reference import run_reference
 from .compressor import compression_ratio, resolve_threads
-from .errors import InputError
+from .errors import InputError, UsageError
 from .serialize import FRAMING, Pool, check_serializer
 
 COMPAT_MODES = (None, "reference")
@@ -37,6 +37,9 @@ class SelectionResult:
     ``indices``: pool indices in selection order (numpy int64; in compat mode
     they may repeat, as the reference's do).  ``ratio``: compression ratio of
     the selection, in selection order, under the run's codec and serializer.
+    ``duplicates_dropped``: how many samples default mode left out because
+    their serialized bytes equal an earlier sample's (0 with ``dedupe=False``
+    and in compat mode).
     """
 
     indices: np.ndarray
@@ -49,6 +52,7 @@ class SelectionResult:
     k2: int
     k3: int
     trace: list[RoundTrace] = field(default_factory=list)
+    duplicates_dropped: int = 0
 
     @property
     def evaluations(self) -> int:
@@ -64,35 +68,50 @@ class SelectionResult:
 
 def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InputError(f"{name} must be a positive integer, got {value!r}")
+        raise UsageError(f"{name} must be a positive integer, got {value!r}")
     if value <= 0:
-        raise InputError(f"{name} must be a positive integer, got {value}")
+        raise UsageError(f"{name} must be a positive integer, got {value}")
     return int(value)
 
 
 def _check_ks(k1: Any, k2: Any, k3: Any) -> tuple[int, int, int]:
     k1, k2, k3 = (_positive_int(n, v) for n, v in (("k1", k1), ("k2", k2), ("k3", k3)))
     if k2 > k1:
-        raise InputError(f"k2 ({k2}) must not exceed k1 ({k1})")
+        raise UsageError(f"k2 ({k2}) must not exceed k1 ({k1})")
     if k3 > k2:
-        raise InputError(f"k3 ({k3}) must not exceed k2 ({k2})")
+        raise UsageError(f"k3 ({k3}) must not exceed k2 ({k2})")
     return k1, k2, k3
 
 
 def _as_pool(samples: Any, serializer: str, text_field: str | None) -> Pool:
     if isinstance(samples, Pool):
         if samples.serializer != serializer:
-            raise InputError(f"the pool was serialized with {samples.serializer!r} but this run uses "
+            raise UsageError(f"the pool was serialized with {samples.serializer!r} but this run uses "
                              f"{serializer!r}; pass serializer={samples.serializer!r} or the raw samples")
         if text_field is not None:
-            raise InputError("text_field applies to raw samples, not to an already serialized Pool")
+            raise UsageError("text_field applies to raw samples, not to an already serialized Pool")
         return samples
     if isinstance(samples, (str, bytes, bytearray, dict)):
-        raise InputError("samples must be a sequence of samples, not a single "
+        raise UsageError("samples must be a sequence of samples, not a single "
                          f"{type(samples).__name__}")
-    if not isinstance(samples, Iterable):
-        raise InputError(f"samples must be a sequence, got {type(samples).__name__}")
+    rows = _table_rows(samples)
+    if rows is not None:
+        samples = rows
+    elif not isinstance(samples, Iterable):
+        raise UsageError(f"samples must be a sequence, got {type(samples).__name__}")
     return Pool.from_samples(samples, serializer, text_field)
+
+
+def _table_rows(samples: Any) -> list | None:
+    """The rows of a data frame or table as dicts (iterating one gives its column names)."""
+    module = type(samples).__module__.split(".")[0]
+    if module == "pandas" and hasattr(samples, "columns") and hasattr(samples, "to_dict"):
+        return samples.to_dict("records")
+    if module == "polars" and hasattr(samples, "to_dicts"):
+        return samples.to_dicts()
+    if module == "pyarrow" and hasattr(samples, "to_pylist") and hasattr(samples, "schema"):
+        return samples.to_pylist()
+    return None
 
 
 def selection_ratio(pool: Pool, indices: np.ndarray, codec: str, level: int) -> float:
@@ -107,8 +126,8 @@ def selection_ratio(pool: Pool, indices: np.ndarray, codec: str, level: int) -> 
 def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 200, k3: int = 100,
            codec: str | None = None, level: int | None = None, serializer: str | None = None,
            compat: str | None = None, n_threads: int = -1, progress: bool = False, *,
-           budget_bytes: int | None = None, lazy: bool | None = None, text_field: str | None = None
-           ) -> SelectionResult:
+           budget_bytes: int | None = None, lazy: bool | None = None, text_field: str | None = None,
+           dedupe: bool = True) -> SelectionResult:
     """Select the least redundant subset of ``samples`` with ZIP.
 
     Parameters
@@ -135,17 +154,24 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
         worse there.  Lazy and exhaustive can differ slightly wherever the
         codec is not monotone.
     text_field : for the ``text`` serializer, read this field of each record.
+    dedupe : default mode drops every sample whose serialized bytes equal an
+        earlier sample's (the first copy stays), and reports how many in
+        ``SelectionResult.duplicates_dropped``: the ratio objective would
+        otherwise pick exact copies, since a copy changes the ratio least.
+        ``False`` keeps them.  Compat mode never drops (the reference does not).
+
+    A pandas or polars data frame, or a pyarrow table, selects its rows.
     """
     if compat not in COMPAT_MODES:
-        raise InputError(f"unknown compat mode {compat!r}; use None or 'reference'")
+        raise UsageError(f"unknown compat mode {compat!r}; use None or 'reference'")
     k1, k2, k3 = _check_ks(k1, k2, k3)
     threads = resolve_threads(n_threads)
     if compat == "reference":
         for name, given, fixed in (("codec", codec, "zlib"), ("level", level, 9), ("serializer", serializer, "repr")):
             if given is not None and given != fixed:
-                raise InputError(f"compat='reference' always uses {name} {fixed!r}; got {given!r}")
+                raise UsageError(f"compat='reference' always uses {name} {fixed!r}; got {given!r}")
         if budget_bytes is not None:
-            raise InputError("compat='reference' takes a budget in samples, not budget_bytes")
+            raise UsageError("compat='reference' takes a budget in samples, not budget_bytes")
         codec, level, serializer = "zlib", 9, "repr"
     else:
         codec, level = codecs.resolve(codec or "zstd", level)
@@ -156,21 +182,30 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
             lazy = codec == "zstd"
 
     if (budget is None) == (budget_bytes is None):
-        raise InputError("give exactly one of budget (samples) and budget_bytes")
-    pool = _as_pool(samples, serializer, text_field)
-    n = len(pool)
-    if n == 0:
+        raise UsageError("give exactly one of budget (samples) and budget_bytes")
+    full_pool = _as_pool(samples, serializer, text_field)
+    if len(full_pool) == 0:
         raise InputError("the pool is empty")
+    pool, kept = full_pool, None
+    if compat is None and dedupe:
+        kept = full_pool.first_occurrences()
+        if len(kept) < len(full_pool):
+            pool = full_pool.take(kept)
+        else:
+            kept = None
+    dropped = len(full_pool) - len(pool)
+    n = len(pool)
     if budget is not None:
         budget = _positive_int("budget", budget)
         if budget > n:
-            raise InputError(f"budget ({budget}) is larger than the pool ({n} samples)")
+            after = f" after dropping {dropped} exact duplicates" if dropped else ""
+            raise UsageError(f"budget ({budget}) is larger than the pool ({n} samples{after})")
     else:
         budget_bytes = _positive_int("budget_bytes", budget_bytes)
-        smallest = int(np.argmin(pool.lengths))
-        if pool.lengths[smallest] > budget_bytes:
+        smallest = int(np.argmin(full_pool.lengths))
+        if full_pool.lengths[smallest] > budget_bytes:
             raise InputError(f"budget_bytes ({budget_bytes}) is smaller than every sample; the smallest "
-                             f"is {int(pool.lengths[smallest])} bytes", record=smallest)
+                             f"is {int(full_pool.lengths[smallest])} bytes", record=smallest)
 
     trace: list[RoundTrace] = []
     bar = _progress_bar(progress, budget, budget_bytes)
@@ -185,7 +220,7 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
     try:
         if compat == "reference":
             if k1 > n:
-                raise InputError(f"k1 ({k1}) exceeds the pool ({n} samples); the reference crashes "
+                raise UsageError(f"k1 ({k1}) exceeds the pool ({n} samples); the reference crashes "
                                  "here (F6). Lower k1, or use the default mode, which clamps it")
             chosen = run_reference(pool, budget, k1, k2, k3, threads, on_round)
         else:
@@ -196,9 +231,12 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
         if bar is not None:
             bar.close()
     indices = np.asarray(chosen, dtype=np.int64)
+    if kept is not None:
+        indices = kept[indices]
     return SelectionResult(
-        indices=indices, ratio=selection_ratio(pool, indices, codec, level), codec=codec,
-        level=level, serializer=serializer, compat=compat, k1=k1, k2=k2, k3=k3, trace=trace)
+        indices=indices, ratio=selection_ratio(full_pool, indices, codec, level), codec=codec,
+        level=level, serializer=serializer, compat=compat, k1=k1, k2=k2, k3=k3, trace=trace,
+        duplicates_dropped=dropped)
 
 
 def _progress_bar(enabled: bool, budget: int | None, budget_bytes: int | None):

@@ -16,13 +16,18 @@ offsets, which is what the batch kernels read.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import datetime
+import decimal
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, UsageError
 
 SERIALIZERS = ("repr", "json", "text")
 
@@ -44,9 +49,57 @@ FRAMING = {
 
 
 def check_serializer(name: str) -> str:
+    """``name`` if it is a serializer's, else a :class:`~fastzip.errors.UsageError`."""
     if name not in SERIALIZERS:
-        raise ValueError(f"unknown serializer {name!r}; choose one of {', '.join(SERIALIZERS)}")
+        raise UsageError(f"unknown serializer {name!r}; choose one of {', '.join(SERIALIZERS)}")
     return name
+
+
+def json_default(value: Any) -> Any:
+    """The JSON form of a value that JSON lacks (Parquet, Arrow and pandas values).
+
+    The form is deterministic and documented:
+
+    * bytes (Arrow binary types): standard base64 text;
+    * dates, times and timestamps: ISO 8601 (``isoformat()``);
+    * durations: ISO 8601 seconds, ``PT<seconds>S``, exact to the nanosecond;
+    * decimals: their exact decimal text; UUIDs: their canonical text;
+    * numpy scalars and arrays: the matching Python numbers and lists.
+
+    Lists, structs (dicts), maps (lists of key/value pairs) and intervals
+    (named tuples) are JSON already.  Anything else raises ``TypeError``.
+    """
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        nanoseconds = getattr(value, "value", None)     # pandas.Timedelta keeps nanoseconds
+        if not isinstance(nanoseconds, int):
+            nanoseconds = ((value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds) * 1000
+        return f"PT{decimal.Decimal(nanoseconds).scaleb(-9).normalize():f}S"
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    to_python = getattr(value, "tolist", None)           # numpy scalars and arrays
+    if callable(to_python) and type(value).__module__.startswith("numpy"):
+        return to_python()
+    raise TypeError(f"a value of type {type(value).__name__} has no JSON form")
+
+
+def dumps_json(value: Any, **options: Any) -> str:
+    """``json.dumps`` with :func:`json_default` and ``ensure_ascii=False``."""
+    return json.dumps(value, ensure_ascii=False, default=json_default, **options)
+
+
+def _compact_json(sample: Any, record: int | None) -> str:
+    try:
+        return dumps_json(sample, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"cannot serialize: {exc}", record=record) from None
+    except RecursionError:
+        raise InputError("cannot serialize: nested too deeply", record=record) from None
 
 
 def _text_of_turns(turns: Any, role_key: str, content_key: str, field: str, record: int | None) -> str:
@@ -106,7 +159,7 @@ def sample_text(sample: Any, record: int | None = None, text_field: str | None =
         if not isinstance(value, str):
             raise InputError(f"field 'text' must be a string, got {type(value).__name__}", record=record)
         return value
-    return json.dumps(sample, ensure_ascii=False, separators=(",", ":"))
+    return _compact_json(sample, record)
 
 
 def serialize_sample(sample: Any, serializer: str, record: int | None = None,
@@ -116,19 +169,24 @@ def serialize_sample(sample: Any, serializer: str, record: int | None = None,
         if not isinstance(sample, (dict, str, bytes, bytearray)):
             raise InputError(f"a sample must be an object or a string, got {type(sample).__name__}",
                              record=record)
-        return repr(sample).encode("utf-8", errors="surrogatepass")
+        try:
+            return repr(sample).encode("utf-8", errors="surrogatepass")
+        except RecursionError:
+            raise InputError("cannot serialize: nested too deeply", record=record) from None
+        except ValueError as exc:      # e.g. an integer past Python's digit limit
+            raise InputError(f"cannot serialize: {exc}", record=record) from None
     if serializer == "json":
         if isinstance(sample, (bytes, bytearray)):
             sample = bytes(sample).decode("utf-8", errors="surrogateescape")
         if not isinstance(sample, (dict, str)):
             raise InputError(f"a sample must be an object or a string, got {type(sample).__name__}",
                              record=record)
-        return json.dumps(sample, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        return _compact_json(sample, record).encode("utf-8", "surrogatepass")
     if serializer == "text":
         if isinstance(sample, (bytes, bytearray)):
             return bytes(sample)
         return sample_text(sample, record, text_field).encode("utf-8", errors="surrogatepass")
-    raise ValueError(check_serializer(serializer))
+    raise UsageError(check_serializer(serializer))
 
 
 def serialize_list(samples: Iterable[Any], serializer: str, text_field: str | None = None) -> bytes:
@@ -163,6 +221,36 @@ class Pool:
 
     def item(self, i: int) -> bytes:
         return self.data[self.offsets[i]:self.offsets[i + 1]].tobytes()
+
+    def take(self, indices: np.ndarray) -> Pool:
+        """A new pool of the samples at ``indices``, in that order."""
+        indices = np.asarray(indices, dtype=np.int64)
+        lengths = self.lengths[indices]
+        offsets = np.zeros(len(indices) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        data = np.empty(int(offsets[-1]), dtype=np.uint8)
+        for k, i in enumerate(indices.tolist()):
+            data[offsets[k]:offsets[k + 1]] = self.data[self.offsets[i]:self.offsets[i + 1]]
+        return Pool(data, offsets, self.serializer)
+
+    def first_occurrences(self) -> np.ndarray:
+        """Indices of the samples whose bytes no earlier sample has, in pool order.
+
+        Samples are grouped by a 128-bit BLAKE2b digest and compared byte for
+        byte within a group, so the answer is exact.
+        """
+        first_by_digest: dict[bytes, list[int]] = {}
+        keep = []
+        data, offsets = self.data, self.offsets
+        for i in range(len(self)):
+            piece = data[offsets[i]:offsets[i + 1]]
+            digest = hashlib.blake2b(piece, digest_size=16).digest()
+            firsts = first_by_digest.setdefault(digest, [])
+            if any(np.array_equal(piece, data[offsets[j]:offsets[j + 1]]) for j in firsts):
+                continue
+            firsts.append(i)
+            keep.append(i)
+        return np.asarray(keep, dtype=np.int64)
 
     @classmethod
     def from_samples(cls, samples: Iterable[Any], serializer: str, text_field: str | None = None,

@@ -99,9 +99,9 @@ BAD_INPUTS = {
     "malformed.json": ('[{"text": "a"}, {"text": ]', "malformed JSON at line 1"),
     "not_list.json": ('{"text": "a"}', "expected a JSON list"),
     "empty.jsonl": ("", "the pool is empty"),
-    "empty_sample.jsonl": ('{"text": "a"}\n{"text": ""}\n', "record 1: empty sample"),
-    "wrong_type.jsonl": ('{"text": "a"}\n{"instruction": 3}\n', "record 1: field 'instruction' must be a string"),
-    "missing_field.jsonl": ('{"body": "a"}\n{"other": "b"}\n', "record 1: missing field 'body'"),
+    "empty_sample.jsonl": ('{"text": "a"}\n{"text": ""}\n', "record 1 (line 2): empty sample"),
+    "wrong_type.jsonl": ('{"text": "a"}\n{"instruction": 3}\n', "record 1 (line 2): field 'instruction' must be a string"),
+    "missing_field.jsonl": ('{"body": "a"}\n{"other": "b"}\n', "record 1 (line 2): missing field 'body'"),
 }
 
 
@@ -165,7 +165,8 @@ def test_ctrl_c_stops_within_a_second_without_output(tmp_path, data_dir):
                 f.write(json.dumps(rec) + "\n")
     out = tmp_path / "out.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "fastzip", "select", str(pool), "-o", str(out),
-                             "--budget", "5000", "--codec", "zlib", "--k1", "20000", "--quiet"],
+                             "--budget", "5000", "--codec", "zlib", "--k1", "20000", "--quiet",
+                             "--keep-duplicates"],
                             stderr=subprocess.PIPE, text=True)
     time.sleep(4.0)
     assert proc.poll() is None, "the run ended before it could be interrupted"

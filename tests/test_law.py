@@ -137,7 +137,7 @@ def test_fit_accepts_columns_and_run_objects():
     a = fit(runs, form="linear", n_boot=0)
     assert fit(columns, form="linear", n_boot=0).params == a.params
     assert fit(objects, form="linear", n_boot=0).params == a.params
-    assert fit(columns, form="linear", n_boot=0).runs[0].name == "run1"
+    assert fit(columns, form="linear", n_boot=0).runs[0].name == "run0"
 
 
 def test_predict_and_band():
@@ -383,7 +383,7 @@ def test_trainer_state_faults(tmp_path):
         law.loss_from_trainer_state(path)
     state = trainer_state([2.0, float("nan")], [1.5, 1.4])
     path.write_text(json.dumps(state))  # json writes NaN, as the Trainer does
-    with pytest.raises(InputError, match="record 2: loss is nan"):
+    with pytest.raises(InputError, match="record 1: loss is nan"):
         law.loss_from_trainer_state(path)
     path.write_text(json.dumps({"global_step": 3}))
     with pytest.raises(InputError, match="log_history"):
@@ -417,7 +417,7 @@ def test_first_epoch_loss_from_csv(tmp_path):
 
     bad = tmp_path / "bad.csv"
     bad.write_text("step,loss\n10,2.0\n20,oops\n")
-    with pytest.raises(InputError, match="record 2: loss is 'oops'"):
+    with pytest.raises(InputError, match="record 1: loss is 'oops'"):
         law.loss_from_csv(bad)
     assert law.first_epoch_loss(1.75) == 1.75
     with pytest.raises(InputError):
@@ -448,10 +448,10 @@ def test_read_runs_faults(tmp_path):
     with pytest.raises(InputError, match="lacks column.*loss"):
         law.read_runs(path)
     path.write_text("name,ratio,loss\nv0,2.0,1.5\nv1,abc,1.4\n")
-    with pytest.raises(InputError, match=r"runs.csv: record 2: 'ratio' is 'abc'"):
+    with pytest.raises(InputError, match=r"runs.csv: record 1: 'ratio' is 'abc'"):
         law.read_runs(path)
     path.write_text("name,ratio,loss\nv0,2.0,1.5\n,2.5,1.4\n")
-    with pytest.raises(InputError, match="record 2: missing value in column 'name'"):
+    with pytest.raises(InputError, match="record 1: missing value in column 'name'"):
         law.read_runs(path)
     json_path = tmp_path / "runs.json"
     json_path.write_text(json.dumps({"name": "v0"}))

@@ -99,7 +99,7 @@ def test_fit_bad_input_raises_input_error(tmp_path):
     with pytest.raises(InputError, match=r"runs.csv: too few runs: .* at least 4 runs"):
         run_cli("law", "fit", path, "--form", "linear")
     path.write_text("name,ratio,loss\na,2.0,1.5\nb,2.5,nan\nc,3.0,1.3\nd,3.5,1.2\ne,4.0,1.1\n")
-    with pytest.raises(InputError, match=r"runs.csv: record 2: run 'b' has loss = nan"):
+    with pytest.raises(InputError, match=r"runs.csv: record 1: run 'b' has loss = nan"):
         run_cli("law", "check", path, "--ratio", "3", "--loss", "1.3")
     with pytest.raises(SystemExit):
         run_cli("law", "fit", path, "--bootstrap", "-3")

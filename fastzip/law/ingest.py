@@ -62,7 +62,7 @@ def _csv_rows(path: PathLike) -> list[list[str]]:
 def read_runs(path: PathLike) -> list[Run]:
     """Read a runs table (``.json`` as JSON, anything else as CSV).
 
-    Record numbers in errors count data rows (CSV) or list items (JSON) from 1.
+    Record numbers in errors count data rows (CSV) or list items (JSON) from 0.
     """
     p = str(path)
     if p.lower().endswith(".json"):
@@ -82,11 +82,11 @@ def read_runs(path: PathLike) -> list[Run]:
             raise InputError(f"runs table lacks column(s) {', '.join(missing)} "
                              f"(header: {', '.join(header)})", path=p)
         rows = []
-        for i, r in enumerate(raw[1:], start=1):
+        for i, r in enumerate(raw[1:]):
             if len(r) > len(header):
                 raise InputError(f"{len(r)} cells but the header has {len(header)}", path=p, record=i)
             rows.append(dict(zip(header, r)))
-    runs = [run_from_mapping(row, i, path=p) for i, row in enumerate(rows, start=1)]
+    runs = [run_from_mapping(row, i, path=p) for i, row in enumerate(rows)]
     if not runs:
         raise InputError("runs table has no rows", path=p)
     return runs
@@ -116,7 +116,7 @@ def loss_from_trainer_state(path: PathLike, max_epoch: float = 1.0) -> float:
     logged loss averages the same number of steps (``logging_steps``), so
     the plain mean is the first-epoch mean. ``path`` may also be a checkpoint
     folder that holds ``trainer_state.json``. Record numbers in errors count
-    ``log_history`` entries from 1.
+    ``log_history`` entries from 0.
     """
     p = Path(path)
     if p.is_dir():
@@ -127,7 +127,7 @@ def loss_from_trainer_state(path: PathLike, max_epoch: float = 1.0) -> float:
         raise InputError("no 'log_history' list; is this a Trainer trainer_state.json?", path=str(p))
     losses = []
     later = []
-    for i, entry in enumerate(log, start=1):
+    for i, entry in enumerate(log):
         if not isinstance(entry, dict) or "loss" not in entry:
             continue
         if "epoch" not in entry:
@@ -152,7 +152,7 @@ def loss_from_csv(path: PathLike, max_epoch: float = 1.0) -> float:
     order. Without one, the columns are ``step, loss[, epoch]``. Rows with
     ``epoch > max_epoch`` are left out. **Without an epoch column every row is
     taken to belong to the first epoch** — export only first-epoch steps in
-    that case. Record numbers in errors count data rows from 1.
+    that case. Record numbers in errors count data rows from 0.
     """
     p = str(path)
     rows = _csv_rows(p)
@@ -170,7 +170,7 @@ def loss_from_csv(path: PathLike, max_epoch: float = 1.0) -> float:
         loss_col, epoch_col = 1, (2 if len(rows[0]) > 2 else None)
         data = rows
         if len(rows[0]) < 2:
-            raise InputError("expected columns step,loss[,epoch]", path=p, record=1)
+            raise InputError("expected columns step,loss[,epoch]", path=p, record=0)
     else:
         header = [h.strip().lower() for h in rows[0]]
         name = "loss" if "loss" in header else "train_loss" if "train_loss" in header else None
@@ -180,7 +180,7 @@ def loss_from_csv(path: PathLike, max_epoch: float = 1.0) -> float:
         epoch_col = header.index("epoch") if "epoch" in header else None
         data = rows[1:]
     losses = []
-    for i, row in enumerate(data, start=1):
+    for i, row in enumerate(data):
         if loss_col >= len(row):
             raise InputError("row has no loss cell", path=p, record=i)
         if epoch_col is not None and epoch_col < len(row) and row[epoch_col].strip():

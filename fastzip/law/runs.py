@@ -105,7 +105,7 @@ def as_runs(runs: RunsLike) -> list[Run]:
         rows: Iterable[Any] = ({k: v[i] for k, v in columns.items()} for i in range(n))
     else:
         rows = runs
-    out = [r if isinstance(r, Run) else run_from_mapping(r, i + 1) for i, r in enumerate(rows)]
+    out = [r if isinstance(r, Run) else run_from_mapping(r, i) for i, r in enumerate(rows)]
     if not out:
         raise InputError("no runs given")
     return out
@@ -114,7 +114,7 @@ def as_runs(runs: RunsLike) -> list[Run]:
 def validate(runs: Sequence[Run], columns: Sequence[str]) -> None:
     """Refuse missing or non-finite values in ``columns``, duplicate names and
     duplicate rows (see the module docstring)."""
-    for i, run in enumerate(runs, start=1):
+    for i, run in enumerate(runs):
         for column in columns:
             value = getattr(run, column)
             if value is None:
@@ -125,7 +125,7 @@ def validate(runs: Sequence[Run], columns: Sequence[str]) -> None:
                                  record=i)
     seen_names: dict[str, int] = {}
     seen_rows: dict[tuple, int] = {}
-    for i, run in enumerate(runs, start=1):
+    for i, run in enumerate(runs):
         if run.name in seen_names:
             raise InputError(f"duplicate run name '{run.name}' (runs {seen_names[run.name]} and {i}); "
                              "names must be unique", record=i)
@@ -133,7 +133,7 @@ def validate(runs: Sequence[Run], columns: Sequence[str]) -> None:
         key = tuple(getattr(run, c) for c in NUMERIC_COLUMNS)
         if key in seen_rows:
             j = seen_rows[key]
-            raise InputError(f"runs '{runs[j - 1].name}' and '{run.name}' are identical in ratio, loss, "
+            raise InputError(f"runs '{runs[j].name}' and '{run.name}' are identical in ratio, loss, "
                              "performance and quality; a run listed twice would count double, remove one",
                              record=i)
         seen_rows[key] = i
