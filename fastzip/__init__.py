@@ -23,6 +23,9 @@ _LAZY = {
     "RoundTrace": "fastzip.selection",
     "FastzipError": "fastzip.errors",
     "InputError": "fastzip.errors",
+    "UsageError": "fastzip.errors",
+    "OutputError": "fastzip.errors",
+    "MissingDependencyError": "fastzip.errors",
 }
 _SUBMODULES = {"law", "scoring", "io", "serialize", "codecs", "compressor", "selection", "errors"}
 

@@ -14,6 +14,9 @@ from .compressor import IncrementalCompressor as IncrementalCompressor
 from .compressor import compression_ratio as compression_ratio
 from .errors import FastzipError as FastzipError
 from .errors import InputError as InputError
+from .errors import MissingDependencyError as MissingDependencyError
+from .errors import OutputError as OutputError
+from .errors import UsageError as UsageError
 from .selection import RoundTrace as RoundTrace
 from .selection import SelectionResult as SelectionResult
 from .selection import select as select

@@ -480,7 +480,7 @@ def test_plot_writes_a_png(tmp_path):
 
 
 def test_plot_without_matplotlib_says_how_to_get_it(monkeypatch, tmp_path):
-    from fastzip.law.plotting import MissingDependencyError
+    from fastzip.errors import MissingDependencyError
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     fitted = fit(synthetic_runs("linear", 0), form="linear", n_boot=0)

@@ -98,7 +98,8 @@ def _plot_available(args: argparse.Namespace) -> bool:
     """With ``--plot``, make sure matplotlib is there before any work is done."""
     if not getattr(args, "plot", None):
         return True
-    from fastzip.law.plotting import MissingDependencyError, require_matplotlib
+    from fastzip.errors import MissingDependencyError
+    from fastzip.law.plotting import require_matplotlib
 
     try:
         require_matplotlib()

@@ -18,16 +18,12 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from fastzip.errors import FastzipError
+from fastzip.errors import MissingDependencyError
 from fastzip.io import write_bytes_atomic
 from fastzip.law.check import CheckReport
 from fastzip.law.fit import Law
 
 _COLOURS = {"ok": "#2ca02c", "risk": "#d62728"}
-
-
-class MissingDependencyError(FastzipError, ImportError):
-    """An optional dependency (matplotlib) is not installed."""
 
 
 def require_matplotlib() -> Any:
