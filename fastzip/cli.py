@@ -22,7 +22,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``fastzip: error: ...`` and exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        print(f"{self.prog}: error: {' '.join(message.split())}", file=sys.stderr)
+        command = self.prog.split()[1:]     # "fastzip select" -> ["select"]
+        where = f"{' '.join(command)}: " if command else ""
+        print(f"fastzip: error: {where}{' '.join(message.split())}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
 
 

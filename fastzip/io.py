@@ -159,8 +159,7 @@ class Dataset:
         if self.format == "jsonl":
             starts, lengths = self.line_spans
             return [json.loads(self.raw[starts[i]:starts[i] + lengths[i]]) for i in indices]
-        pa = _pyarrow()
-        return self.table.take(pa.array(list(indices), type=pa.int64())).to_pylist()
+        return take_rows(self.table, indices).to_pylist()
 
 
 def _read_bytes(path: str) -> tuple[bytes, FileStamp | None]:
@@ -259,6 +258,19 @@ def _read_parquet_table(raw: bytes, name: str) -> Any:
         return pa.parquet.read_table(pa.BufferReader(raw))
     except (OSError, pa.ArrowException) as exc:
         raise InputError(f"cannot read Parquet: {str(exc).splitlines()[0]}", path=name) from None
+
+
+def take_rows(table: Any, indices: Sequence[int]) -> Any:
+    """The rows at ``indices`` of a pyarrow table, in that order, for every column type.
+
+    Arrow's ``take`` has no kernel for some types (binary and string views);
+    those tables are cut into one-row slices and put back together.
+    """
+    pa = _pyarrow()
+    try:
+        return table.take(pa.array(list(indices), type=pa.int64()))
+    except pa.ArrowNotImplementedError:
+        return pa.concat_tables([table.slice(int(i), 1) for i in indices]) if len(indices) else table.slice(0, 0)
 
 
 def _parquet_rows(table: Any, name: str) -> Iterator[Any]:
@@ -559,7 +571,7 @@ def _parquet_bytes(dataset: Dataset, indices: list[int], path: str) -> bytes:
     pa = _pyarrow()
     try:
         if dataset.table is not None:
-            table = dataset.table.take(pa.array(indices, type=pa.int64()))
+            table = take_rows(dataset.table, indices)
         else:
             table = pa.Table.from_pylist(dataset.records_at(indices))
         sink = pa.BufferOutputStream()
