@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Optional, Sequence, Union
 
 from fastzip.law.fit import Law
+from fastzip.errors import InputError
 
 LawsLike = Union[Law, Sequence[Law], Mapping[str, Law]]
 
@@ -122,20 +123,20 @@ def _laws_by_target(law: LawsLike) -> dict[str, Law]:
     else:
         laws = list(law)
     if not laws:
-        raise ValueError("check needs at least one law")
+        raise InputError("check needs at least one law")
     out: dict[str, Law] = {}
     for item in laws:
         if not isinstance(item, Law):
             raise TypeError(f"expected a fitted Law (from fastzip.law.fit); got {type(item).__name__}")
         if item.target in out:
-            raise ValueError(f"two {item.target} laws given; pass at most one loss law and one performance law")
+            raise InputError(f"two {item.target} laws given; pass at most one loss law and one performance law")
         out[item.target] = item
     return dict(sorted(out.items()))  # "loss" before "performance"
 
 
 def _number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number; got {value!r}")
+        raise InputError(f"{name} must be a finite number; got {value!r}")
     return float(value)
 
 
@@ -157,7 +158,7 @@ def _loss_item(law: Law, ratio: float, loss: float, z: float) -> CheckItem:
 def _performance_item(law: Law, ratio: float, loss: float, quality: Optional[float],
                       floor: Optional[float], z: float) -> CheckItem:
     if "quality" in law.predictors and quality is None:
-        raise ValueError("this performance law uses quality; pass quality=")
+        raise InputError("this performance law uses quality; pass quality=")
     b = law.band(ratio, loss, quality if "quality" in law.predictors else None, z=z)
     pred = f"predicted performance {b.center:.4g} (band [{b.low:.4g}, {b.high:.4g}])"
     if floor is None:
@@ -185,11 +186,11 @@ def check(law: LawsLike, ratio: float, loss: float, performance_floor: Optional[
     loss = _number("loss", loss)
     z = _number("z", z)
     if z <= 0:
-        raise ValueError(f"z must be > 0; got {z}")
+        raise InputError(f"z must be > 0; got {z}")
     if performance_floor is not None:
         performance_floor = _number("performance_floor", performance_floor)
         if "performance" not in laws:
-            raise ValueError("performance_floor needs a performance law: pass (loss_law, performance_law)")
+            raise InputError("performance_floor needs a performance law: pass (loss_law, performance_law)")
     if quality is not None:
         quality = _number("quality", quality)
 

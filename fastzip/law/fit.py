@@ -89,22 +89,22 @@ class Law:
         scalar = np.ndim(ratio) == 0
         x = np.atleast_1d(np.asarray(ratio, dtype=float))
         if not np.all(np.isfinite(x)):
-            raise ValueError("ratio must be finite")
+            raise InputError("ratio must be finite")
         if self.form in _forms.LOG_FORMS and np.any(x <= 0):
-            raise ValueError(f"form '{self.form}' needs ratio > 0")
+            raise InputError(f"form '{self.form}' needs ratio > 0")
         given = {"loss": loss, "quality": quality}
         cols = []
         for name in self.predictors[1:]:
             if given[name] is None:
-                raise ValueError(f"this {self.target} law needs {name} to predict")
+                raise InputError(f"this {self.target} law needs {name} to predict")
             v = np.broadcast_to(np.asarray(given[name], dtype=float), x.shape)
             if not np.all(np.isfinite(v)):
-                raise ValueError(f"{name} must be finite")
+                raise InputError(f"{name} must be finite")
             cols.append(v)
             scalar = scalar and np.ndim(given[name]) == 0
         for name, value in given.items():
             if value is not None and name not in self.predictors:
-                raise ValueError(f"this {self.target} law does not use {name}; "
+                raise InputError(f"this {self.target} law does not use {name}; "
                                  f"it predicts from {', '.join(self.predictors)}")
         extras = np.column_stack(cols) if cols else np.empty((x.size, 0))
         return x, extras, scalar
@@ -212,13 +212,13 @@ def _applicable(form: str, x: np.ndarray, extras: np.ndarray, names: list[str]) 
 
 def _check_options(target: str, form: str, n_boot: int, ci: float) -> None:
     if target not in TARGETS:
-        raise ValueError(f"target must be one of {', '.join(TARGETS)}; got {target!r}")
+        raise InputError(f"target must be one of {', '.join(TARGETS)}; got {target!r}")
     if form not in FORM_CHOICES:
-        raise ValueError(f"form must be one of {', '.join(FORM_CHOICES)}; got {form!r}")
+        raise InputError(f"form must be one of {', '.join(FORM_CHOICES)}; got {form!r}")
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
-        raise ValueError(f"n_boot must be an integer >= 0; got {n_boot!r}")
+        raise InputError(f"n_boot must be an integer >= 0; got {n_boot!r}")
     if not 0.0 < ci < 1.0:
-        raise ValueError(f"ci must be between 0 and 1; got {ci!r}")
+        raise InputError(f"ci must be between 0 and 1; got {ci!r}")
 
 
 def fit(runs: RunsLike, target: str = "loss", form: str = "auto", *, n_boot: int = 1000,

@@ -18,7 +18,7 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from fastzip.errors import MissingDependencyError
+from fastzip.errors import MissingDependencyError, InputError
 from fastzip.io import write_bytes_atomic
 from fastzip.law.check import CheckReport
 from fastzip.law.fit import Law
@@ -50,7 +50,7 @@ def plot(laws: Union[Law, Sequence[Law]], path: Union[str, "os.PathLike[str]"],
 
     law_list = [laws] if isinstance(laws, Law) else list(laws)
     if not law_list:
-        raise ValueError("nothing to plot: no laws given")
+        raise InputError("nothing to plot: no laws given")
     z = z if z is not None else (report.z if report is not None else 2.0)
     fig = Figure(figsize=(6.4 * len(law_list), 4.8))
     FigureCanvasAgg(fig)

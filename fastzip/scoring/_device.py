@@ -22,6 +22,7 @@ import functools
 from typing import Any, NamedTuple
 
 import numpy as np
+from ..errors import InputError
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -58,7 +59,7 @@ def is_cupy_array(x: Any) -> bool:
 def resolve_device(device: str, *arrays: Any) -> str:
     """Return ``"cpu"`` or ``"cuda"`` for *device* and the given input arrays."""
     if device not in DEVICES:
-        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+        raise InputError(f"device must be one of {DEVICES}, got {device!r}")
     if device == "cpu":
         return "cpu"
     if device == "auto" and any(is_cupy_array(a) for a in arrays):

@@ -7,6 +7,7 @@ import numpy as np
 
 from . import _device
 from ._validate import check_embeddings
+from ..errors import InputError
 
 DEFAULT_DTYPE = np.float32
 # Largest temporary similarity block, in elements (64 MiB of float32).
@@ -26,7 +27,7 @@ def check_dtype(dtype: Any) -> Any:
     """The compute dtype: float32 (default) or float64."""
     dt = np.dtype(dtype)
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be float32 or float64, got {dt}")
+        raise InputError(f"dtype must be float32 or float64, got {dt}")
     return dt
 
 
@@ -56,7 +57,7 @@ def unit_rows(x: Any, xp: Any, name: str = "embeddings") -> Any:
     norms = xp.sqrt(xp.einsum("ij,ij->i", x, x))
     zero = xp.flatnonzero(norms == 0)
     if zero.size:
-        raise ValueError(f"{name} row {int(zero[0])} is all zeros: its cosine similarity is "
+        raise InputError(f"{name} row {int(zero[0])} is all zeros: its cosine similarity is "
                          "undefined")
     return x / norms[:, None]
 

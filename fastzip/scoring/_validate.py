@@ -7,13 +7,14 @@ from typing import Any
 import numpy as np
 
 from ._device import to_host
+from ..errors import InputError
 
 
 def check_real_dtype(x: Any, name: str) -> None:
     """Reject integer, boolean, complex and object arrays where floats are expected."""
     kind = np.dtype(x.dtype).kind
     if kind in "biucOSUMm":
-        raise ValueError(f"{name} must be a floating-point array, got dtype {x.dtype}")
+        raise InputError(f"{name} must be a floating-point array, got dtype {x.dtype}")
 
 
 def check_all_finite(x: Any, name: str) -> None:
@@ -31,15 +32,15 @@ def check_all_finite(x: Any, name: str) -> None:
     if bad.size == 0:
         return  # the sum overflowed, the values are fine
     where = tuple(int(i) for i in bad[0])
-    raise ValueError(f"{name} contains NaN or infinity (first at index {where}: {host[where]})")
+    raise InputError(f"{name} contains NaN or infinity (first at index {where}: {host[where]})")
 
 
 def check_embeddings(x: Any, name: str = "embeddings") -> None:
     """A non-empty, finite, 2-D float array of shape (n, d)."""
     if x.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, dim), got shape {tuple(x.shape)}")
+        raise InputError(f"{name} must be 2-D (n_samples, dim), got shape {tuple(x.shape)}")
     if x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {tuple(x.shape)})")
+        raise InputError(f"{name} is empty (shape {tuple(x.shape)})")
     check_real_dtype(x, name)
     check_all_finite(x, name)
 
@@ -49,9 +50,9 @@ def as_count(value: Any, name: str) -> int:
     try:
         count = operator.index(value)
     except TypeError:
-        raise ValueError(f"{name} must be an integer, got {value!r}") from None
+        raise InputError(f"{name} must be an integer, got {value!r}") from None
     if count <= 0:
-        raise ValueError(f"{name} must be >= 1, got {count}")
+        raise InputError(f"{name} must be >= 1, got {count}")
     return count
 
 
@@ -61,18 +62,18 @@ def as_index_array(idx: Any, n: int, name: str, *, allow_empty: bool = False,
     arr = to_host(idx)
     arr = np.asarray(arr)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of indices, got shape {arr.shape}")
+        raise InputError(f"{name} must be a 1-D array of indices, got shape {arr.shape}")
     if arr.size == 0:
         if allow_empty:
             return arr.astype(np.int64)
-        raise ValueError(f"{name} is empty")
+        raise InputError(f"{name} is empty")
     if arr.dtype.kind not in "iu":
-        raise ValueError(f"{name} must hold integer indices, got dtype {arr.dtype}")
+        raise InputError(f"{name} must hold integer indices, got dtype {arr.dtype}")
     arr = arr.astype(np.int64, copy=False)
     lo, hi = int(arr.min()), int(arr.max())
     if lo < 0 or hi >= n:
         bad = lo if lo < 0 else hi
-        raise ValueError(f"{name} has index {bad} outside [0, {n})")
+        raise InputError(f"{name} has index {bad} outside [0, {n})")
     if unique and np.unique(arr).size != arr.size:
-        raise ValueError(f"{name} has repeated indices")
+        raise InputError(f"{name} has repeated indices")
     return arr

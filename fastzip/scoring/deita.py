@@ -16,6 +16,7 @@ import numpy as np
 from . import _device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare
 from ._validate import as_count, as_index_array
+from ..errors import InputError
 
 CANDIDATE_BLOCK = 512
 
@@ -45,7 +46,7 @@ def deita_filter(embeddings: Any, order: Any = None, threshold: float = 0.9,
     visit = np.arange(n, dtype=np.int64) if order is None else as_index_array(order, n, "order")
     threshold = float(threshold)
     if not -1.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold is a cosine similarity and must be in [-1, 1], got {threshold}")
+        raise InputError(f"threshold is a cosine similarity and must be in [-1, 1], got {threshold}")
     limit = visit.size if budget is None else min(as_count(budget, "budget"), visit.size)
 
     kept = _KeptSet(xp, int(x.shape[1]), x.dtype)

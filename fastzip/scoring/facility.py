@@ -23,6 +23,7 @@ import numpy as np
 from . import _device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare
 from ._validate import as_count
+from ..errors import InputError
 
 FIRST_BATCH = 8
 MAX_BATCH = 1024
@@ -55,9 +56,9 @@ def facility_location_greedy(embeddings: Any, k: int, *, dtype: Any = DEFAULT_DT
     n = int(x.shape[0])
     k = as_count(k, "k")
     if k > n:
-        raise ValueError(f"k={k} is more than the number of samples n={n}")
+        raise InputError(f"k={k} is more than the number of samples n={n}")
     if int(similarity_cache_bytes) < 0:
-        raise ValueError(f"similarity_cache_bytes must be >= 0, got {similarity_cache_bytes}")
+        raise InputError(f"similarity_cache_bytes must be >= 0, got {similarity_cache_bytes}")
 
     sims = _Similarities(x, xp, int(similarity_cache_bytes))
     coverage = xp.zeros(n, dtype=x.dtype)        # max(0, sim to nearest pick), per point

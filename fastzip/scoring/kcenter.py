@@ -14,6 +14,7 @@ import numpy as np
 from . import _device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare
 from ._validate import as_count, as_index_array
+from ..errors import InputError
 
 METRICS = ("cosine", "l2")
 
@@ -45,7 +46,7 @@ def kcenter_greedy(embeddings: Any, k: int, initial: Any = None, metric: str = "
         pick ``i``, in the metric's own units; it never increases.
     """
     if metric not in METRICS:
-        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+        raise InputError(f"metric must be one of {METRICS}, got {metric!r}")
     prep = prepare(embeddings, device, dtype, normalize=metric == "cosine")
     x, xp = prep.x, prep.xp
     n = int(x.shape[0])
@@ -54,7 +55,7 @@ def kcenter_greedy(embeddings: Any, k: int, initial: Any = None, metric: str = "
             else as_index_array(initial, n, "initial", allow_empty=True, unique=False))
     n_free = n - int(np.unique(init).size)
     if k > n_free:
-        raise ValueError(f"k={k} is more than the {n_free} points available "
+        raise InputError(f"k={k} is more than the {n_free} points available "
                          f"(n={n}, {n - n_free} already in initial)")
 
     sq_norm = (xp.ones(n, dtype=x.dtype) if metric == "cosine"

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _device
 from ._validate import as_count, check_all_finite, check_real_dtype
+from ..errors import InputError
 
 DEFAULT_CHUNK_ROWS_CPU = 64
 DEFAULT_CHUNK_ROWS_GPU = 1024
@@ -97,17 +98,17 @@ def from_logprobs(token_logprobs: Any, mask: Any = None) -> Any:
     xp = _device.cupy_status().module if was_cupy else np
     lp = xp.asarray(token_logprobs)
     if lp.ndim != 2 or lp.size == 0:
-        raise ValueError(f"token_logprobs must be a non-empty 2-D (batch, seq) array, "
+        raise InputError(f"token_logprobs must be a non-empty 2-D (batch, seq) array, "
                          f"got shape {tuple(lp.shape)}")
     check_real_dtype(lp, "token_logprobs")
     m = xp.ones(lp.shape, dtype=bool) if mask is None else xp.asarray(mask)
     if m.shape != lp.shape:
-        raise ValueError(f"mask shape {tuple(m.shape)} != token_logprobs shape {tuple(lp.shape)}")
+        raise InputError(f"mask shape {tuple(m.shape)} != token_logprobs shape {tuple(lp.shape)}")
     m = m.astype(bool)
     scored = xp.where(m, lp.astype(np.float64), 0.0)
     check_all_finite(scored, "token_logprobs (at scored positions)")
     if bool(_device.to_host((scored > 1e-4).any())):
-        raise ValueError("token_logprobs must be log-probabilities (<= 0); got a positive value")
+        raise InputError("token_logprobs must be log-probabilities (<= 0); got a positive value")
     with np.errstate(invalid="ignore", divide="ignore"):
         return -scored.sum(axis=1) / m.sum(axis=1)
 
@@ -134,10 +135,10 @@ def ifd(cond_nll: Any, uncond_nll: Any) -> Any:
     cond = _finite_float_array(xp, cond_nll, "cond_nll")
     uncond = _finite_float_array(xp, uncond_nll, "uncond_nll")
     if cond.shape != uncond.shape:
-        raise ValueError(f"cond_nll shape {tuple(cond.shape)} != uncond_nll shape "
+        raise InputError(f"cond_nll shape {tuple(cond.shape)} != uncond_nll shape "
                          f"{tuple(uncond.shape)}")
     if bool(_device.to_host((cond < 0).any())) or bool(_device.to_host((uncond <= 0).any())):
-        raise ValueError("IFD needs cond_nll >= 0 and uncond_nll > 0 (mean NLLs in nats)")
+        raise InputError("IFD needs cond_nll >= 0 and uncond_nll > 0 (mean NLLs in nats)")
     return cond / uncond
 
 
@@ -147,33 +148,33 @@ def _finite_float_array(xp: Any, x: Any, name: str) -> Any:
     arr = xp.asarray(x)
     check_real_dtype(arr, name)
     if arr.size == 0:
-        raise ValueError(f"{name} is empty")
+        raise InputError(f"{name} is empty")
     arr = arr.astype(np.float64, copy=False)
     try:
         check_all_finite(arr, name)
     except ValueError as exc:
-        raise ValueError(f"{exc}; a NaN NLL usually comes from a sample with no scored "
+        raise InputError(f"{exc}; a NaN NLL usually comes from a sample with no scored "
                          "token") from None
     return arr
 
 
 def _check_logits_labels(logits: Any, labels: Any, shift: bool) -> tuple[int, int]:
     if getattr(logits, "ndim", None) != 3:
-        raise ValueError(f"logits must be 3-D (batch, seq, vocab), got shape "
+        raise InputError(f"logits must be 3-D (batch, seq, vocab), got shape "
                          f"{tuple(np.shape(logits))}")
     if getattr(labels, "ndim", np.ndim(labels)) != 2:
-        raise ValueError(f"labels must be 2-D (batch, seq), got shape {tuple(np.shape(labels))}")
+        raise InputError(f"labels must be 2-D (batch, seq), got shape {tuple(np.shape(labels))}")
     batch, seq, vocab = (int(s) for s in logits.shape)
     if tuple(int(s) for s in labels.shape) != (batch, seq):
-        raise ValueError(f"labels shape {tuple(labels.shape)} does not match logits "
+        raise InputError(f"labels shape {tuple(labels.shape)} does not match logits "
                          f"(batch, seq) = {(batch, seq)}")
     if batch == 0 or seq == 0 or vocab == 0:
-        raise ValueError(f"logits is empty (shape {(batch, seq, vocab)})")
+        raise InputError(f"logits is empty (shape {(batch, seq, vocab)})")
     if shift and seq < 2:
-        raise ValueError("shift=True needs seq >= 2 (logits[:, t] scores labels[:, t + 1])")
+        raise InputError("shift=True needs seq >= 2 (logits[:, t] scores labels[:, t + 1])")
     check_real_dtype(logits, "logits")
     if np.dtype(labels.dtype).kind not in "iu":
-        raise ValueError(f"labels must be integers, got dtype {labels.dtype}")
+        raise InputError(f"labels must be integers, got dtype {labels.dtype}")
     return batch, vocab
 
 
@@ -188,7 +189,7 @@ def _scored_positions(labels: np.ndarray, ignore_index: int, shift: bool,
         if bad.size:
             i = bad[0]
             pos = t_idx[i] + 1 if shift else t_idx[i]
-            raise ValueError(f"label {target[i]} at sample {b_idx[i]}, position {pos} is outside "
+            raise InputError(f"label {target[i]} at sample {b_idx[i]}, position {pos} is outside "
                              f"[0, {vocab}) and is not ignore_index ({ignore_index})")
     return b_idx.astype(np.int64), t_idx.astype(np.int64), target
 
@@ -197,7 +198,7 @@ def _raise_on_nonfinite(row_nll: np.ndarray, b_idx: np.ndarray, t_idx: np.ndarra
     bad = np.flatnonzero(~np.isfinite(row_nll))
     if bad.size:
         i = bad[0]
-        raise ValueError(f"non-finite loss at sample {b_idx[i]}, logit position {t_idx[i]}: "
+        raise InputError(f"non-finite loss at sample {b_idx[i]}, logit position {t_idx[i]}: "
                          "the logits hold NaN or +inf there, or the target logit is -inf")
 
 

@@ -8,6 +8,7 @@ import numpy as np
 from . import _device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare, unit_rows
 from ._validate import as_index_array, check_embeddings
+from ..errors import InputError
 
 ROW_BLOCK = 4096
 
@@ -36,7 +37,7 @@ def max_similarity(embeddings: Any, selected: Any, *, dtype: Any = DEFAULT_DTYPE
     n = int(x.shape[0])
     ref = _reference_rows(x, xp, selected, prep.device)
     if int(ref.shape[1]) != int(x.shape[1]):
-        raise ValueError(f"selected has dimension {ref.shape[1]}, embeddings {x.shape[1]}")
+        raise InputError(f"selected has dimension {ref.shape[1]}, embeddings {x.shape[1]}")
     m = int(ref.shape[0])
     best = xp.full(n, -np.inf, dtype=x.dtype)
     where = xp.zeros(n, dtype=np.int64)
@@ -62,7 +63,7 @@ def _reference_rows(x: Any, xp: Any, selected: Any, device: str) -> Any:
         selected = np.asarray(selected)
     if selected.ndim == 2:
         if int(selected.shape[0]) == 0:
-            raise ValueError("selected is empty")
+            raise InputError("selected is empty")
         check_embeddings(selected, "selected")
         return unit_rows(_device.to_device(selected, device, x.dtype), xp, "selected")
     idx = as_index_array(selected, int(x.shape[0]), "selected", unique=False)
