@@ -405,6 +405,8 @@ def check_output(path: str, *, inputs: Sequence[str] = (), others: Sequence[str]
         Naming the output and the fault.
     """
     if path == STDIO:
+        if STDIO in others:
+            raise OutputError("only one output can go to standard output", path=path)
         return
     path = os.fspath(path)
     real = os.path.realpath(path)

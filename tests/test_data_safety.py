@@ -83,6 +83,9 @@ def test_indices_out_equal_to_the_input_or_the_output_is_refused(tmp_path, capsy
                        tmp_path / "o.json", *SMALL)
     assert rc == 2
     assert_one_error_line(err, "is also the other output")
+    rc, err = run_main(capsys, "select", pool, "-o", "-", "--indices-out", "-", *SMALL)
+    assert rc == 2
+    assert_one_error_line(err, "only one output can go to standard output")
     assert snapshot(tmp_path) == before
 
 
