@@ -27,7 +27,8 @@ import numpy as np
 
 from fastzip.errors import InputError
 from fastzip.law import forms as _forms
-from fastzip.law.runs import Run, RunsLike, as_runs, validate
+from fastzip.law.ingest import as_runs
+from fastzip.law.runs import Run, RunsLike, validate
 
 TARGETS: tuple[str, ...] = ("loss", "performance")
 FORM_CHOICES: tuple[str, ...] = ("auto",) + _forms.FORMS

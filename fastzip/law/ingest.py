@@ -19,10 +19,10 @@ import math
 import numbers
 import os
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Iterable, Mapping, Optional, Union
 
 from fastzip.errors import InputError
-from fastzip.law.runs import REQUIRED_COLUMNS, Run, run_from_mapping
+from fastzip.law.runs import REQUIRED_COLUMNS, Run, RunsLike, run_from_mapping
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -234,3 +234,27 @@ def dataset_ratio(path: PathLike, *, codec: str = "zlib", level: Optional[int] =
     """Compression ratio R of a data file (JSON list, JSONL or Parquet), as
     ``fastzip.compression_ratio(fastzip.io.read_records(path), ...)``."""
     return ratio_and_count(path, codec=codec, level=level, serializer=serializer)[0]
+
+
+def as_runs(runs: RunsLike) -> list[Run]:
+    """Normalise ``runs`` to a list of :class:`Run`.
+
+    Accepts a path to a runs table (CSV or JSON, see
+    :func:`read_runs`), an iterable of :class:`Run` or of
+    mappings, or a mapping of columns (``{"ratio": [...], "loss": [...]}``).
+    """
+    if isinstance(runs, (str, os.PathLike)):
+        return read_runs(runs)
+    if isinstance(runs, Mapping):
+        columns = {str(k).strip().lower(): list(v) for k, v in runs.items()}
+        lengths = {len(v) for v in columns.values()}
+        if len(lengths) > 1:
+            raise InputError(f"columns have different lengths: {sorted(lengths)}")
+        n = lengths.pop() if lengths else 0
+        rows: Iterable[Any] = ({k: v[i] for k, v in columns.items()} for i in range(n))
+    else:
+        rows = runs
+    out = [r if isinstance(r, Run) else run_from_mapping(r, i) for i, r in enumerate(rows)]
+    if not out:
+        raise InputError("no runs given")
+    return out

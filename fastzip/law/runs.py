@@ -4,9 +4,9 @@ A run has a ``name``, the compression ratio ``ratio`` (R) of its training
 data, its first-epoch training loss ``loss`` (L), and optionally the measured
 ``performance`` (Z) of the model and the average sample ``quality`` (Q).
 
-:func:`as_runs` turns what a caller passes (a path, a list of mappings or
-:class:`Run` objects, or a mapping of columns) into a list of runs, and
-:func:`validate` applies the rules a fit needs:
+:func:`run_from_mapping` reads one row, :func:`fastzip.law.ingest.as_runs`
+turns whatever a caller passes into runs, and :func:`validate` applies the
+rules a fit needs:
 
 * every value the fit uses is a finite number;
 * names are unique;
@@ -83,32 +83,6 @@ def run_from_mapping(row: Mapping[str, Any], record: int, path: Optional[str] = 
         name = f"run{record}"
     values = {c: _number(cells.get(c), c, record, path, c in REQUIRED_COLUMNS) for c in NUMERIC_COLUMNS}
     return Run(name=str(name).strip(), **values)  # type: ignore[arg-type]
-
-
-def as_runs(runs: RunsLike) -> list[Run]:
-    """Normalise ``runs`` to a list of :class:`Run`.
-
-    Accepts a path to a runs table (CSV or JSON, see
-    :func:`fastzip.law.ingest.read_runs`), an iterable of :class:`Run` or of
-    mappings, or a mapping of columns (``{"ratio": [...], "loss": [...]}``).
-    """
-    if isinstance(runs, (str, os.PathLike)):
-        from fastzip.law.ingest import read_runs
-
-        return read_runs(runs)
-    if isinstance(runs, Mapping):
-        columns = {str(k).strip().lower(): list(v) for k, v in runs.items()}
-        lengths = {len(v) for v in columns.values()}
-        if len(lengths) > 1:
-            raise InputError(f"columns have different lengths: {sorted(lengths)}")
-        n = lengths.pop() if lengths else 0
-        rows: Iterable[Any] = ({k: v[i] for k, v in columns.items()} for i in range(n))
-    else:
-        rows = runs
-    out = [r if isinstance(r, Run) else run_from_mapping(r, i) for i, r in enumerate(rows)]
-    if not out:
-        raise InputError("no runs given")
-    return out
 
 
 def validate(runs: Sequence[Run], columns: Sequence[str]) -> None:
