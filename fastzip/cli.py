@@ -12,6 +12,7 @@ from typing import Iterator, NoReturn
 
 from . import __version__
 from .errors import FastzipError, InputError, Terminated
+from .serialize import SERIALIZERS
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -31,7 +32,7 @@ class _Parser(argparse.ArgumentParser):
 def _add_codec_options(p: argparse.ArgumentParser, default_note: str) -> None:
     p.add_argument("--codec", help=f"zlib, zstd, lz4 or a registered codec ({default_note})")
     p.add_argument("--level", type=int, help="codec level (zlib 0-9, zstd 1-22, lz4 <=0 fast / 1-12 HC)")
-    p.add_argument("--serializer", choices=["repr", "json", "text"],
+    p.add_argument("--serializer", choices=SERIALIZERS,
                    help="how a record becomes bytes (SPEC §4)")
     p.add_argument("--text-field", metavar="FIELD",
                    help="use this string field of each record as its text (text serializer)")

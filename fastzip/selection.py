@@ -208,7 +208,7 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
                              f"is {int(full_pool.lengths[smallest])} bytes", record=smallest)
 
     trace: list[RoundTrace] = []
-    bar = _progress_bar(progress, budget, budget_bytes)
+    bar = _progress_bar(progress, budget)
 
     def on_round(info: dict) -> None:
         trace.append(RoundTrace(**info))
@@ -239,7 +239,8 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
         duplicates_dropped=dropped)
 
 
-def _progress_bar(enabled: bool, budget: int | None, budget_bytes: int | None):
+def _progress_bar(enabled: bool, budget: int | None):
+    """A tqdm bar over the samples picked (no total under a byte budget)."""
     if not enabled:
         return None
     from tqdm.auto import tqdm

@@ -182,11 +182,10 @@ def serialize_sample(sample: Any, serializer: str, record: int | None = None,
             raise InputError(f"a sample must be an object or a string, got {type(sample).__name__}",
                              record=record)
         return _compact_json(sample, record).encode("utf-8", "surrogatepass")
-    if serializer == "text":
-        if isinstance(sample, (bytes, bytearray)):
-            return bytes(sample)
-        return sample_text(sample, record, text_field).encode("utf-8", errors="surrogatepass")
-    raise UsageError(check_serializer(serializer))
+    check_serializer(serializer)          # "text", or an error naming the choices
+    if isinstance(sample, (bytes, bytearray)):
+        return bytes(sample)
+    return sample_text(sample, record, text_field).encode("utf-8", errors="surrogatepass")
 
 
 def serialize_list(samples: Iterable[Any], serializer: str, text_field: str | None = None) -> bytes:

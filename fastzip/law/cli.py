@@ -22,16 +22,16 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
+from fastzip.codecs import available_codecs
 from fastzip.law.check import check
 from fastzip.law.fit import FORM_CHOICES, TARGETS, Law, fit
+from fastzip.serialize import SERIALIZERS
 
-CODECS = ("zlib", "zstd", "lz4")
-SERIALIZERS = ("repr", "json", "text")
 EXIT_OK, EXIT_RISK, EXIT_ERROR = 0, 1, 2
 
 
 # ------------------------------------------------------------------ helpers
-def _positive_int(text: str) -> int:
+def _non_negative_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -110,7 +110,7 @@ def _plot_available(args: argparse.Namespace) -> bool:
 
 
 def _add_ratio_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--codec", choices=CODECS, default="zlib",
+    p.add_argument("--codec", choices=available_codecs(), default="zlib",
                    help="codec for the compression ratio (default: zlib); use the same settings for every "
                         "data version in a runs table")
     p.add_argument("--level", type=int, default=None,
@@ -120,7 +120,7 @@ def _add_ratio_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--bootstrap", type=_positive_int, default=1000, metavar="N",
+    p.add_argument("--bootstrap", type=_non_negative_int, default=1000, metavar="N",
                    help="bootstrap refits for the confidence intervals and bands (default: 1000; 0: none)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap, for reproducible intervals (default: 0)")
     p.add_argument("--ci", type=_level, default=0.95, metavar="LEVEL",
