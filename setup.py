@@ -10,6 +10,9 @@ Environment switches:
                          with LD_PRELOAD=$(gcc -print-file-name=libasan.so)
   FASTZIP_NO_OPENMP=1    use pthreads instead of OpenMP for the thread pool
   FASTZIP_NO_ZSTD=1 / FASTZIP_NO_LZ4=1   leave a native codec out
+  FASTZIP_REQUIRE_NATIVE=1   fail the build when a codec's headers are missing,
+                         instead of building a package that falls back to the
+                         (about 10x slower) PyPI bindings; CI sets it
 """
 import os
 import shutil
@@ -54,6 +57,16 @@ probe_omp = "#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}
 have_zstd = not _flag("FASTZIP_NO_ZSTD") and _compiles(probe_zstd, libraries=["zstd"])
 have_lz4 = not _flag("FASTZIP_NO_LZ4") and _compiles(probe_lz4, libraries=["lz4"])
 have_omp = not _flag("FASTZIP_NO_OPENMP") and _compiles(probe_omp, extra_args=["-fopenmp"])
+
+missing = [name for name, have, switch in (("zstd", have_zstd, "FASTZIP_NO_ZSTD"), ("lz4", have_lz4, "FASTZIP_NO_LZ4"))
+           if not have and not _flag(switch)]
+if missing:
+    message = (f"the {' and '.join(missing)} headers or libraries were not found, so "
+               f"{' and '.join(missing)} will run through the PyPI bindings, about 10x slower; "
+               "install them first (Debian/Ubuntu: apt-get install libzstd-dev liblz4-dev)")
+    if _flag("FASTZIP_REQUIRE_NATIVE"):
+        sys.exit(f"fastzip build: FASTZIP_REQUIRE_NATIVE=1 and {message}")
+    print(f"\n*** fastzip build WARNING: {message} ***\n", file=sys.stderr)
 
 if have_zstd:
     sources.append("csrc/fz_zstd.c")
