@@ -9,25 +9,12 @@ import numpy as np
 from . import codecs
 from ._greedy import run_default
 from ._reference import run_reference
+from ._trace import RoundTrace
 from .compressor import compression_ratio, resolve_threads
 from .errors import InputError
 from .serialize import FRAMING, Pool, check_serializer
 
 COMPAT_MODES = (None, "reference")
-
-
-@dataclass(frozen=True)
-class RoundTrace:
-    """What one round did: timings (seconds), evaluations and the running ratio."""
-
-    round: int
-    selected: int
-    picks: int
-    stage1_s: float
-    stage2_s: float
-    stage3_s: float
-    evaluations: int
-    ratio: float
 
 
 @dataclass
@@ -124,16 +111,20 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
         the pool; compat mode raises where the reference crashes (F6).
     codec, level, serializer : default mode defaults to zstd level 3 and the
         ``text`` serializer; compat mode is always zlib 9 and ``repr``.
+        ``codec="lz77"`` is the native LZ77 cost model: each pick is
+        appended to the stream at once in O(its length), so the cost of a
+        pick does not grow with the selection (sizes are estimates).
     compat : None (default mode) or ``"reference"`` (SPEC §2, faults included).
     n_threads : threads for the batch kernels; -1 is every core.
     progress : show a tqdm progress bar on stderr.
     lazy : default mode: lazy greedy stage 3 (``False`` re-scores every
-        candidate at every pick).  ``None`` (default) is lazy for zstd, whose
-        whole-stream dictionary makes a candidate's added size shrink as the
-        selection grows, and exhaustive for zlib, lz4 and registered codecs:
-        their sliding windows break that property, and lazy picks measured
-        worse there.  Lazy and exhaustive can differ slightly wherever the
-        codec is not monotone.
+        candidate at every pick).  ``None`` (default) is lazy where the codec
+        declares monotone added sizes (zstd and lz77, which see the whole
+        stream, so a candidate's added size shrinks as the selection grows)
+        and exhaustive otherwise (zlib, lz4 and registered codecs: their
+        sliding windows break that property, and lazy picks measured worse
+        there).  Lazy and exhaustive can differ slightly wherever the codec
+        is not monotone.
     text_field : for the ``text`` serializer, read this field of each record.
     """
     if compat not in COMPAT_MODES:
@@ -152,8 +143,6 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
         if serializer is None and isinstance(samples, Pool):
             serializer = samples.serializer
         serializer = check_serializer(serializer or "text")
-        if lazy is None:
-            lazy = codec == "zstd"
 
     if (budget is None) == (budget_bytes is None):
         raise InputError("give exactly one of budget (samples) and budget_bytes")
@@ -175,12 +164,12 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
     trace: list[RoundTrace] = []
     bar = _progress_bar(progress, budget, budget_bytes)
 
-    def on_round(info: dict) -> None:
-        trace.append(RoundTrace(**info))
+    def on_round(info: RoundTrace) -> None:
+        trace.append(info)
         if bar is not None:
-            bar.update(info["picks"])
-            bar.set_postfix(round=info["round"], evals=sum(t.evaluations for t in trace),
-                            ratio=f"{info['ratio']:.3f}")
+            bar.update(info.picks)
+            bar.set_postfix(round=info.round, evals=sum(t.evaluations for t in trace),
+                            ratio=f"{info.ratio:.3f}")
 
     try:
         if compat == "reference":
