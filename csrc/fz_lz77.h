@@ -11,7 +11,11 @@
  * Memory: 1 byte per stream byte (the raw bytes; the buffer grows by
  * doubling, so up to 2 bytes of address space) plus a fixed 64 MiB table
  * (2^22 x 4 x 4 bytes; pages are touched as positions land in them).  A
- * worker keeps about 13 bytes per byte of the largest candidate it measured.
+ * worker keeps 9 bytes per byte of the largest candidate it measured (the
+ * bytes, a hash and a chain link per position) plus a local head table of
+ * at most 4 MiB.  With 16.7 M slots, a stream of unique text much longer
+ * than ~16 MB loses its oldest positions to newer ones bucket by bucket;
+ * repetitive text (real corpora) keeps far more reachable.
  *
  * measure() estimates the compressed size of a candidate x placed after the
  * stream, as it would cost inside the concatenation stream ++ x: an LZ77
