@@ -50,6 +50,10 @@ _SPECS = {
     "lz77": CodecSpec("lz77", 2, lambda v: v in (1, 2), "1 (greedy) or 2 (one step of lookahead)", None),
 }
 
+# The default-mode codec of select().  zstd, not lz77: see the README section
+# "Flat cost per pick: the lz77 cost codec" for the measurements and why.
+DEFAULT_SELECT_CODEC = "zstd"
+
 BUILTIN_CODECS = ("zlib", "zstd", "lz4")   # with a PyPI binding: native or fallback
 NATIVE_ONLY_CODECS = ("lz77",)             # no binding: the native extension is required
 DEFAULT_LEVELS = {name: spec.default_level for name, spec in _SPECS.items()}

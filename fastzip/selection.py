@@ -139,7 +139,7 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
             raise InputError("compat='reference' takes a budget in samples, not budget_bytes")
         codec, level, serializer = "zlib", 9, "repr"
     else:
-        codec, level = codecs.resolve(codec or "zstd", level)
+        codec, level = codecs.resolve(codec or codecs.DEFAULT_SELECT_CODEC, level)
         if serializer is None and isinstance(samples, Pool):
             serializer = samples.serializer
         serializer = check_serializer(serializer or "text")
