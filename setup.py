@@ -43,7 +43,7 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "") not in ("", "0")
 
 
-sources = ["fastzip/_native.pyx", "csrc/fz_batch.c", "csrc/fz_stream.c", "csrc/fz_zlib.c"]
+sources = ["fastzip/_native.pyx", "csrc/fz_batch.c", "csrc/fz_stream.c", "csrc/fz_zlib.c", "csrc/fz_lz77.c"]
 libraries = ["z"]
 macros = []
 compile_args = ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Wno-unused-parameter",

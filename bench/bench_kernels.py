@@ -10,6 +10,11 @@ when timings are on) on the fixture's own samples: zstd-3 native >= 80,000
 candidates/s with 2 threads, zlib-9 native >= 10,000/s, native >= 2x the
 fallback for zstd, every codec >= 100x naive recompression.  The 2.3 KB
 figures are reported beside them.
+
+Group ``lz77 vs zstd-3 on ShareGPT``: the lz77 cost codec against zstd-3,
+both native on 2 threads in the same run, with a 10 MB ShareGPT stream and
+ShareGPT pairs of about 1.7 KB as candidates (skipped without ShareGPT).
+Target: lz77 >= zstd-3 candidates/s.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ import pytest
 import fastzip
 from fastzip import codecs
 
+import corpora
 from corpora import fixture_rows, text_stream
 
 STREAM_BYTES = 10_000_000
@@ -115,6 +121,49 @@ def test_naive_recompression_10mb(benchmark, workload, codec, level):
     assert all(s > 0 for s in sizes)
     RATES[(codec, "naive", size)] = _rate(benchmark, len(few))
     benchmark.extra_info["candidates_per_s"] = RATES[(codec, "naive", size)]
+
+
+@pytest.fixture(scope="module")
+def sharegpt_workload():
+    pairs = corpora.sharegpt_pairs(None)
+    if pairs is None:
+        pytest.skip(f"ShareGPT is not installed: {corpora.SHAREGPT_INSTALL}")
+    from fastzip.serialize import serialize_sample
+
+    stream = text_stream(pairs[:20000], STREAM_BYTES)
+    texts = [serialize_sample(p, "text") for p in pairs[20000:]]
+    # about 1.7 KB each: pairs between 1 and 2.5 KB, after the stream's pairs
+    cands = [t for t in texts if 1000 <= len(t) <= 2500][:N_CANDIDATES]
+    return stream, cands
+
+
+LZ77_RATES: dict[str, float] = {}
+
+
+@pytest.mark.benchmark(group="lz77 vs zstd-3 on ShareGPT")
+@pytest.mark.parametrize("codec,level", [("zstd", 3), ("lz77", 2)])
+def test_lz77_vs_zstd3_sharegpt(benchmark, sharegpt_workload, monkeypatch, codec, level):
+    stream, cands = sharegpt_workload
+    if not codecs.native_available(codec):
+        pytest.skip(f"{codec} has no native kernel in this build")
+    ic = _compressor(codec, level, stream, False, monkeypatch)
+    benchmark.extra_info.update(codec=codec, level=level, way="native", threads=2, candidate="sharegpt-pair",
+                                stream_bytes=len(stream), candidates=len(cands),
+                                mean_candidate_bytes=float(np.mean([len(c) for c in cands])))
+    sizes = benchmark.pedantic(ic.added_sizes, args=(cands,), kwargs={"n_threads": 2},
+                               rounds=3, warmup_rounds=1, iterations=1)
+    assert (sizes > 0).all()
+    LZ77_RATES[codec] = _rate(benchmark, len(cands))
+    benchmark.extra_info["candidates_per_s"] = LZ77_RATES[codec]
+
+
+@pytest.mark.benchmark(group="targets")
+def test_lz77_target(request, benchmark):
+    """lz77 measures at least as many candidates per second as zstd-3 (same run)."""
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    if request.config.getoption("benchmark_disable", False) or len(LZ77_RATES) < 2:
+        pytest.skip("timings are off, or the ShareGPT kernel benchmarks did not run")
+    assert LZ77_RATES["lz77"] >= LZ77_RATES["zstd"], LZ77_RATES
 
 
 @pytest.mark.benchmark(group="targets")

@@ -11,15 +11,30 @@ Groups
   reference (bench/naive_reference.py; 1k and 2k; 5k is slow, about 7
   minutes; larger pools would take far beyond 10 minutes).
 
+* ``selection at scale (evals)``: 20,000 of 300,000 and (slow) 50,000 of
+  900,000 samples of every OpenAI eval (``pip install --no-deps
+  evals==3.0.1.post1``), K 10000/200/100, 2 threads, default mode with zstd-3
+  and with the lz77 cost codec in the same run.  Each records its per-round
+  wall times from ``SelectionResult.trace`` and ``flatness``: the mean time
+  of the last 50 rounds over the mean of rounds 11-60 (1.0: a pick costs the
+  same at any selection size).  Targets (``test_scale_targets``): lz77 is
+  >= 2.5x faster than zstd-3 at 20k of 300k and >= 4x at 50k of 900k, with
+  flatness <= 1.5.
+
 Skipped when the ShareGPT package is missing (see bench/corpora.py).
 Checks: default mode picks exactly the budget without repeats; results do
 not depend on the thread count; compat indices equal the naive reference's.
 """
 from __future__ import annotations
 
+import functools
+
+import numpy as np
 import pytest
 
+import corpora
 import fastzip
+from fastzip.serialize import Pool
 from codec_matrix import codec_label
 from naive_reference import naive_zip
 
@@ -112,3 +127,72 @@ def test_selection_scaling_naive(benchmark, sharegpt_pairs_all, pool_size):
     benchmark.extra_info.update(kind="select", mode="naive", codec="zlib", level=9, label="zlib-9", threads=2,
                                 pool_size=pool_size, budget=budget, **kv, selected=len(indices),
                                 unique=len(set(indices)))
+
+
+# ------------------------------------------------------------ at scale -----
+SCALE_CASES = [pytest.param(20_000, 300_000, id="20k-of-300k"),
+               pytest.param(50_000, 900_000, id="50k-of-900k", marks=pytest.mark.slow)]
+SCALE_CODECS = [("zstd", 3), ("lz77", 2)]
+SCALE_SPEEDUP = {300_000: 2.5, 900_000: 4.0}
+FLATNESS_MAX = 1.5
+_SCALE: dict[tuple, dict] = {}   # (pool_size, codec) -> figures
+
+
+@functools.lru_cache(maxsize=2)
+def evals_pool(pool_size: int) -> Pool | None:
+    rows = corpora.evals_all_samples(pool_size)
+    if rows is None or len(rows) < pool_size:
+        return None
+    return Pool.from_samples(rows, "text")
+
+
+def flatness(trace) -> float:
+    """Mean wall time of the last 50 rounds over the mean of rounds 11-60."""
+    seconds = np.array([t.stage1_s + t.stage2_s + t.stage3_s for t in trace])
+    if len(seconds) < 60:
+        return float("nan")
+    return float(seconds[-50:].mean() / seconds[10:60].mean())
+
+
+@pytest.mark.benchmark(group="selection at scale (evals)")
+@pytest.mark.parametrize("codec,level", SCALE_CODECS, ids=[codec_label(c, lv) for c, lv in SCALE_CODECS])
+@pytest.mark.parametrize("budget,pool_size", SCALE_CASES)
+def test_selection_at_scale(benchmark, budget, pool_size, codec, level):
+    if fastzip.codecs.native_only(codec) and not fastzip.codecs.uses_native(codec):
+        pytest.skip(f"{codec} is not available in this build")
+    pool = evals_pool(pool_size)
+    if pool is None:
+        pytest.skip(f"the evals package is not installed (or too small): {corpora.EVALS_INSTALL}")
+    result = benchmark.pedantic(fastzip.select, args=(pool, budget),
+                                kwargs=dict(k1=10000, k2=200, k3=100, codec=codec, level=level, n_threads=2),
+                                rounds=1, iterations=1)
+    indices = result.indices.tolist()
+    assert len(indices) == budget and len(set(indices)) == budget
+    figures = dict(seconds=result.seconds, flatness=flatness(result.trace), rounds=len(result.trace),
+                   stage1_s=sum(t.stage1_s for t in result.trace),
+                   stage2_s=sum(t.stage2_s for t in result.trace),
+                   stage3_s=sum(t.stage3_s for t in result.trace),
+                   ratio=result.ratio, evaluations=result.evaluations)
+    _SCALE[(pool_size, codec)] = figures
+    benchmark.extra_info.update(kind="select", mode="default", codec=codec, level=level,
+                                label=codec_label(codec, level), threads=2, pool_size=pool_size,
+                                budget=budget, k1=10000, k2=K2, k3=K3, **figures)
+
+
+@pytest.mark.benchmark(group="targets")
+def test_scale_targets(request, benchmark):
+    """lz77 beats zstd-3 by the issue's factors at scale, with a flat cost per pick."""
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    if request.config.getoption("benchmark_disable", False):
+        pytest.skip("timings are off (--benchmark-disable)")
+    pools = sorted({p for p, _ in _SCALE if (p, "zstd") in _SCALE and (p, "lz77") in _SCALE})
+    if not pools:
+        pytest.skip("the selection-at-scale benchmarks did not run for both codecs")
+    failures = []
+    for p in pools:
+        speedup = _SCALE[(p, "zstd")]["seconds"] / _SCALE[(p, "lz77")]["seconds"]
+        if speedup < SCALE_SPEEDUP[p]:
+            failures.append(f"{p}: lz77 only {speedup:.2f}x faster than zstd-3 (< {SCALE_SPEEDUP[p]}x)")
+        if not _SCALE[(p, "lz77")]["flatness"] <= FLATNESS_MAX:
+            failures.append(f"{p}: lz77 flatness {_SCALE[(p, 'lz77')]['flatness']:.2f} > {FLATNESS_MAX}")
+    assert not failures, "; ".join(failures)

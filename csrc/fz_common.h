@@ -1,10 +1,12 @@
 /*
  * fz_common.h: shared definitions of fastzip's C kernels.
  *
- * The kernels are plain C with no Python API inside.  Every codec exposes
- * the same four operations through an `fz_codec_ops` table (fz_batch.h):
- * make a per-thread worker scratch, free it, and measure one candidate
- * against a stream that is read-only while a batch runs.
+ * The kernels are plain C with no Python API inside.  Every codec is one
+ * `fz_codec` table (fz_stream.h): its stream operations (new, free, append,
+ * seal, params), its capabilities, and the three operations the batch driver
+ * needs (`fz_codec_ops`, fz_batch.h): make a per-thread worker scratch, free
+ * it, and measure one candidate against a stream that is read-only while a
+ * batch runs.
  */
 #ifndef FZ_COMMON_H
 #define FZ_COMMON_H
@@ -26,6 +28,27 @@
 #define FZ_CODEC_ZLIB  0
 #define FZ_CODEC_ZSTD  1
 #define FZ_CODEC_LZ4   2
+#define FZ_CODEC_LZ77  3
+#define FZ_CODEC_COUNT 4
+
+/* Capabilities a codec declares; the engines rely on these, never on names.
+ *   SUM_OF_FRAMES  the stream's size is the sum of one frame per append, and
+ *                  a measured size is one more frame (added to the batch base)
+ *   WHOLE_STREAM   matches reach every byte of the stream (not a window)
+ *   CHEAP_APPEND   an append costs O(appended bytes); no rebuild at seal
+ *   MONOTONE       what a candidate adds only shrinks as the stream grows
+ *                  (up to codec noise), so a lazy greedy is sound
+ *   ESTIMATE       sizes are a cost model's estimate, not a real compressor's */
+#define FZ_CAP_SUM_OF_FRAMES  1u
+#define FZ_CAP_WHOLE_STREAM   2u
+#define FZ_CAP_CHEAP_APPEND   4u
+#define FZ_CAP_MONOTONE       8u
+#define FZ_CAP_ESTIMATE      16u
+
+/* The parameters a codec uses for a frame (zstd's; the one definition). */
+typedef struct {
+    int window_log, hash_log, chain_log, search_log, min_match, target_length, strategy, ldm;
+} fz_zstd_params;
 
 /* Input is fed to a codec in slices of this size, so that a cancellation
  * request is noticed even while one very large candidate is compressed. */

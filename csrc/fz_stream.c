@@ -1,94 +1,55 @@
-/* fz_stream.c: dispatch from one stream type to the codec kernels. */
+/* fz_stream.c: dispatch from one stream type to the codec tables (no per-codec code). */
 #include <stdlib.h>
 #include "fz_stream.h"
-#include "fz_zlib.h"
+
+/* Codec id -> table; a codec not compiled in has no entry. */
+static const fz_codec *const registry[FZ_CODEC_COUNT] = {
+    [FZ_CODEC_ZLIB] = &fz_zlib_codec,
 #ifdef FZ_HAVE_ZSTD
-#include <zstd.h>
-#include "fz_zstd.h"
+    [FZ_CODEC_ZSTD] = &fz_zstd_codec,
 #endif
 #ifdef FZ_HAVE_LZ4
-#include <lz4.h>
-#include "fz_lz4.h"
+    [FZ_CODEC_LZ4] = &fz_lz4_codec,
 #endif
-#include <zlib.h>
+    [FZ_CODEC_LZ77] = &fz_lz77_codec,
+};
 
 struct fz_stream {
-    int codec;
+    const fz_codec *codec;
     void *impl;
-    const fz_codec_ops *ops;
     fz_workers workers;
 };
 
-static const fz_codec_ops zlib_ops = { fz_zlib_worker_new, fz_zlib_worker_free, fz_zlib_measure };
-#ifdef FZ_HAVE_ZSTD
-static const fz_codec_ops zstd_ops = { fz_zstd_worker_new, fz_zstd_worker_free, fz_zstd_measure };
-#endif
-#ifdef FZ_HAVE_LZ4
-static const fz_codec_ops lz4_ops = { fz_lz4_worker_new, fz_lz4_worker_free, fz_lz4_measure };
-#endif
-
-int fz_codec_available(int codec) {
-    switch (codec) {
-    case FZ_CODEC_ZLIB: return 1;
-#ifdef FZ_HAVE_ZSTD
-    case FZ_CODEC_ZSTD: return 1;
-#endif
-#ifdef FZ_HAVE_LZ4
-    case FZ_CODEC_LZ4: return 1;
-#endif
-    default: return 0;
-    }
+const fz_codec *fz_codec_get(int codec) {
+    if (codec < 0 || codec >= FZ_CODEC_COUNT) return NULL;
+    return registry[codec];
 }
 
-static unsigned parse_version(const char *v) {
-    unsigned parts[3] = {0, 0, 0};
-    for (int i = 0; i < 3 && *v; i++) {
-        while (*v >= '0' && *v <= '9') parts[i] = parts[i] * 10 + (unsigned)(*v++ - '0');
-        if (*v == '.') v++;
-    }
-    return parts[0] * 10000 + parts[1] * 100 + parts[2];
-}
+int fz_codec_available(int codec) { return fz_codec_get(codec) != NULL; }
 
 unsigned fz_codec_version(int codec) {
-    switch (codec) {
-    case FZ_CODEC_ZLIB: return parse_version(zlibVersion());
-#ifdef FZ_HAVE_ZSTD
-    case FZ_CODEC_ZSTD: return ZSTD_versionNumber();
-#endif
-#ifdef FZ_HAVE_LZ4
-    case FZ_CODEC_LZ4: return (unsigned)LZ4_versionNumber();
-#endif
-    default: return 0;
-    }
+    const fz_codec *c = fz_codec_get(codec);
+    return c ? c->version() : 0;
+}
+
+const char *fz_codec_name(int codec) {
+    const fz_codec *c = fz_codec_get(codec);
+    return c ? c->name : "";
+}
+
+unsigned fz_codec_caps(int codec) {
+    const fz_codec *c = fz_codec_get(codec);
+    return c ? c->caps : 0;
 }
 
 int fz_stream_new(int codec, int level, int options, fz_stream **out) {
+    const fz_codec *c = fz_codec_get(codec);
+    if (!c) return FZ_EUNAVAIL;
     fz_stream *s = calloc(1, sizeof(*s));
     if (!s) return FZ_ENOMEM;
-    s->codec = codec;
-    int rc = FZ_EUNAVAIL;
-    switch (codec) {
-    case FZ_CODEC_ZLIB:
-        s->ops = &zlib_ops;
-        rc = fz_zlib_new(level, (fz_zlib_stream **)&s->impl);
-        break;
-#ifdef FZ_HAVE_ZSTD
-    case FZ_CODEC_ZSTD:
-        s->ops = &zstd_ops;
-        rc = fz_zstd_new(level, options & FZ_OPT_LONG_DISTANCE, (fz_zstd_stream **)&s->impl);
-        if (rc == FZ_OK && (rc = fz_zstd_seal(s->impl)) != FZ_OK) fz_zstd_free(s->impl);
-        break;
-#endif
-#ifdef FZ_HAVE_LZ4
-    case FZ_CODEC_LZ4:
-        s->ops = &lz4_ops;
-        rc = fz_lz4_new(level, (fz_lz4_stream **)&s->impl);
-        break;
-#endif
-    default:
-        break;
-    }
-    (void)options;   /* only zstd has options; unused when it is not compiled in */
+    s->codec = c;
+    int rc = c->stream_new(level, options, &s->impl);
+    if (rc == FZ_OK && c->seal && (rc = c->seal(s->impl)) != FZ_OK) c->stream_free(s->impl);
     if (rc != FZ_OK) {
         free(s);
         return rc;
@@ -99,55 +60,34 @@ int fz_stream_new(int codec, int level, int options, fz_stream **out) {
 
 void fz_stream_free(fz_stream *s) {
     if (!s) return;
-    fz_workers_free(&s->workers, s->ops);
-    switch (s->codec) {
-    case FZ_CODEC_ZLIB: fz_zlib_free(s->impl); break;
-#ifdef FZ_HAVE_ZSTD
-    case FZ_CODEC_ZSTD: fz_zstd_free(s->impl); break;
-#endif
-#ifdef FZ_HAVE_LZ4
-    case FZ_CODEC_LZ4: fz_lz4_free(s->impl); break;
-#endif
-    default: break;
-    }
+    fz_workers_free(&s->workers, &s->codec->batch);
+    s->codec->stream_free(s->impl);
     free(s);
 }
 
 int fz_stream_append(fz_stream *s, const uint8_t *data, size_t len, fz_cancel_flag *cancel) {
-    switch (s->codec) {
-    case FZ_CODEC_ZLIB: return fz_zlib_append(s->impl, data, len, cancel);
-#ifdef FZ_HAVE_ZSTD
-    case FZ_CODEC_ZSTD: return fz_zstd_append(s->impl, data, len);
-#endif
-#ifdef FZ_HAVE_LZ4
-    case FZ_CODEC_LZ4: return fz_lz4_append(s->impl, data, len);
-#endif
-    default: return FZ_EUNAVAIL;
-    }
+    return s->codec->append(s->impl, data, len, cancel);
 }
 
 int fz_stream_seal(fz_stream *s) {
-#ifdef FZ_HAVE_ZSTD
-    if (s->codec == FZ_CODEC_ZSTD) return fz_zstd_seal(s->impl);
-#endif
-    (void)s;
-    return FZ_OK;
+    return s->codec->seal ? s->codec->seal(s->impl) : FZ_OK;
 }
 
 int fz_stream_measure(fz_stream *s, const fz_batch *batch, int64_t *out, int n_threads,
                       fz_poll_fn poll, void *poll_ctx) {
-    return fz_batch_measure(s->ops, s->impl, &s->workers, batch, out, n_threads, poll, poll_ctx);
+    return fz_batch_measure(&s->codec->batch, s->impl, &s->workers, batch, out, n_threads,
+                            poll, poll_ctx);
+}
+
+unsigned fz_stream_caps(const fz_stream *s) { return s->codec->caps; }
+
+int fz_stream_params(const fz_stream *s, size_t frame_len, fz_zstd_params *frame,
+                     fz_zstd_params *dict) {
+    if (!s->codec->params) return FZ_EUNAVAIL;
+    return s->codec->params(s->impl, frame_len, frame, dict);
 }
 
 int fz_stream_zstd_params(const fz_stream *s, size_t frame_len, fz_zstd_params *frame,
                           fz_zstd_params *dict) {
-#ifdef FZ_HAVE_ZSTD
-    if (s->codec == FZ_CODEC_ZSTD) {
-        fz_zstd_frame_params(s->impl, frame_len, frame);
-        fz_zstd_dict_params(s->impl, dict);
-        return FZ_OK;
-    }
-#endif
-    (void)s; (void)frame_len; (void)frame; (void)dict;
-    return FZ_EUNAVAIL;
+    return fz_stream_params(s, frame_len, frame, dict);
 }

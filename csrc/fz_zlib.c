@@ -17,6 +17,7 @@
 #include <string.h>
 #include <zlib.h>
 #include "fz_zlib.h"
+#include "fz_stream.h"
 
 #define FZ_ZLIB_SINK 65536   /* compressed output is counted, then dropped */
 #define FZ_BLOCK_CACHE 8      /* deflateCopy makes 5 allocations */
@@ -239,3 +240,35 @@ int64_t fz_zlib_measure(const void *stream, void *worker, const fz_piece *piece,
     tls_cache = NULL;
     return rc == FZ_OK ? size : rc;
 }
+
+/* ---- the codec table ---------------------------------------------------- */
+static unsigned zlib_version_number(void) {
+    unsigned parts[3] = {0, 0, 0};
+    const char *v = zlibVersion();
+    for (int i = 0; i < 3 && *v; i++) {
+        while (*v >= '0' && *v <= '9') parts[i] = parts[i] * 10 + (unsigned)(*v++ - '0');
+        if (*v == '.') v++;
+    }
+    return parts[0] * 10000 + parts[1] * 100 + parts[2];
+}
+
+static int zlib_stream_new(int level, int options, void **out) {
+    (void)options;
+    return fz_zlib_new(level, (fz_zlib_stream **)out);
+}
+
+static void zlib_stream_free(void *impl) { fz_zlib_free(impl); }
+
+static int zlib_append(void *impl, const uint8_t *data, size_t len, fz_cancel_flag *cancel) {
+    return fz_zlib_append(impl, data, len, cancel);
+}
+
+/* One deflate stream: its size is the finished stream's, its window 32 KB. */
+const fz_codec fz_zlib_codec = {
+    .id = FZ_CODEC_ZLIB, .name = "zlib",
+    .caps = FZ_CAP_CHEAP_APPEND,
+    .version = zlib_version_number,
+    .stream_new = zlib_stream_new, .stream_free = zlib_stream_free,
+    .append = zlib_append, .seal = NULL, .params = NULL,
+    .batch = { fz_zlib_worker_new, fz_zlib_worker_free, fz_zlib_measure },
+};

@@ -22,6 +22,7 @@
 #define ZSTD_STATIC_LINKING_ONLY   /* ZSTD_createCDict_advanced, ZSTD_getCParams */
 #include <zstd.h>
 #include "fz_zstd.h"
+#include "fz_stream.h"
 
 struct fz_zstd_stream {
     int level;
@@ -254,3 +255,35 @@ int64_t fz_zstd_measure(const void *stream, void *worker, const fz_piece *piece,
     } while (remaining != 0);
     return total;
 }
+
+/* ---- the codec table ---------------------------------------------------- */
+static unsigned zstd_version_number(void) { return ZSTD_versionNumber(); }
+
+static int zstd_stream_new(int level, int options, void **out) {
+    return fz_zstd_new(level, options & FZ_OPT_LONG_DISTANCE, (fz_zstd_stream **)out);
+}
+
+static void zstd_stream_free(void *impl) { fz_zstd_free(impl); }
+
+static int zstd_append(void *impl, const uint8_t *data, size_t len, fz_cancel_flag *cancel) {
+    (void)cancel;
+    return fz_zstd_append(impl, data, len);
+}
+
+static int zstd_seal(void *impl) { return fz_zstd_seal(impl); }
+
+static int zstd_params(const void *impl, size_t frame_len, fz_zstd_params *frame, fz_zstd_params *dict) {
+    fz_zstd_frame_params(impl, frame_len, frame);
+    fz_zstd_dict_params(impl, dict);
+    return FZ_OK;
+}
+
+/* One frame per append against a dictionary over the whole stream, rebuilt at seal. */
+const fz_codec fz_zstd_codec = {
+    .id = FZ_CODEC_ZSTD, .name = "zstd",
+    .caps = FZ_CAP_SUM_OF_FRAMES | FZ_CAP_WHOLE_STREAM | FZ_CAP_MONOTONE,
+    .version = zstd_version_number,
+    .stream_new = zstd_stream_new, .stream_free = zstd_stream_free,
+    .append = zstd_append, .seal = zstd_seal, .params = zstd_params,
+    .batch = { fz_zstd_worker_new, fz_zstd_worker_free, fz_zstd_measure },
+};

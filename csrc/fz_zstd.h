@@ -22,9 +22,7 @@ int  fz_zstd_seal(fz_zstd_stream *s);
 /* The parameters used for a frame of `frame_len` bytes against the sealed
  * stream: what a caller must pass to another zstd binding to get the same
  * frame.  `ldm` is 1 when long-distance matching is on. */
-typedef struct {
-    int window_log, hash_log, chain_log, search_log, min_match, target_length, strategy, ldm;
-} fz_zstd_params;
+/* (fz_zstd_params is defined in fz_common.h) */
 void fz_zstd_frame_params(const fz_zstd_stream *s, size_t frame_len, fz_zstd_params *out);
 void fz_zstd_dict_params(const fz_zstd_stream *s, fz_zstd_params *out);
 

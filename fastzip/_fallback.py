@@ -1,9 +1,12 @@
 """Pure-Python streams over the PyPI bindings (zlib module, zstandard, lz4).
 
-Each class has the interface of :class:`fastzip._native.NativeStream`
-(``append``, ``seal``, ``measure``, ``zstd_params``) and computes the same
-sizes with the same library calls, so it serves where a native codec was not
-compiled in, under ``FASTZIP_FORCE_FALLBACK=1``, and in tests as the oracle.
+Each class implements the stream protocol (:class:`fastzip._protocol.Stream`:
+``capabilities``, ``append``, ``seal``, ``measure``, ``params``), as
+:class:`fastzip._native.NativeStream` does, declares the same capabilities
+as the native kernel of its codec and computes the same sizes with the same
+library calls, so it serves where a native codec was not compiled in, under
+``FASTZIP_FORCE_FALLBACK=1``, and in tests as the oracle.  The ``lz77``
+cost model has no PyPI binding and so no class here: it is native only.
 Batches run on a thread pool; the bindings release the GIL while they
 compress.
 """
@@ -15,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence
 
 import numpy as np
+
+from ._protocol import Capabilities
 
 _CHUNK = 64  # candidates per task
 
@@ -44,12 +49,16 @@ def _run_batch(fn: Callable[[bytes], int], pieces: Sequence[bytes], n_threads: i
 
 class _FallbackBase:
     codec = ""
+    capabilities: Capabilities
 
     def __init__(self, level: int):
         self.level = level
 
     def seal(self) -> None:
         pass
+
+    def params(self, frame_len: int):
+        raise RuntimeError(f"params: codec {self.codec} has no parameters to report")
 
     def zstd_params(self, frame_len: int):
         raise RuntimeError("zstd_params: codec is not zstd")
@@ -81,8 +90,9 @@ class ZlibFallback(_FallbackBase):
     """zlib via the standard module: ``compressobj().copy()`` per candidate."""
 
     codec = "zlib"
+    capabilities = Capabilities(sum_of_frames=False, whole_stream=False, cheap_append=True, monotone=False)
 
-    def __init__(self, level: int):
+    def __init__(self, level: int, long_distance: bool = False):   # long_distance: zstd only
         super().__init__(level)
         self._raw = bytearray()  # level 0 only: stored blocks depend on call pattern
         self._obj = zlib.compressobj(level)
@@ -106,9 +116,10 @@ class Lz4Fallback(_FallbackBase):
     """lz4 blocks via python-lz4 with the stream's last 64 KB as dictionary."""
 
     codec = "lz4"
+    capabilities = Capabilities(sum_of_frames=True, whole_stream=False, cheap_append=True, monotone=False)
     _WINDOW = 65536
 
-    def __init__(self, level: int):
+    def __init__(self, level: int, long_distance: bool = False):   # long_distance: zstd only
         super().__init__(level)
         import lz4.block
 
@@ -140,6 +151,7 @@ class ZstdFallback(_FallbackBase):
     """
 
     codec = "zstd"
+    capabilities = Capabilities(sum_of_frames=True, whole_stream=True, cheap_append=False, monotone=True)
     HASHLOG_CAP = 24
     CHAINLOG_CAP = 24
 
@@ -178,6 +190,9 @@ class ZstdFallback(_FallbackBase):
         frame["window_log"] = min(max(_ceil_log2(len(self._raw) + frame_len + 1), self._default.window_log), 31)
         frame["ldm"] = int(self.long_distance and frame["window_log"] > self._default.window_log)
         return frame, dict(self._dict_params)
+
+    def params(self, frame_len: int):
+        return self.zstd_params(frame_len)
 
     def _compression_params(self, p: dict):
         return self._zstd.ZstdCompressionParameters(
@@ -225,7 +240,13 @@ FALLBACKS = {"zlib": ZlibFallback, "zstd": ZstdFallback, "lz4": Lz4Fallback}
 
 
 class RecompressStream(_FallbackBase):
-    """A user-registered codec: every size is a full recompression (slow, exact)."""
+    """A user-registered codec: every size is a full recompression (slow, exact).
+
+    Nothing is known about the codec, so nothing is promised: its size is the
+    whole stream's, and a lazy greedy is not assumed sound.
+    """
+
+    capabilities = Capabilities(sum_of_frames=False, whole_stream=True, cheap_append=True, monotone=False)
 
     def __init__(self, name: str, compress: Callable[[bytes], bytes]):
         super().__init__(0)

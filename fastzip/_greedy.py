@@ -2,8 +2,9 @@
 
 * Selected samples leave the pool for good; candidates not taken go back
   with their freshest score.
-* Redundancy is measured against the whole selected stream S (for zstd a
-  dictionary over all of S, built once per round).
+* Redundancy is measured against the whole selected stream S (for a codec
+  whose appends need a rebuild, such as zstd's dictionary over all of S,
+  the rebuild happens once per round).
 * Stage 3 sees S: a candidate x after this round's picks P is scored by the
   ratio of S ∪ P ∪ x.
 * The budget is met exactly (samples), or never exceeded (bytes).
@@ -13,6 +14,12 @@ adds, the objective after P is (A + |x|) / (B + c_x), where A and B are the
 raw and compressed totals of S ∪ P.  c_x only shrinks as P grows (up to
 codec noise), so a stale c_x gives a lower bound on x's true ratio; a
 candidate is re-scored only while its bound could beat the best fresh ratio.
+
+The engine reads only the codec's declared capabilities
+(:class:`fastzip._protocol.Capabilities`), never its name.
+
+Stage 1 takes the K1 lowest stale scores with a partition (O(N)) and sorts
+only those, in the stable order by pool index among equal scores.
 """
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ from typing import Callable
 
 import numpy as np
 
+from ._trace import RoundTrace
 from .compressor import IncrementalCompressor
 from .serialize import Pool
 
@@ -31,34 +39,57 @@ from .serialize import Pool
 LAZY_BATCH = 8
 
 
+def stable_lowest(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k lowest values, ordered by (value, position).
+
+    The same as ``np.argsort(values, kind="stable")[:k]``, in O(n + k log k):
+    a partition finds the k-th lowest value v, every position below v is
+    taken, and positions equal to v fill the rest in position order.
+    """
+    n = len(values)
+    k = min(k, n)
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if k == n or np.isnan(values).any():
+        return np.argsort(values, kind="stable")[:k]
+    kth = np.partition(values, k - 1)[k - 1]
+    below = np.flatnonzero(values < kth)
+    equal = np.flatnonzero(values == kth)[:k - len(below)]
+    chosen = np.sort(np.concatenate([below, equal]))
+    return chosen[np.argsort(values[chosen], kind="stable")]
+
+
 class _RoundView:
     """S ∪ P for one round: measure candidates, then take picks.
 
-    zlib, lz4 and registered codecs extend the stream itself at each pick
-    (cheap for them).  zstd keeps S's dictionary for the round and measures
-    one frame of P ++ x against it: c(P ++ x | S) - c(P | S) is exactly what
-    x adds to S ∪ P in zstd's view, at a cost of O(|P| + |x|).
+    A codec with cheap appends (lz77, zlib, lz4, registered codecs) extends
+    the stream itself at each pick, so x is measured against S ∪ P directly
+    and ``finish`` has nothing left to do.  A codec whose appends need a
+    rebuild (zstd's dictionary) keeps S's structure for the round and
+    measures one frame of P ++ x against it: c(P ++ x | S) - c(P | S) is
+    exactly what x adds to S ∪ P in its view, at a cost of O(|P| + |x|); P
+    is folded into S once, at ``finish``.
     """
 
     def __init__(self, ic: IncrementalCompressor, pool: Pool, n_threads: int):
         self.ic = ic
         self.pool = pool
         self.n_threads = n_threads
-        self.use_prefix = ic.codec == "zstd"
+        self.use_prefix = not ic.capabilities.cheap_append
         self.picks: list[int] = []
-        self.prefix = b""              # zstd: sep.join(picks) + sep; empty otherwise
+        self.prefix = b""              # rebuild codecs: sep.join(picks) + sep; empty otherwise
         self.compressed_total = ic.compressed_size   # of S ∪ P
 
     def added(self, index: np.ndarray) -> np.ndarray:
         """Compressed bytes each pool index would add to S ∪ P."""
-        # zstd: B_S + frame(P ++ x) - (B_S + frame(P)); others: size(S ∪ P ∪ x) - size(S ∪ P)
+        # rebuild codecs: B_S + frame(P ++ x) - (B_S + frame(P)); others: size(S ∪ P ∪ x) - size(S ∪ P)
         sizes = self.ic.marginal_sizes((self.pool.data, self.pool.offsets), self.n_threads,
                                        prefix=self.prefix, index=index)
         return sizes - self.compressed_total
 
     def raw_after(self, index: np.ndarray) -> np.ndarray:
         """Raw size of S ∪ P ∪ x for each pool index."""
-        return self.ic.raw_size + len(self.ic._lead()) + len(self.prefix) + self.pool.lengths[index]
+        return self.ic.raw_after(self.pool.lengths[index], prefix=self.prefix)
 
     def take(self, i: int, added: int) -> None:
         """Add pool index i, whose measured added size is ``added``."""
@@ -71,7 +102,7 @@ class _RoundView:
             self.compressed_total = self.ic.compressed_size
 
     def finish(self) -> None:
-        """End of round: fold P into S (zstd rebuilds its dictionary once)."""
+        """End of round: fold P into S (a rebuild codec rebuilds once); O(|P|) otherwise (nothing)."""
         if self.use_prefix and self.picks:
             self.ic.extend([self.pool.item(i) for i in self.picks])
 
@@ -123,15 +154,22 @@ def _stage3(view: _RoundView, cands: np.ndarray, first_added: np.ndarray, k3: in
 
 
 def run_default(pool: Pool, budget: int | None, budget_bytes: int | None, k1: int, k2: int, k3: int,
-                codec: str, level: int, separator: bytes, n_threads: int, lazy: bool,
-                on_round: Callable[[dict], None]) -> list[int]:
+                codec: str, level: int, separator: bytes, n_threads: int, lazy: bool | None,
+                on_round: Callable[[RoundTrace], None], *, skip: np.ndarray | None = None) -> list[int]:
+    """Default-mode selection; ``lazy=None`` is lazy where the codec declares monotone sizes.
+
+    ``skip`` (a boolean mask over the pool) marks samples never to consider:
+    the exact duplicates that ``select`` drops.
+    """
     n = len(pool)
     lengths = pool.lengths
     alone = IncrementalCompressor(codec, level)
     sizes = alone.marginal_sizes((pool.data, pool.offsets), n_threads)
     pi = lengths / sizes                       # stale score: each sample's own ratio
-    available = np.ones(n, dtype=bool)
+    available = np.ones(n, dtype=bool) if skip is None else ~skip
     ic = IncrementalCompressor(codec, level, separator=separator)
+    if lazy is None:
+        lazy = ic.capabilities.monotone
     selected: list[int] = []
     used_bytes = 0
     batch = LAZY_BATCH
@@ -150,7 +188,7 @@ def run_default(pool: Pool, budget: int | None, budget_bytes: int | None, k1: in
         t0 = time.perf_counter()
         # stage 1: the K1 lowest stale scores among the eligible samples
         pool_ids = np.flatnonzero(eligible)
-        order = pool_ids[np.argsort(pi[pool_ids], kind="stable")[:min(k1, n_eligible)]]
+        order = pool_ids[stable_lowest(pi[pool_ids], min(k1, n_eligible))]
         t1 = time.perf_counter()
         # stage 2: exact ratio against the whole selected stream
         view = _RoundView(ic, pool, n_threads)
@@ -173,15 +211,14 @@ def run_default(pool: Pool, budget: int | None, budget_bytes: int | None, k1: in
         selected.extend(picks)
         # candidates not taken return to the pool with their freshest score
         rest = np.isin(cands, picks, invert=True)
-        pi[cands[rest]] = (ic.raw_size + len(separator) + lengths[cands[rest]]) / \
-            (ic.compressed_size + last_added[rest])
-        on_round({
-            "round": round_no, "selected": len(selected),
-            "stage1_s": t1 - t0, "stage2_s": t2 - t1, "stage3_s": t3 - t2,
-            "evaluations": len(order) + evaluations,
-            "ratio": ic.raw_size / ic.compressed_size if ic.compressed_size else float("nan"),
-            "picks": len(picks),
-        })
+        compressed = ic.compressed_size
+        pi[cands[rest]] = ic.raw_after(lengths[cands[rest]]) / (compressed + last_added[rest])
+        on_round(RoundTrace(
+            round=round_no, selected=len(selected), picks=len(picks),
+            stage1_s=t1 - t0, stage2_s=t2 - t1, stage3_s=t3 - t2,
+            evaluations=len(order) + evaluations,
+            ratio=ic.raw_size / compressed if compressed else float("nan"),
+        ))
         if budget is not None and len(selected) >= budget:
             break
     return selected

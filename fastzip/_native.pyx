@@ -2,8 +2,10 @@
 """Thin Cython wrapper over the C kernels in csrc/.
 
 One type, :class:`NativeStream`: a codec's view of a growing byte stream,
-and a batch ``measure`` that runs outside the GIL on a thread pool.  All
-policy (separators, compressed-size bookkeeping, fallbacks) lives in
+and a batch ``measure`` that runs outside the GIL on a thread pool.  It
+implements :class:`fastzip._protocol.Stream`; the codecs, their names and
+capabilities come from the C registry (csrc/fz_stream.c).  All policy
+(separators, compressed-size bookkeeping, fallbacks) lives in
 ``fastzip.compressor``.
 """
 import numpy as np
@@ -13,7 +15,10 @@ from libc.stdint cimport int64_t, uint8_t
 
 cnp.import_array()
 
-CODEC_IDS = {"zlib": FZ_CODEC_ZLIB, "zstd": FZ_CODEC_ZSTD, "lz4": FZ_CODEC_LZ4}
+from fastzip._protocol import Capabilities
+
+# name -> id of every codec compiled in (the C registry decides)
+CODEC_IDS = {fz_codec_name(i).decode(): i for i in range(FZ_CODEC_COUNT) if fz_codec_available(i)}
 
 
 def codec_available(str codec) -> bool:
@@ -27,6 +32,13 @@ def codec_version(str codec) -> tuple:
         return ()
     cdef unsigned v = fz_codec_version(CODEC_IDS[codec])
     return (v // 10000, (v // 100) % 100, v % 100)
+
+
+def codec_capabilities(str codec):
+    """The :class:`Capabilities` of a compiled-in codec (ValueError otherwise)."""
+    if not codec_available(codec):
+        raise ValueError(f"codec {codec!r} is not compiled in")
+    return Capabilities.from_bits(fz_codec_caps(CODEC_IDS[codec]))
 
 
 def have_openmp() -> bool:
@@ -84,7 +96,7 @@ cdef class NativeStream:
     def __cinit__(self, str codec, int level, bint long_distance=False):
         self._s = NULL
         if codec not in CODEC_IDS:
-            raise ValueError(f"unknown codec {codec!r}")
+            raise ValueError(f"unknown codec {codec!r} (or not compiled in)")
         cdef int options = FZ_OPT_LONG_DISTANCE if long_distance else 0
         cdef int rc = fz_stream_new(CODEC_IDS[codec], level, options, &self._s)
         if rc != FZ_OK:
@@ -162,10 +174,23 @@ cdef class NativeStream:
             _raise(rc, "measure")
         return out
 
+    @property
+    def capabilities(self):
+        """What the codec can do (:class:`fastzip._protocol.Capabilities`)."""
+        return Capabilities.from_bits(fz_stream_caps(self._s))
+
+    def params(self, size_t frame_len):
+        """(frame parameters, table parameters) as dicts, for codecs that have them (zstd)."""
+        cdef fz_zstd_params frame, dictp
+        cdef int rc = fz_stream_params(self._s, frame_len, &frame, &dictp)
+        if rc == FZ_EUNAVAIL:
+            raise RuntimeError(f"params: codec {self.codec} has no parameters to report")
+        if rc != FZ_OK:
+            _raise(rc, "params")
+        return frame, dictp
+
     def zstd_params(self, size_t frame_len):
         """zstd only: (frame parameters, dictionary parameters) as dicts."""
-        cdef fz_zstd_params frame, dictp
-        cdef int rc = fz_stream_zstd_params(self._s, frame_len, &frame, &dictp)
-        if rc != FZ_OK:
-            _raise(rc, "zstd_params")
-        return frame, dictp
+        if self.codec != "zstd":
+            raise RuntimeError("zstd_params: codec is not zstd")
+        return self.params(frame_len)

@@ -17,6 +17,8 @@ from typing import Callable
 
 import numpy as np
 
+from ._greedy import stable_lowest
+from ._trace import RoundTrace
 from .compressor import IncrementalCompressor
 from .serialize import FRAMING, Pool
 
@@ -47,13 +49,8 @@ class _ListStream:
         self.count += 1
 
 
-def stable_lowest(values: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the k lowest values; ties keep their order (stable)."""
-    return np.argsort(values, kind="stable")[:k]
-
-
 def run_reference(pool: Pool, budget: int, k1: int, k2: int, k3: int, n_threads: int,
-                  on_round: Callable[[dict], None]) -> list[int]:
+                  on_round: Callable[[RoundTrace], None]) -> list[int]:
     n = len(pool)
     # pi[i] = ratio([sample_i]), float32
     pi = _ListStream(pool, n_threads).ratios(np.arange(n, dtype=np.int64))
@@ -90,11 +87,10 @@ def run_reference(pool: Pool, budget: int, k1: int, k2: int, k3: int, n_threads:
         for i in picks:                       # F5: a whole round, even past the budget
             stream.append(i)
             selected.append(i)
-        on_round({
-            "round": round_no, "selected": len(selected),
-            "stage1_s": t1 - t0, "stage2_s": t2 - t1, "stage3_s": t3 - t2,
-            "evaluations": len(order) + evaluations,
-            "ratio": stream.ic.raw_size / stream.ic.compressed_size,
-            "picks": len(picks),
-        })
+        on_round(RoundTrace(
+            round=round_no, selected=len(selected), picks=len(picks),
+            stage1_s=t1 - t0, stage2_s=t2 - t1, stage3_s=t3 - t2,
+            evaluations=len(order) + evaluations,
+            ratio=stream.ic.raw_size / stream.ic.compressed_size,
+        ))
     return selected

@@ -30,8 +30,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_codec_options(p: argparse.ArgumentParser, default_note: str) -> None:
-    p.add_argument("--codec", help=f"zlib, zstd, lz4 or a registered codec ({default_note})")
-    p.add_argument("--level", type=int, help="codec level (zlib 0-9, zstd 1-22, lz4 <=0 fast / 1-12 HC)")
+    p.add_argument("--codec", help=f"zlib, zstd, lz4, lz77 (native-only LZ77 cost estimate) or a registered "
+                                   f"codec ({default_note})")
+    p.add_argument("--level", type=int, help="codec level (zlib 0-9, zstd 1-22, lz4 <=0 fast / 1-12 HC, lz77 1-2)")
     p.add_argument("--serializer", choices=SERIALIZERS,
                    help="how a record becomes bytes (SPEC §4)")
     p.add_argument("--text-field", metavar="FIELD",

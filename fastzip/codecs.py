@@ -6,19 +6,57 @@ in (system headers found at build time) and otherwise the PyPI binding
 ``FASTZIP_FORCE_FALLBACK=1`` in the environment forces the bindings for every
 codec, so both paths can be tested on one machine.
 
+``lz77`` is fastzip's own incremental LZ77 cost model (csrc/fz_lz77.h): an
+estimate of the compressed size, not a real compressor's output, with
+appends that cost O(appended bytes).  It has no PyPI binding, so it is
+native only: without the extension, or under ``FASTZIP_FORCE_FALLBACK``,
+asking for it raises :class:`fastzip.errors.InputError`.
+
 Users may also register their own codec (any ``compress(bytes) -> bytes``);
 it is measured by full recompression, which is exact and slow.
+
+Every stream, native or not, implements :class:`fastzip._protocol.Stream`
+and declares its :class:`fastzip._protocol.Capabilities`;
+:func:`capabilities` gives them for a codec name.
 """
 from __future__ import annotations
 
 import os
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from . import _fallback
-from .errors import UsageError
+from ._protocol import Capabilities
+from .errors import InputError, UsageError
 
-BUILTIN_CODECS = ("zlib", "zstd", "lz4")
-DEFAULT_LEVELS = {"zlib": 9, "zstd": 3, "lz4": 0}
+
+@dataclass(frozen=True)
+class CodecSpec:
+    """A built-in codec: its default level, its valid levels and its fallback."""
+
+    name: str
+    default_level: int
+    valid: Callable[[int], bool]
+    levels: str                          # the valid levels, for error messages
+    fallback: Callable[..., Any] | None  # PyPI-binding stream class; None: native only
+
+
+_SPECS = {
+    "zlib": CodecSpec("zlib", 9, lambda v: 0 <= v <= 9, "0..9", _fallback.ZlibFallback),
+    "zstd": CodecSpec("zstd", 3, lambda v: 1 <= v <= 22 or -131072 <= v <= -1,
+                      "1..22 (or a negative fast level)", _fallback.ZstdFallback),
+    "lz4": CodecSpec("lz4", 0, lambda v: -65537 <= v <= 12,
+                     "<= 12 (0: default, <0: fast acceleration, 1..12: HC)", _fallback.Lz4Fallback),
+    "lz77": CodecSpec("lz77", 2, lambda v: v in (1, 2), "1 (greedy) or 2 (one step of lookahead)", None),
+}
+
+# The default-mode codec of select().  zstd, not lz77: see the README section
+# "Flat cost per pick: the lz77 cost codec" for the measurements and why.
+DEFAULT_SELECT_CODEC = "zstd"
+
+BUILTIN_CODECS = ("zlib", "zstd", "lz4")   # with a PyPI binding: native or fallback
+NATIVE_ONLY_CODECS = ("lz77",)             # no binding: the native extension is required
+DEFAULT_LEVELS = {name: spec.default_level for name, spec in _SPECS.items()}
 _CUSTOM: dict[str, Callable[[bytes], bytes]] = {}
 
 try:
@@ -46,7 +84,12 @@ def uses_native(codec: str) -> bool:
 
 
 def available_codecs() -> list[str]:
-    return list(BUILTIN_CODECS) + sorted(_CUSTOM)
+    return list(_SPECS) + sorted(_CUSTOM)
+
+
+def native_only(codec: str) -> bool:
+    """True for built-in codecs without a PyPI binding (they need the native extension)."""
+    return codec in _SPECS and _SPECS[codec].fallback is None
 
 
 def resolve(codec: str, level: int | None) -> tuple[str, int]:
@@ -55,20 +98,34 @@ def resolve(codec: str, level: int | None) -> tuple[str, int]:
         raise UsageError(f"codec must be a string, got {type(codec).__name__}")
     if codec in _CUSTOM:
         return codec, 0 if level is None else int(level)
-    if codec not in BUILTIN_CODECS:
+    spec = _SPECS.get(codec)
+    if spec is None:
         raise UsageError(f"unknown codec {codec!r}; choose one of {', '.join(available_codecs())}")
     if level is None:
-        return codec, DEFAULT_LEVELS[codec]
+        return codec, spec.default_level
     if isinstance(level, bool) or not isinstance(level, (int,)) and not hasattr(level, "__index__"):
         raise UsageError(f"level must be an integer, got {level!r}")
     level = int(level)
-    if codec == "zlib" and not 0 <= level <= 9:
-        raise UsageError(f"zlib level must be 0..9, got {level}")
-    if codec == "zstd" and not (1 <= level <= 22 or -131072 <= level <= -1):
-        raise UsageError(f"zstd level must be 1..22 (or a negative fast level), got {level}")
-    if codec == "lz4" and not -65537 <= level <= 12:
-        raise UsageError(f"lz4 level must be <= 12 (0: default, <0: fast acceleration, 1..12: HC), got {level}")
+    if not spec.valid(level):
+        raise UsageError(f"{codec} level must be {spec.levels}, got {level}")
     return codec, level
+
+
+def _native_only_error(codec: str) -> InputError:
+    if _native is None:
+        why = f"the native extension is not built ({_NATIVE_IMPORT_ERROR})"
+    elif force_fallback():
+        why = "FASTZIP_FORCE_FALLBACK is set"
+    else:
+        why = "it was not compiled into the native extension"
+    return InputError(f"codec {codec!r} is native only (it has no PyPI binding) and {why}; "
+                      "use zstd, zlib or lz4, or build the extension")
+
+
+def capabilities(codec: str, level: int | None = None) -> Capabilities:
+    """What ``codec`` can do, as a new stream of it would declare."""
+    codec, level = resolve(codec, level)
+    return new_stream(codec, level).capabilities
 
 
 def new_stream(codec: str, level: int, long_distance: bool = False):
@@ -79,13 +136,12 @@ def new_stream(codec: str, level: int, long_distance: bool = False):
     """
     if codec in _CUSTOM:
         return _fallback.RecompressStream(codec, _CUSTOM[codec])
-    if codec == "zstd":
-        if uses_native(codec):
-            return _native.NativeStream(codec, level, long_distance)
-        return _fallback.ZstdFallback(level, long_distance)
     if uses_native(codec):
-        return _native.NativeStream(codec, level)
-    return _fallback.FALLBACKS[codec](level)
+        return _native.NativeStream(codec, level, long_distance)
+    spec = _SPECS[codec]
+    if spec.fallback is None:
+        raise _native_only_error(codec)
+    return spec.fallback(level, long_distance)
 
 
 def register_codec(name: str, compress: Callable[[bytes], bytes], *, replace: bool = False) -> None:
@@ -98,7 +154,7 @@ def register_codec(name: str, compress: Callable[[bytes], bytes], *, replace: bo
     """
     if not isinstance(name, str) or not name:
         raise UsageError("codec name must be a non-empty string")
-    if name in BUILTIN_CODECS:
+    if name in _SPECS:
         raise UsageError(f"{name!r} is a built-in codec")
     if not callable(compress):
         raise UsageError("compress must be callable: compress(bytes) -> bytes")
@@ -117,7 +173,10 @@ def build_info() -> dict:
 
     Returns ``{"native_extension": bool, "openmp": bool, "force_fallback": bool,
     "codecs": {codec: {"native": bool, "active": "native"|"fallback",
-    "library": "x.y.z"}}, "custom_codecs": [...]}``.
+    "library": "x.y.z"}}, "native_only_codecs": {codec: {"native": bool,
+    "active": "native"|"unavailable", "library": "x.y.z", "note": str}},
+    "custom_codecs": [...]}``.  ``codecs`` lists the codecs that have a PyPI
+    binding; ``native_only_codecs`` those that do not (``lz77``).
     """
     codecs = {}
     for codec in BUILTIN_CODECS:
@@ -130,11 +189,22 @@ def build_info() -> dict:
             "active": "native" if native and not force_fallback() else "fallback",
             "library": version,
         }
+    only = {}
+    for codec in NATIVE_ONLY_CODECS:
+        native = native_available(codec)
+        only[codec] = {
+            "native": native,
+            "active": "native" if native and not force_fallback() else "unavailable",
+            "library": ".".join(map(str, _native.codec_version(codec))) if native else None,
+            "note": "native only: no PyPI binding; unavailable without the native extension "
+                    "or under FASTZIP_FORCE_FALLBACK",
+        }
     info = {
         "native_extension": _native is not None,
         "openmp": bool(_native is not None and _native.have_openmp()),
         "force_fallback": force_fallback(),
         "codecs": codecs,
+        "native_only_codecs": only,
         "custom_codecs": sorted(_CUSTOM),
     }
     if _NATIVE_IMPORT_ERROR:

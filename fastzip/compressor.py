@@ -13,6 +13,11 @@ Per codec, the stream's compressed size is:
   whole stream before it as a raw dictionary; a marginal size adds one more
   such frame for the candidate.
 * lz4: the same with blocks and the last 64 KB as dictionary.
+* lz77: the sum of one *estimate* per ``extend`` batch: the LZ77 cost model
+  of csrc/fz_lz77.h prices the batch against the whole stream before it; a
+  marginal size adds the estimate for the candidate.  Native only.
+
+What the engines may rely on is in :attr:`IncrementalCompressor.capabilities`.
 """
 from __future__ import annotations
 
@@ -91,8 +96,8 @@ class IncrementalCompressor:
 
     Parameters
     ----------
-    codec : "zlib" | "zstd" | "lz4" | a name given to :func:`fastzip.register_codec`
-    level : codec level (default: zlib 9, zstd 3, lz4 0)
+    codec : "zlib" | "zstd" | "lz4" | "lz77" | a name given to :func:`fastzip.register_codec`
+    level : codec level (default: zlib 9, zstd 3, lz4 0, lz77 2)
     separator : bytes put between the stream and whatever follows it
         (between appended pieces too); not put before the first piece.
     long_distance : zstd only: long-distance matching for frames whose
@@ -113,6 +118,7 @@ class IncrementalCompressor:
         self.separator = bytes(separator)
         self.native = codecs.uses_native(self.codec)
         self._stream = codecs.new_stream(self.codec, self.level, long_distance)
+        self._caps = self._stream.capabilities
         self._lock = threading.Lock()
         self._raw_size = 0
         self._pieces = 0
@@ -145,8 +151,28 @@ class IncrementalCompressor:
         return self._finished_size
 
     @property
+    def capabilities(self):
+        """What the codec can do (:class:`fastzip._protocol.Capabilities`)."""
+        return self._caps
+
+    @property
     def _sums_frames(self) -> bool:
-        return self.codec in ("zstd", "lz4")
+        return self._caps.sum_of_frames
+
+    @property
+    def lead(self) -> bytes:
+        """What goes between the stream and the next piece: the separator, or nothing while empty."""
+        with self._lock:
+            return self._lead()
+
+    def raw_after(self, lengths, *, prefix: bytes = b"", suffix: bytes = b""):
+        """Raw size of ``stream ++ lead ++ prefix ++ c ++ suffix`` for candidates of ``lengths`` bytes.
+
+        The raw side of :meth:`ratios`: what each candidate's ratio divides
+        by its compressed size.  ``lengths`` may be an int or a numpy array.
+        """
+        with self._lock:
+            return self._raw_size + len(self._lead()) + len(prefix) + len(suffix) + lengths
 
     def _lead(self) -> bytes:
         """What goes between the stream and the next piece."""
@@ -237,6 +263,9 @@ def compression_ratio(samples, codec: str = "zlib", level: int | None = None, se
     frame/block with the same parameters as the kernels.  ``level=None`` is
     the codec's default (zlib 9, zstd 3, lz4 0).  A str or bytes argument is
     compressed as it is.
+
+    For ``codec="lz77"`` the size is an *estimate*: the LZ77 cost model's
+    price of ``b`` in bytes (csrc/fz_lz77.h), not a compressor's output.
     """
     if isinstance(samples, (bytes, bytearray)):
         blob = bytes(samples)

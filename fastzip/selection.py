@@ -9,25 +9,12 @@ import numpy as np
 from . import codecs
 from ._greedy import run_default
 from ._reference import run_reference
+from ._trace import RoundTrace
 from .compressor import compression_ratio, resolve_threads
 from .errors import InputError, UsageError
 from .serialize import FRAMING, Pool, check_serializer
 
 COMPAT_MODES = (None, "reference")
-
-
-@dataclass(frozen=True)
-class RoundTrace:
-    """What one round did: timings (seconds), evaluations and the running ratio."""
-
-    round: int
-    selected: int
-    picks: int
-    stage1_s: float
-    stage2_s: float
-    stage3_s: float
-    evaluations: int
-    ratio: float
 
 
 @dataclass
@@ -143,16 +130,20 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
         the pool; compat mode raises where the reference crashes (F6).
     codec, level, serializer : default mode defaults to zstd level 3 and the
         ``text`` serializer; compat mode is always zlib 9 and ``repr``.
+        ``codec="lz77"`` is the native LZ77 cost model: each pick is
+        appended to the stream at once in O(its length), so the cost of a
+        pick does not grow with the selection (sizes are estimates).
     compat : None (default mode) or ``"reference"`` (SPEC §2, faults included).
     n_threads : threads for the batch kernels; -1 is every core.
     progress : show a tqdm progress bar on stderr.
     lazy : default mode: lazy greedy stage 3 (``False`` re-scores every
-        candidate at every pick).  ``None`` (default) is lazy for zstd, whose
-        whole-stream dictionary makes a candidate's added size shrink as the
-        selection grows, and exhaustive for zlib, lz4 and registered codecs:
-        their sliding windows break that property, and lazy picks measured
-        worse there.  Lazy and exhaustive can differ slightly wherever the
-        codec is not monotone.
+        candidate at every pick).  ``None`` (default) is lazy where the codec
+        declares monotone added sizes (zstd and lz77, which see the whole
+        stream, so a candidate's added size shrinks as the selection grows)
+        and exhaustive otherwise (zlib, lz4 and registered codecs: their
+        sliding windows break that property, and lazy picks measured worse
+        there).  Lazy and exhaustive can differ slightly wherever the codec
+        is not monotone.
     text_field : for the ``text`` serializer, read this field of each record.
     dedupe : default mode drops every sample whose serialized bytes equal an
         earlier sample's (the first copy stays), and reports how many in
@@ -174,27 +165,22 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
             raise UsageError("compat='reference' takes a budget in samples, not budget_bytes")
         codec, level, serializer = "zlib", 9, "repr"
     else:
-        codec, level = codecs.resolve(codec or "zstd", level)
+        codec, level = codecs.resolve(codec or codecs.DEFAULT_SELECT_CODEC, level)
         if serializer is None and isinstance(samples, Pool):
             serializer = samples.serializer
         serializer = check_serializer(serializer or "text")
-        if lazy is None:
-            lazy = codec == "zstd"
 
     if (budget is None) == (budget_bytes is None):
         raise UsageError("give exactly one of budget (samples) and budget_bytes")
-    full_pool = _as_pool(samples, serializer, text_field)
-    if len(full_pool) == 0:
+    pool = _as_pool(samples, serializer, text_field)
+    if len(pool) == 0:
         raise InputError("the pool is empty")
-    pool, kept = full_pool, None
+    duplicate = None
     if compat is None and dedupe:
-        kept = full_pool.first_occurrences()
-        if len(kept) < len(full_pool):
-            pool = full_pool.take(kept)
-        else:
-            kept = None
-    dropped = len(full_pool) - len(pool)
-    n = len(pool)
+        duplicate = np.ones(len(pool), dtype=bool)
+        duplicate[pool.first_occurrences()] = False
+    dropped = 0 if duplicate is None else int(duplicate.sum())
+    n = len(pool) - dropped
     if budget is not None:
         budget = _positive_int("budget", budget)
         if budget > n:
@@ -202,20 +188,20 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
             raise UsageError(f"budget ({budget}) is larger than the pool ({n} samples{after})")
     else:
         budget_bytes = _positive_int("budget_bytes", budget_bytes)
-        smallest = int(np.argmin(full_pool.lengths))
-        if full_pool.lengths[smallest] > budget_bytes:
+        smallest = int(np.argmin(pool.lengths))
+        if pool.lengths[smallest] > budget_bytes:
             raise InputError(f"budget_bytes ({budget_bytes}) is smaller than every sample; the smallest "
-                             f"is {int(full_pool.lengths[smallest])} bytes", record=smallest)
+                             f"is {int(pool.lengths[smallest])} bytes", record=smallest)
 
     trace: list[RoundTrace] = []
     bar = _progress_bar(progress, budget)
 
-    def on_round(info: dict) -> None:
-        trace.append(RoundTrace(**info))
+    def on_round(info: RoundTrace) -> None:
+        trace.append(info)
         if bar is not None:
-            bar.update(info["picks"])
-            bar.set_postfix(round=info["round"], evals=sum(t.evaluations for t in trace),
-                            ratio=f"{info['ratio']:.3f}")
+            bar.update(info.picks)
+            bar.set_postfix(round=info.round, evals=sum(t.evaluations for t in trace),
+                            ratio=f"{info.ratio:.3f}")
 
     try:
         if compat == "reference":
@@ -226,15 +212,13 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
         else:
             framing = FRAMING[serializer]
             chosen = run_default(pool, budget, budget_bytes, k1, k2, k3, codec, level,
-                                 framing.separator, threads, lazy, on_round)
+                                 framing.separator, threads, lazy, on_round, skip=duplicate)
     finally:
         if bar is not None:
             bar.close()
     indices = np.asarray(chosen, dtype=np.int64)
-    if kept is not None:
-        indices = kept[indices]
     return SelectionResult(
-        indices=indices, ratio=selection_ratio(full_pool, indices, codec, level), codec=codec,
+        indices=indices, ratio=selection_ratio(pool, indices, codec, level), codec=codec,
         level=level, serializer=serializer, compat=compat, k1=k1, k2=k2, k3=k3, trace=trace,
         duplicates_dropped=dropped)
 

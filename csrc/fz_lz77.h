@@ -1,0 +1,61 @@
+/*
+ * fz_lz77.h: an incremental LZ77 cost model ("lz77"): estimated compressed
+ * sizes against a whole, growing stream, with O(appended) appends.
+ *
+ * The stream keeps its raw bytes and a hash-indexed match finder over all of
+ * them: 2^22 buckets of 4 positions (the most recent first), keyed by a hash
+ * of the 8 bytes at each position.  An append inserts the new positions and
+ * nothing else; nothing is ever rebuilt.  Positions are 32-bit, so a stream
+ * holds at most 2^32 bytes (positions 0 .. 2^32 - 1).
+ *
+ * Memory: 1 byte per stream byte (the raw bytes; the buffer grows by
+ * doubling, so up to 2 bytes of address space) plus a fixed 64 MiB table
+ * (2^22 x 4 x 4 bytes; pages are touched as positions land in them).  A
+ * worker keeps 9 bytes per byte of the largest candidate it measured (the
+ * bytes, a hash and a chain link per position) plus a local head table of
+ * at most 4 MiB.  With 16.7 M slots, a stream of unique text much longer
+ * than ~16 MB loses its oldest positions to newer ones bucket by bucket;
+ * repetitive text (real corpora) keeps far more reachable.
+ *
+ * measure() estimates the compressed size of a candidate x placed after the
+ * stream, as it would cost inside the concatenation stream ++ x: an LZ77
+ * parse of x against the stream and the part of x already parsed, greedy
+ * with one step of lookahead (level 2; level 1 is plain greedy).  Matches
+ * are at least 8 bytes, or 4 at the last-used offset.  Prices, in bits:
+ *
+ *   match                 8 + log2(offset) + log2(length)
+ *   match at last offset  6 + log2(length)
+ *   literals              their order-0 entropy (sum of -log2 p(b) over the
+ *                         literal bytes, p from the literals' own histogram)
+ *                         + 8 bits per distinct literal byte (the table)
+ *
+ * The parse takes, at each position, the candidate with the largest saving
+ * length * H - price (H: the candidate's own order-0 entropy per byte, the
+ * price of a literal), and a match only when it saves something.  There is
+ * no fixed cost per candidate (no header): a frame header would make short
+ * candidates look cheap.  The size is ceil(bits / 8) bytes.  Measurement
+ * reads the stream only, so it is deterministic on any thread count.
+ */
+#ifndef FZ_LZ77_H
+#define FZ_LZ77_H
+#include "fz_common.h"
+
+typedef struct fz_lz77_stream fz_lz77_stream;
+
+#define FZ_LZ77_BUCKET_LOG 22
+#define FZ_LZ77_WAYS       4
+#define FZ_LZ77_MIN_MATCH  8
+#define FZ_LZ77_MIN_REP    4
+#define FZ_LZ77_MAX_STREAM ((uint64_t)1 << 32)
+
+/* level 1: greedy parse; level 2: greedy with one step of lookahead. */
+int  fz_lz77_new(int level, fz_lz77_stream **out);
+void fz_lz77_free(fz_lz77_stream *s);
+/* Append raw bytes and index their positions: O(len).  FZ_EARG past 2^32 bytes. */
+int  fz_lz77_append(fz_lz77_stream *s, const uint8_t *data, size_t len, fz_cancel_flag *cancel);
+
+void *fz_lz77_worker_new(void);
+void  fz_lz77_worker_free(void *worker);
+/* Estimated size in bytes of the piece after the stream (see above). */
+int64_t fz_lz77_measure(const void *stream, void *worker, const fz_piece *piece, fz_cancel_flag *cancel);
+#endif

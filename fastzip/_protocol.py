@@ -1,0 +1,85 @@
+"""The stream protocol every codec backend implements, and its capabilities.
+
+A *stream* is one codec's view of a growing byte sequence (the selected
+set).  Native streams (:class:`fastzip._native.NativeStream`), the PyPI
+fallbacks (:mod:`fastzip._fallback`) and registered Python codecs all
+implement :class:`Stream`.  What a codec can do is declared once, in its
+:class:`Capabilities`; the selection engines read those, never codec names.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+# Bit values shared with csrc/fz_common.h (FZ_CAP_*).
+CAP_SUM_OF_FRAMES = 1
+CAP_WHOLE_STREAM = 2
+CAP_CHEAP_APPEND = 4
+CAP_MONOTONE = 8
+CAP_ESTIMATE = 16
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the engines may rely on for one codec.
+
+    Attributes
+    ----------
+    sum_of_frames : the stream's compressed size is the sum of one frame per
+        append, and a measured size is one more frame on top of it.  Otherwise
+        the size is that of the whole stream finished (zlib).
+    whole_stream : matches reach every byte of the stream, not just a window.
+    cheap_append : an append costs O(appended bytes).  Otherwise appends are
+        cheap but the next ``seal`` rebuilds a structure over the whole
+        stream (zstd's dictionary), so engines batch them.
+    monotone : what a candidate adds only shrinks as the stream grows (up to
+        codec noise), so a stale added size bounds the fresh one and a lazy
+        greedy is sound.
+    estimate : sizes come from a cost model, not from a real compressor.
+    """
+
+    sum_of_frames: bool
+    whole_stream: bool
+    cheap_append: bool
+    monotone: bool
+    estimate: bool = False
+
+    @classmethod
+    def from_bits(cls, bits: int) -> "Capabilities":
+        """Decode the C kernels' FZ_CAP_* bits."""
+        return cls(sum_of_frames=bool(bits & CAP_SUM_OF_FRAMES), whole_stream=bool(bits & CAP_WHOLE_STREAM),
+                   cheap_append=bool(bits & CAP_CHEAP_APPEND), monotone=bool(bits & CAP_MONOTONE),
+                   estimate=bool(bits & CAP_ESTIMATE))
+
+
+@runtime_checkable
+class Stream(Protocol):
+    """One codec's incremental state for a growing byte stream."""
+
+    codec: str
+    level: int
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    def append(self, data: Any) -> None:
+        """Append raw bytes (uint8 buffer); call ``seal`` before measuring."""
+
+    def seal(self) -> None:
+        """Make appended bytes visible to ``measure``."""
+
+    def measure(self, data: Any, offsets: Any, prefix: bytes = b"", suffix: bytes = b"", base: int = 0,
+                n_threads: int = 1, index: Any = None) -> np.ndarray:
+        """Size of ``prefix ++ body ++ suffix`` against the stream per body, plus ``base``.
+
+        With ``sum_of_frames`` this is the size of one more frame; otherwise
+        the finished size of the stream followed by the piece.
+        """
+
+    def params(self, frame_len: int) -> tuple[dict, dict]:
+        """(frame, table) parameters for a frame of ``frame_len`` bytes.
+
+        Raises RuntimeError for codecs that have none to report.
+        """
