@@ -52,6 +52,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sel.add_argument("--indices-out", metavar="FILE.json",
                      help="also write the selected pool indices (selection order) as a JSON list")
     sel.add_argument("--threads", type=int, default=-1, help="worker threads (-1: all cores)")
+    sel.add_argument("--report", metavar="FILE.html|FILE.png",
+                     help="also draw the selection against the pool (needs the plot extra)")
     sel.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     sel.set_defaults(func=_cmd_select)
 
@@ -87,6 +89,13 @@ def _cmd_select(args: argparse.Namespace) -> int:
     io.check_writable(args.output)
     if args.indices_out:
         io.check_writable(args.indices_out)
+    if args.report:   # before any work: the suffix, the folder, and matplotlib
+        from . import report
+        try:
+            report.check_report_path(args.report, (path, args.output, args.indices_out))
+        except report.MissingDependencyError as exc:
+            print(f"fastzip: error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     dataset = io.read_dataset(path)
     started = time.perf_counter()
     try:
@@ -101,6 +110,9 @@ def _cmd_select(args: argparse.Namespace) -> int:
     io.write_subset(dataset, result.indices, args.output)
     if args.indices_out:
         io.write_json(result.indices.tolist(), args.indices_out)
+    if args.report:
+        report.write_report(result, args.report, dataset.records, text_field=args.text_field,
+                            n_threads=args.threads)
     if not args.quiet:
         unique = len(set(result.indices.tolist()))
         note = f" ({unique} unique)" if unique != len(result.indices) else ""
