@@ -14,7 +14,8 @@ A fence may be preceded by one marker line:
 * ``<!-- docs-test: requires THING -->``: run only when THING is there, else
   skipped with a message.  THING is ``fastzip.NAME`` (an attribute path),
   ``module:NAME`` (importable), ``codec:NAME`` (a codec fastzip knows), or
-  ``cli:SUBCOMMAND:--flag`` (the flag is in that subcommand's help).
+  ``cli:SUBCOMMAND:--flag`` (the flag is in that subcommand's help); several,
+  separated by commas, must all be there.
 
 Blocks in other languages (``text``, ``console``, ``csv``...) are output or
 data and are not run.
@@ -175,7 +176,7 @@ def test_page_examples_run(page: Path, tmp_path: Path, shim: Path, monkeypatch) 
                 kind, what = block.marker
                 if kind == "skip":
                     continue
-                if not _available(what):
+                if not all(_available(w.strip()) for w in what.split(",")):
                     missing.append(f"{block.page}:{block.line} needs {what}")
                     continue
             if RUN_LANGS[block.lang] == "bash":
@@ -203,7 +204,8 @@ def test_every_requirement_is_known() -> None:
     for page in PAGES:
         for block in extract(page):
             if block.marker and block.marker[0] == "requires":
-                _available(block.marker[1])   # raises on an unknown kind
+                for what in block.marker[1].split(","):
+                    _available(what.strip())   # raises on an unknown kind
 
 
 def test_pages_never_run_an_unlabelled_fence() -> None:
