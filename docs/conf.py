@@ -23,6 +23,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "numpydoc",
+    "sphinx.ext.napoleon",   # the scoring kernels' docstrings use Google style (Args:, Returns:)
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
@@ -35,13 +36,16 @@ myst_enable_extensions = ["deflist", "colon_fence", "dollarmath"]
 
 # autodoc + numpydoc
 autodoc_member_order = "bysource"
+autodoc_inherit_docstrings = False   # an undocumented property would show the docstring of `property`
 autodoc_typehints = "none"          # numpydoc's Parameters sections say it
-autodoc_default_options = {"members": True, "undoc-members": False, "show-inheritance": False}
+autodoc_default_options: dict[str, object] = {}   # every page lists its members
 autosummary_generate = False
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 numpydoc_validation_checks: set[str] = set()
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False   # numpydoc renders those
 
 html_theme = "furo"
 html_title = f"fastzip {release}"
