@@ -113,17 +113,21 @@ def check_report_path(path: str | os.PathLike, others: Sequence[str | os.PathLik
     from . import io
 
     path = os.fspath(path)
+    if path == "-":
+        raise InputError("the report needs a file name (.html, .png, .svg or .pdf), not standard output")
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in REPORT_SUFFIXES:
         raise InputError(f"unknown report format {suffix or '(no suffix)'!r}; use one of "
                          f"{', '.join(REPORT_SUFFIXES)}", path=path)
     require_matplotlib()
-    io.check_writable(path)
+    others = [os.fspath(o) for o in others if o is not None and o != "-"]
     for other in others:
-        if other is None or other == "-":
-            continue
-        if _same_file(path, os.fspath(other)):
-            raise InputError(f"the report would overwrite {os.fspath(other)}", path=path)
+        if _same_file(path, other):
+            raise InputError(f"the report would overwrite {other}", path=path)
+    if hasattr(io, "check_output"):   # refuses devices, FIFOs, folders and the run's own files
+        io.check_output(path, inputs=others, others=others)
+    else:
+        io.check_writable(path)
     return "html" if suffix in (".html", ".htm") else suffix[1:]
 
 
@@ -296,7 +300,7 @@ def report_data(result: "SelectionResult", samples: Any = None, *, text_field: s
         selection_lengths = pool_lengths[indices]
         pool_scores = _stand_alone_scores(pool, result.codec, result.level, result.compat, n_threads)
         selection_scores = pool_scores[indices]
-        text_pool = pool if pool.serializer == "text" else _as_pool(samples, "text", text_field)
+        text_pool = _judge_pool(samples, pool, text_field)
         if judge_level is None:
             level = 9 if int(text_pool.lengths[indices].sum()) > JUDGE_FAST_ABOVE else 19
         size = min(len(indices), len(pool))
@@ -304,6 +308,7 @@ def report_data(result: "SelectionResult", samples: Any = None, *, text_field: s
         with ThreadPoolExecutor(max_workers=min(len(subsets), os.cpu_count() or 1)) as workers:
             judged = list(workers.map(lambda s: judge_ratio(text_pool, s, level), subsets))
         judge_selection, judge_random = float(judged[0]), [float(x) for x in judged[1:]]
+        settings["judge_serializer"] = text_pool.serializer
     return ReportData(
         rounds=series("round", np.int64), selected=series("selected", np.int64),
         ratio=series("ratio", np.float64), stage1_s=series("stage1_s", np.float64),
@@ -311,6 +316,16 @@ def report_data(result: "SelectionResult", samples: Any = None, *, text_field: s
         pool_lengths=pool_lengths, selection_lengths=selection_lengths, pool_scores=pool_scores,
         selection_scores=selection_scores, judge_selection=judge_selection, judge_random=judge_random,
         judge_level=level, result=settings)
+
+
+def _judge_pool(samples: Any, pool: Pool, text_field: str | None) -> Pool:
+    """The pool as the judge reads it: the ``text`` serialization, or, when
+    only a Pool serialized otherwise is at hand, that Pool's own bytes."""
+    if pool.serializer == "text":
+        return pool
+    if isinstance(samples, Pool):
+        return samples
+    return Pool.from_samples(samples, "text", text_field)
 
 
 def _as_pool(samples: Any, serializer: str, text_field: str | None) -> Pool:
@@ -343,6 +358,11 @@ def _fractions(ax: Any, values: np.ndarray, bins: np.ndarray, label: str, colour
                           label=label, color=colour)
     for patch in np.atleast_1d(patches):
         patch.set_gid(gid)
+
+
+def _judge_label(data: ReportData) -> str:
+    over = data.result.get("judge_serializer", "text")
+    return f"zstd-{data.judge_level}" + ("" if over == "text" else f" over {over}")
 
 
 def _default_title(data: ReportData) -> str:
@@ -423,7 +443,7 @@ def figure(data: ReportData, *, title: str | None = None) -> Any:
         _fractions(ax_score, data.selection_scores, bins, "selection", "#d62728", "scores-selection")
         ax_score.legend(fontsize="small", loc="upper right")
         ax_score.text(0.98, 0.80,
-                      f"judge ratio (zstd-{data.judge_level}, lower is better)\n"
+                      f"judge ratio ({_judge_label(data)}, lower is better)\n"
                       f"selection: {data.judge_selection:.4f}\n"
                       f"random subsets of {min(len(data.selection_lengths), len(data.pool_lengths))}: "
                       f"{data.judge_random_mean:.4f} (mean of {len(data.judge_random)})",
@@ -475,7 +495,7 @@ def _html(data: ReportData, png: bytes, title: str) -> bytes:
              f"{np.median(data.selection_lengths):.0f} B / {np.median(data.pool_lengths):.0f} B"),
             ("median stand-alone score, selection / pool",
              f"{np.median(data.selection_scores):.4f} / {np.median(data.pool_scores):.4f}"),
-            (f"judge ratio (zstd-{data.judge_level}), selection",
+            (f"judge ratio ({_judge_label(data)}), selection",
              f"{data.judge_selection:.4f}"),
             (f"judge ratio, random subsets (mean of {len(data.judge_random)})",
              f"{data.judge_random_mean:.4f} "

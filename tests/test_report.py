@@ -173,3 +173,23 @@ def test_cli_without_matplotlib_names_the_extra(tmp_path, data_dir, capsys, monk
     assert not out.exists() and not page.exists()
     with pytest.raises(report.MissingDependencyError, match=r"fastzip\[plot\]"):
         fastzip.select([{"text": "a"}, {"text": "b"}], 1).plot(tmp_path / "x.png")
+
+
+def test_a_serialized_pool_is_enough(selection, pool, evals_rows):
+    """The CLI may hold only the run's serialized Pool: the same series, the same judge for text."""
+    packed = Pool.from_samples(pool, "text")
+    a, b = report.report_data(selection, pool), report.report_data(selection, packed)
+    assert np.array_equal(a.pool_lengths, b.pool_lengths) and np.array_equal(a.pool_scores, b.pool_scores)
+    assert a.judge_selection == b.judge_selection and a.judge_random == b.judge_random
+    rows = evals_rows[:300]
+    res = fastzip.select(rows, 20, k1=300, k2=40, k3=10, serializer="json")
+    data = report.report_data(res, Pool.from_samples(rows, "json"))     # no records: judged over json
+    assert data.result["judge_serializer"] == "json"
+    assert report.report_data(res, rows).result["judge_serializer"] == "text"
+    with pytest.raises(fastzip.InputError, match="serialized with 'text'"):
+        report.report_data(res, packed)
+
+
+def test_report_to_standard_output_is_refused(tmp_path):
+    with pytest.raises(fastzip.InputError, match="file name"):
+        report.check_report_path("-")
