@@ -37,9 +37,10 @@ import io as _io
 import json
 import os
 import random
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -55,8 +56,17 @@ try:  # one class for "an optional extra is missing", wherever it lives
 except ImportError:  # pragma: no cover - depends on the version of errors.py
     from .law.plotting import MissingDependencyError
 
-__all__ = ["ReportData", "report_data", "figure", "write_report", "check_report_path",
-           "require_matplotlib", "judge_ratio", "MissingDependencyError", "REPORT_SUFFIXES"]
+__all__ = [
+    "REPORT_SUFFIXES",
+    "MissingDependencyError",
+    "ReportData",
+    "check_report_path",
+    "figure",
+    "judge_ratio",
+    "report_data",
+    "require_matplotlib",
+    "write_report",
+]
 
 #: Output formats, by file suffix.
 REPORT_SUFFIXES = (".html", ".htm", ".png", ".svg", ".pdf")
@@ -251,7 +261,7 @@ def _stand_alone_scores(pool: Pool, codec: str, level: int, compat: str | None, 
     return raw / sizes
 
 
-def report_data(result: "SelectionResult", samples: Any = None, *, text_field: str | None = None,
+def report_data(result: SelectionResult, samples: Any = None, *, text_field: str | None = None,
                 n_threads: int = -1, judge_level: int | None = None) -> ReportData:
     """Compute everything the report shows.
 
@@ -284,8 +294,8 @@ def report_data(result: "SelectionResult", samples: Any = None, *, text_field: s
     indices = np.asarray(result.indices, dtype=np.int64)
     settings = {"codec": result.codec, "level": int(result.level), "serializer": result.serializer,
                 "compat": result.compat, "k1": int(result.k1), "k2": int(result.k2), "k3": int(result.k3),
-                "ratio": float(result.ratio), "selected": int(len(indices)),
-                "unique": int(len(np.unique(indices)))}
+                "ratio": float(result.ratio), "selected": len(indices),
+                "unique": len(np.unique(indices))}
     empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0, np.float64)
     pool_lengths, selection_lengths = empty_i, empty_i
     pool_scores, selection_scores = empty_f, empty_f
@@ -498,8 +508,7 @@ def _html(data: ReportData, png: bytes, title: str) -> bytes:
             (f"judge ratio ({_judge_label(data)}), selection",
              f"{data.judge_selection:.4f}"),
             (f"judge ratio, random subsets (mean of {len(data.judge_random)})",
-             f"{data.judge_random_mean:.4f} "
-             f"({', '.join(f'{x:.4f}' for x in data.judge_random)})"),
+             f"{data.judge_random_mean:.4f} ({', '.join(f'{x:.4f}' for x in data.judge_random)})"),
         ]
     table = "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     payload = json.dumps(data.summary(), allow_nan=True).replace("</", "<\\/")
@@ -533,7 +542,7 @@ with zstd and a window covering them all; the random subsets use fixed seeds. Se
     return page.encode("utf-8")
 
 
-def write_report(result: "SelectionResult", path: str | os.PathLike, samples: Any = None, *,
+def write_report(result: SelectionResult, path: str | os.PathLike, samples: Any = None, *,
                  text_field: str | None = None, n_threads: int = -1, judge_level: int | None = None,
                  title: str | None = None, dpi: int = 110) -> ReportData:
     """Write the selection report to ``path``, atomically.

@@ -33,7 +33,7 @@ def _embedded(html_bytes: bytes) -> tuple[dict, bytes]:
     """The JSON payload and the PNG image embedded in an HTML report."""
     text = html_bytes.decode("utf-8")
     payload = re.search(r'<script type="application/json" id="fastzip-report-data">(.*?)</script>',
-                        text, re.S).group(1)
+                        text, re.DOTALL).group(1)
     image = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text).group(1)
     return json.loads(payload.replace("<\\/", "</")), base64.b64decode(image)
 
