@@ -262,7 +262,8 @@ def _stand_alone_scores(pool: Pool, codec: str, level: int, compat: str | None, 
 
 
 def report_data(result: SelectionResult, samples: Any = None, *, text_field: str | None = None,
-                n_threads: int = -1, judge_level: int | None = None) -> ReportData:
+                n_threads: int = -1, judge_level: int | None = None, lengths: Any = None,
+                scores: Any = None) -> ReportData:
     """Compute everything the report shows.
 
     Parameters
@@ -281,6 +282,11 @@ def report_data(result: SelectionResult, samples: Any = None, *, text_field: str
     judge_level : int, optional
         zstd level of the judge: 19 by default, 9 when the selection holds
         more than 8 MB of text.
+    lengths, scores : array-like, optional
+        Without ``samples``: every pool sample's serialized length and
+        stand-alone score, when they are already known (an engine that streamed
+        the pool computed them).  The distributions are drawn from them; the
+        judge, which needs the samples, is left out.
 
     Returns
     -------
@@ -300,7 +306,19 @@ def report_data(result: SelectionResult, samples: Any = None, *, text_field: str
     pool_lengths, selection_lengths = empty_i, empty_i
     pool_scores, selection_scores = empty_f, empty_f
     judge_selection, judge_random, level = float("nan"), [], 19 if judge_level is None else int(judge_level)
-    if samples is not None:
+    if samples is None and (lengths is not None or scores is not None):
+        if lengths is None or scores is None:
+            raise InputError("give both lengths and scores of the pool, or the samples")
+        pool_lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
+        pool_scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+        if len(pool_lengths) != len(pool_scores):
+            raise InputError(f"lengths ({len(pool_lengths)}) and scores ({len(pool_scores)}) differ in length")
+        if len(indices) and int(indices.max()) >= len(pool_lengths):
+            raise InputError(f"the selection holds pool index {int(indices.max())} but the pool has "
+                             f"{len(pool_lengths)} samples")
+        settings["pool"] = len(pool_lengths)
+        selection_lengths, selection_scores = pool_lengths[indices], pool_scores[indices]
+    elif samples is not None:
         pool = _as_pool(samples, result.serializer, text_field)
         if len(indices) and int(indices.max()) >= len(pool):
             raise InputError(f"the selection holds pool index {int(indices.max())} but the pool given has "
@@ -452,13 +470,14 @@ def figure(data: ReportData, *, title: str | None = None) -> Any:
         _fractions(ax_score, data.pool_scores, bins, "pool", "#7f7f7f", "scores-pool")
         _fractions(ax_score, data.selection_scores, bins, "selection", "#d62728", "scores-selection")
         ax_score.legend(fontsize="small", loc="upper right")
-        ax_score.text(0.98, 0.80,
-                      f"judge ratio ({_judge_label(data)}, lower is better)\n"
-                      f"selection: {data.judge_selection:.4f}\n"
-                      f"random subsets of {min(len(data.selection_lengths), len(data.pool_lengths))}: "
-                      f"{data.judge_random_mean:.4f} (mean of {len(data.judge_random)})",
-                      transform=ax_score.transAxes, va="top", ha="right", fontsize="small",
-                      bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85})
+        if data.judge_random:
+            ax_score.text(0.98, 0.80,
+                          f"judge ratio ({_judge_label(data)}, lower is better)\n"
+                          f"selection: {data.judge_selection:.4f}\n"
+                          f"random subsets of {min(len(data.selection_lengths), len(data.pool_lengths))}: "
+                          f"{data.judge_random_mean:.4f} (mean of {len(data.judge_random)})",
+                          transform=ax_score.transAxes, va="top", ha="right", fontsize="small",
+                          bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85})
     else:
         ax_score.text(0.5, 0.5, "pool not given", ha="center", va="center", transform=ax_score.transAxes)
     ax_score.set_xlabel(f"stand-alone score len(x) / C(x) ({r.get('codec')}-{r.get('level')})")
@@ -505,6 +524,9 @@ def _html(data: ReportData, png: bytes, title: str) -> bytes:
              f"{np.median(data.selection_lengths):.0f} B / {np.median(data.pool_lengths):.0f} B"),
             ("median stand-alone score, selection / pool",
              f"{np.median(data.selection_scores):.4f} / {np.median(data.pool_scores):.4f}"),
+        ]
+    if data.judge_random:
+        rows += [
             (f"judge ratio ({_judge_label(data)}), selection",
              f"{data.judge_selection:.4f}"),
             (f"judge ratio, random subsets (mean of {len(data.judge_random)})",
@@ -544,7 +566,8 @@ with zstd and a window covering them all; the random subsets use fixed seeds. Se
 
 def write_report(result: SelectionResult, path: str | os.PathLike, samples: Any = None, *,
                  text_field: str | None = None, n_threads: int = -1, judge_level: int | None = None,
-                 title: str | None = None, dpi: int = 110) -> ReportData:
+                 lengths: Any = None, scores: Any = None, title: str | None = None,
+                 dpi: int = 110) -> ReportData:
     """Write the selection report to ``path``, atomically.
 
     Parameters
@@ -556,7 +579,7 @@ def write_report(result: SelectionResult, path: str | os.PathLike, samples: Any 
         or ``.pdf`` (the figure alone).
     samples : sequence or Pool, optional
         The pool the selection was made from; see :func:`report_data`.
-    text_field, n_threads, judge_level
+    text_field, n_threads, judge_level, lengths, scores
         As for :func:`report_data`.
     title : str, optional
         Title of the figure and the page.
@@ -578,7 +601,8 @@ def write_report(result: SelectionResult, path: str | os.PathLike, samples: Any 
     from . import io
 
     fmt = check_report_path(path)
-    data = report_data(result, samples, text_field=text_field, n_threads=n_threads, judge_level=judge_level)
+    data = report_data(result, samples, text_field=text_field, n_threads=n_threads, judge_level=judge_level,
+                       lengths=lengths, scores=scores)
     title = title or _default_title(data)
     fig = figure(data, title=title)
     if fmt == "html":

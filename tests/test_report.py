@@ -193,3 +193,17 @@ def test_a_serialized_pool_is_enough(selection, pool, evals_rows):
 def test_report_to_standard_output_is_refused(tmp_path):
     with pytest.raises(fastzip.InputError, match="file name"):
         report.check_report_path("-")
+
+
+def test_known_lengths_and_scores_without_the_samples(selection, pool, tmp_path):
+    """An engine that streamed the pool passes what it measured; the judge is then left out."""
+    full = report.report_data(selection, pool)
+    data = report.write_report(selection, tmp_path / "r.html", lengths=full.pool_lengths,
+                               scores=full.pool_scores)
+    assert np.array_equal(data.selection_lengths, full.selection_lengths)
+    assert np.array_equal(data.selection_scores, full.selection_scores)
+    assert data.judge_random == [] and np.isnan(data.judge_selection)
+    payload, _ = _embedded((tmp_path / "r.html").read_bytes())
+    assert payload["result"]["pool"] == 1500 and b"judge ratio (" not in (tmp_path / "r.html").read_bytes()
+    with pytest.raises(fastzip.InputError, match="both"):
+        report.report_data(selection, lengths=full.pool_lengths)
