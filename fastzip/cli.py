@@ -74,6 +74,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sel.add_argument("--indices-out", metavar="FILE.json",
                      help="also write the selected pool indices (selection order) as a JSON list")
     sel.add_argument("--threads", type=int, default=-1, help="worker threads (-1: all cores)")
+    sel.add_argument("--report", metavar="FILE.html|FILE.png",
+                     help="also draw the selection against the pool (needs the plot extra)")
     sel.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     sel.set_defaults(func=_cmd_select)
 
@@ -111,6 +113,9 @@ def _cmd_select(args: argparse.Namespace) -> int:
     outputs = [args.output] + ([args.indices_out] if args.indices_out else [])
     for k, out in enumerate(outputs):
         io.check_output(out, inputs=[path], others=outputs[:k] + outputs[k + 1:])
+    if args.report:   # before any work: the suffix, the file, and matplotlib
+        from . import report
+        report.check_report_path(args.report, [path, *outputs])
     serializer = args.serializer or ("repr" if args.compat else "text")
     started = time.perf_counter()
     dataset, pool = io.read_pool(path, serializer, format=args.format, text_field=args.text_field)
@@ -128,6 +133,8 @@ def _cmd_select(args: argparse.Namespace) -> int:
     if args.indices_out:
         payloads[args.indices_out] = io.json_bytes(result.indices.tolist()) + b"\n"
     io.write_outputs(payloads)
+    if args.report:
+        report.write_report(result, args.report, pool, n_threads=args.threads)
     if not args.quiet:
         if result.duplicates_dropped:
             print(f"fastzip: dropped {result.duplicates_dropped} exact duplicate samples before selecting "

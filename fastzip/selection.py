@@ -52,6 +52,23 @@ class SelectionResult:
     def __len__(self) -> int:
         return len(self.indices)
 
+    def plot(self, path=None, samples=None, **kwargs):
+        """Draw the selection: running ratio, stage times, and the length and
+        stand-alone score distributions against ``samples``, the pool it was
+        made from (docs/semantics.md §7.6; needs matplotlib).
+
+        With ``path`` (``.html``, ``.png``, ``.svg`` or ``.pdf``) the report is
+        written there and its :class:`fastzip.report.ReportData` returned;
+        without, the matplotlib ``Figure`` is returned.  Other keyword
+        arguments go to :func:`fastzip.report.write_report`.
+        """
+        from . import report
+
+        if path is not None:
+            return report.write_report(self, path, samples, **kwargs)
+        title = kwargs.pop("title", None)
+        return report.figure(report.report_data(self, samples, **kwargs), title=title)
+
 
 def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
