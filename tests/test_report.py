@@ -12,6 +12,7 @@ import pytest
 import fastzip
 from fastzip import report
 from fastzip.cli import main
+from fastzip.errors import MissingDependencyError
 from fastzip.serialize import Pool
 
 pytest.importorskip("matplotlib")
@@ -171,7 +172,7 @@ def test_cli_without_matplotlib_names_the_extra(tmp_path, data_dir, capsys, monk
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "fastzip[plot]" in err[0] and "matplotlib" in err[0]
     assert not out.exists() and not page.exists()
-    with pytest.raises(report.MissingDependencyError, match=r"fastzip\[plot\]"):
+    with pytest.raises(MissingDependencyError, match=r"fastzip\[plot\]"):
         fastzip.select([{"text": "a"}, {"text": "b"}], 1).plot(tmp_path / "x.png")
 
 
