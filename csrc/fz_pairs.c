@@ -42,6 +42,7 @@
 #include "fz_pairs.h"
 
 #define FZ_SINK 65536
+#define FZ_MIN_LOOKAHEAD 262   /* zlib's MIN_LOOKAHEAD: MAX_MATCH + MIN_MATCH + 1 */
 #define FZ_CACHE 8
 /* Rows shorter than this are compressed again with every column instead of
  * copying their deflate state (a copy moves about 256 KB). */
@@ -365,6 +366,7 @@ typedef struct {
     size_t *row_first_item;    /* work item of each row's first block (n_rows + 1) */
     row_slot *rows;
     int reuse;                 /* zlib levels 1-9: copy row states */
+    size_t max_b;              /* longest b item */
     size_t n_items;
     size_t next;
     fz_cancel_flag cancel;
@@ -406,16 +408,25 @@ static int build_row(os_job *job, os_worker *w, size_t r, z_stream **out) {
     z->zfree = cache_free;
     tls_cache = &w->cache;
     int rc = FZ_OK;
-    if (deflateInit2(z, job->cfg->level, Z_DEFLATED, zlib_wbits(job->cfg->container), 8,
-                     Z_DEFAULT_STRATEGY) != Z_OK) {
+    /* The smallest window that still holds the whole of a_i ++ sep ++ b_j:
+     * deflate cannot tell it from the 32 KB one (no match can reach further
+     * back than the input, and the window never slides), so the output is the
+     * same byte for byte but for the header's window-size field, and a copy
+     * of the state moves 64 KB less (tests/test_sizes.py checks the edges). */
+    size_t a_len = (size_t)(p->a.offsets[i + 1] - p->a.offsets[i]);
+    size_t total = a_len + p->sep_len + job->max_b;
+    int bits = 9;
+    while (bits < MAX_WBITS && ((size_t)1 << bits) - FZ_MIN_LOOKAHEAD < total) bits++;
+    int wbits = zlib_wbits(job->cfg->container);
+    wbits = wbits < 0 ? -bits : wbits > MAX_WBITS ? 16 + bits : bits;
+    if (deflateInit2(z, job->cfg->level, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
         free(z);
         tls_cache = NULL;
         return FZ_ENOMEM;
     }
     if (fz_reserve(&w->out, &w->out_cap, FZ_SINK)) rc = FZ_ENOMEM;
     if (rc == FZ_OK)
-        rc = feed(z, w->out, p->a.data + p->a.offsets[i],
-                  (size_t)(p->a.offsets[i + 1] - p->a.offsets[i]), Z_NO_FLUSH, &job->cancel);
+        rc = feed(z, w->out, p->a.data + p->a.offsets[i], a_len, Z_NO_FLUSH, &job->cancel);
     if (rc == FZ_OK) rc = feed(z, w->out, p->sep, p->sep_len, Z_NO_FLUSH, &job->cancel);
     tls_cache = NULL;
     if (rc != FZ_OK) {
@@ -603,6 +614,10 @@ int fz_pair_sizes(const fz_oneshot_cfg *cfg, const fz_pairs *p, int64_t *out_a, 
     job.out_ab = out_ab;
     job.reuse = cfg->codec == FZ_CODEC_ZLIB && cfg->level > 0;
 
+    for (size_t j = 0; j < p->b.n; j++) {
+        size_t len = (size_t)(p->b.offsets[j + 1] - p->b.offsets[j]);
+        if (len > job.max_b) job.max_b = len;
+    }
     size_t n_rows = p->row_ids ? p->n_rows : p->a.n;
     fz_pairs local = *p;
     local.n_rows = n_rows;

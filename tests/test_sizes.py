@@ -260,3 +260,17 @@ def test_fresh_zlib_stream_finishes_no_extra_copy(monkeypatch):
     assert len(calls) == 2                                   # still no finishing copy
     assert ic.compressed_size == len(zlib.compress(b"hello world", 9)) and len(calls) == 3
     assert ic.added_sizes([b"x"]).tolist() == [len(zlib.compress(b"hello worldx", 9)) - ic.compressed_size]
+
+
+@settings(max_examples=40, deadline=None)
+@given(a_len=st.integers(150, 2200), b_lens=st.lists(st.integers(0, 2100), min_size=1, max_size=4),
+       sep=st.sampled_from([b"", b" ", b"\n\n"]), level=st.sampled_from([1, 6, 9]),
+       container=st.sampled_from(["zlib", "gzip", "raw"]), seed=st.integers(0, 10_000))
+def test_pair_rows_with_a_small_window_are_exact(a_len, b_lens, sep, level, container, seed):
+    """Rows copy a deflate state whose window is just large enough: check around those edges."""
+    text = b" ".join(json.dumps(r).encode() for r in load_jsonl("faq_qa.jsonl")[seed % 400:][:20])
+    a = [text[seed % 500:][:a_len]]
+    b = [text[(seed * 7 + k * 131) % 3000:][:n] for k, n in enumerate(b_lens)]
+    size = reference("zlib", level, container)
+    _, _, got = fastzip.pair_sizes(a, b, "zlib", level, sep, container, n_threads=1)
+    assert got[0].tolist() == [size(a[0] + sep + y) for y in b]
