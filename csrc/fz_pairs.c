@@ -560,13 +560,14 @@ static int run_job(os_job *job, int n_threads, size_t work, fz_poll_fn poll, voi
     if (n_threads < 1) n_threads = 1;
     if (n_threads > FZ_MAX_THREADS) n_threads = FZ_MAX_THREADS;
     if ((size_t)n_threads > job->n_items) n_threads = (int)(job->n_items ? job->n_items : 1);
-    if (work <= FZ_INLINE_WORK) n_threads = 1;
+    int inline_run = work <= FZ_INLINE_WORK;   /* else even one worker runs on the pool, */
+    if (inline_run) n_threads = 1;              /* so that this thread can poll for Ctrl-C */
     job->workers = calloc((size_t)n_threads, sizeof(os_worker));
     if (!job->workers) return FZ_ENOMEM;
     for (int t = 0; t < n_threads; t++) job->workers[t].cfg = job->cfg;
     pthread_mutex_init(&job->mu, NULL);
     pthread_cond_init(&job->cv, NULL);
-    if (n_threads == 1) job_worker(job, 0);
+    if (inline_run) job_worker(job, 0);
     else fz_pool_run(n_threads, job_worker, job, poll, poll_ctx, &job->cancel);
     pthread_mutex_destroy(&job->mu);
     pthread_cond_destroy(&job->cv);
