@@ -274,3 +274,33 @@ def test_pair_rows_with_a_small_window_are_exact(a_len, b_lens, sep, level, cont
     size = reference("zlib", level, container)
     _, _, got = fastzip.pair_sizes(a, b, "zlib", level, sep, container, n_threads=1)
     assert got[0].tolist() == [size(a[0] + sep + y) for y in b]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ctrl_c_stops_a_long_pair_job(tmp_path, threads):
+    """SIGINT during one long pair_sizes call: KeyboardInterrupt within a fraction of a second."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "long.py"
+    script.write_text(
+        "import sys, time, fastzip\n"
+        "texts = [bytes([65 + i % 26]) * 50 + str(i).encode() * 300 for i in range(4000)]\n"
+        "print('ready', flush=True)\n"
+        "try:\n"
+        f"    fastzip.pair_sizes(texts, texts, 'zlib', 9, n_threads={threads})\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', time.perf_counter(), flush=True)\n"
+        "    sys.exit(7)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(0.5)
+    sent = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 7, out
+    assert float(out.split()[-1]) - sent < 2.0      # well before 16 million pairs could finish
