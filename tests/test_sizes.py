@@ -304,3 +304,46 @@ def test_ctrl_c_stops_a_long_pair_job(tmp_path, threads):
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 7, out
     assert float(out.split()[-1]) - sent < 2.0      # well before 16 million pairs could finish
+
+
+IDLE_PROBE = """
+import json, sys, time
+import fastzip
+texts = [json.dumps(json.loads(l)).encode() for l in open(sys.argv[1])][:200]
+ic = fastzip.IncrementalCompressor("zlib", 9)
+ic.extend(texts[:5])
+idle = 0.0
+for threads in (1, 2):
+    for _ in range(3):
+        ic.marginal_sizes(texts[:100], n_threads=threads)               # fz_batch's pool
+        fastzip.compressed_sizes(texts * 5, "zlib", 6, n_threads=threads)  # fz_pairs' jobs
+        before = time.process_time()
+        time.sleep(0.2)
+        idle += time.process_time() - before
+print(idle)
+"""
+
+
+@pytest.mark.parametrize("openmp", [False, True], ids=["pool", "openmp-active"])
+def test_idle_pool_threads_use_no_cpu(data_dir, openmp):
+    """Between batches the pool's threads sleep: pauses cost the process no CPU time.
+
+    The OpenMP team with OMP_WAIT_POLICY=active spins instead, which shows
+    that this test sees spinning threads when there are any.
+    """
+    import os
+    import subprocess
+    import sys
+
+    if openmp and not fastzip.build_info()["openmp"]:
+        pytest.skip("built without OpenMP")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), FASTZIP_OPENMP="1" if openmp else "0")
+    if openmp:
+        env["OMP_WAIT_POLICY"] = "active"
+    out = subprocess.run([sys.executable, "-c", IDLE_PROBE, str(data_dir / "openai_evals_5k.jsonl")],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    idle_cpu = float(out)                        # over 1.2 s of pauses
+    if openmp:
+        assert idle_cpu > 0.1                    # a spinning thread burns the pauses
+    else:
+        assert idle_cpu < 0.05
