@@ -64,6 +64,8 @@ def _resolve(codec: str, level: int | None, container: str | None) -> tuple[str,
         if container not in (None, "gzip"):
             raise InputError(f"codec 'gzip' has only the gzip container, got {container!r}")
         codec, container = "zlib", "gzip"
+    if codec == "zstd" and level == 0:
+        level = 3            # zstd level 0 is libzstd's default level, as python-zstandard passes it on
     try:
         codec, level = codecs.resolve(codec, level)
     except ValueError as exc:

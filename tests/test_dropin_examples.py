@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -46,3 +47,24 @@ def test_zipfit_picks_are_equal(capsys):
         theirs = example.zipfit_rank(sources, targets, 25, level)
         assert [s for _, s in ours] == [s for _, s in theirs]
         assert example.same_picks(ours, theirs)
+
+
+@pytest.mark.parametrize("algorithm,level", [("zstd", 3), ("zstd", 0), ("zstd", 19), ("lz4", 0), ("lz4", 9)])
+def test_zipfit_zstd_and_lz4_modes(algorithm, level):
+    """ZIP-FIT's zstd and lz4 modes give the same picks as well."""
+    if importlib.util.find_spec("zip_fit") is None:
+        pytest.skip(f"needs zip_fit: {INSTALL}")
+    if algorithm == "zstd":
+        import fastzip
+        import zstandard
+
+        if fastzip.build_info()["codecs"]["zstd"]["library"] != ".".join(map(str, zstandard.ZSTD_VERSION)):
+            if os.environ.get("CI", "") not in ("", "0", "false"):
+                pytest.fail(".ci/run installs the zstandard release that bundles the system libzstd")
+            pytest.skip("python-zstandard bundles a different libzstd than fastzip links")
+    example = _example("zipfit_backend")
+    sources, targets = example.load_texts(80, 6)
+    ours = example.fastzip_rank(sources, targets, 25, level, n_threads=2, algorithm=algorithm)
+    theirs = example.zipfit_rank(sources, targets, 25, level, algorithm=algorithm)
+    assert [s for _, s in ours] == [s for _, s in theirs]
+    assert example.same_picks(ours, theirs)

@@ -51,7 +51,7 @@ def reference(codec: str, level: int, container: str):
 
 CASES = ([("zlib", level, c) for level in range(10) for c in ("zlib", "gzip", "raw")]
          + [("gzip", 9, "gzip"), ("gzip", 0, "gzip")]
-         + [("zstd", level, "frame") for level in (1, 3, 19, -1, -5)]
+         + [("zstd", level, "frame") for level in (0, 1, 3, 19, -1, -5)]
          + [("lz4", level, "frame") for level in (0, -1, -8, 3, 9, 12)]
          + [("lz4", level, c) for level in (0, -4, 9, 12) for c in ("block", "raw")])
 
