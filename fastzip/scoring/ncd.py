@@ -19,6 +19,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..errors import InputError
+
 FORMULAS = ("ncd", "cdm", "clm")
 
 
@@ -53,14 +55,14 @@ def ncd_matrix(a: Sequence[str | bytes], b: Sequence[str | bytes] | None = None,
     from ..sizes import pair_sizes   # the native kernels: loaded on first use
 
     if formula not in FORMULAS:
-        raise ValueError(f"formula must be one of {', '.join(FORMULAS)}, got {formula!r}")
+        raise InputError(f"formula must be one of {', '.join(FORMULAS)}, got {formula!r}")
     rows = _as_bytes_list(a, "a")
     cols = rows if b is None else _as_bytes_list(b, "b")
     kwargs = dict(codec=codec, level=level, separator=separator, container=container, order=order,
                   n_threads=n_threads)
     if symmetric:
         if b is not None:
-            raise ValueError("symmetric=True compares a with itself: leave b out")
+            raise InputError("symmetric=True compares a with itself: leave b out")
         n = len(rows)
         i, j = np.triu_indices(n)
         size_a, _, upper = pair_sizes(rows, None, pairs=np.stack([i, j], axis=1), **kwargs)
