@@ -276,6 +276,20 @@ def test_pair_rows_with_a_small_window_are_exact(a_len, b_lens, sep, level, cont
     assert got[0].tolist() == [size(a[0] + sep + y) for y in b]
 
 
+@settings(max_examples=40, deadline=None)
+@given(a=st.lists(st.binary(min_size=0, max_size=2500), min_size=1, max_size=3),
+       b=st.lists(st.binary(min_size=0, max_size=2500), min_size=1, max_size=3),
+       sep=st.binary(max_size=3), case=st.sampled_from(PAIR_CASES), threads=st.sampled_from([1, 2]))
+def test_pair_sizes_on_any_bytes(a, b, sep, case, threads):
+    codec, level, container = case
+    if codec == "zstd":
+        _require_zstd_match()
+    size = reference(codec, level, container)
+    ca, cb, got = fastzip.pair_sizes(a, b, codec, level, sep, container, n_threads=threads)
+    assert ca.tolist() == [size(x) for x in a] and cb.tolist() == [size(y) for y in b]
+    assert got.tolist() == [[size(x + sep + y) for y in b] for x in a]
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_ctrl_c_stops_a_long_pair_job(tmp_path, threads):
     """SIGINT during one long pair_sizes call: KeyboardInterrupt within a fraction of a second."""
