@@ -56,6 +56,7 @@ __all__ = ["compressed_sizes", "pair_sizes", "pack", "CONTAINERS"]
 CONTAINERS = {"zlib": ("zlib", "gzip", "raw"), "zstd": ("frame", "raw"), "lz4": ("frame", "block", "raw")}
 
 Items = Sequence[bytes | bytearray | memoryview | str] | tuple
+_ZLIB_CALLS: dict[tuple, Callable[[bytes], int]] = {}   # (codec, level, container) as given -> size
 
 
 def _resolve(codec: str, level: int | None, container: str | None) -> tuple[str, int, str | None]:
@@ -184,14 +185,23 @@ def compressed_sizes(items: Items, codec: str = "zlib", level: int | None = None
     >>> list(fastzip.compressed_sizes(texts, "gzip", 9)) == [len(gzip.compress(t, 9)) for t in texts]
     True
     """
+    # one or two small items: the standard library's zlib is the cheapest exact
+    # answer (zstd and lz4 stay on the native kernels, whose library version
+    # may differ from the bindings')
+    if type(items) is list and len(items) <= 2 and index is None:
+        key = (codec, level, container)
+        size = _ZLIB_CALLS.get(key)
+        if size is None and codec in ("zlib", "gzip"):
+            size = _ZLIB_CALLS[key] = _binding(*_resolve(codec, level, container))
+        if size is not None:
+            out = np.empty(len(items), dtype=np.int64)
+            for k, x in enumerate(items):
+                if type(x) is not bytes or len(x) >= 4096:
+                    break
+                out[k] = size(x)
+            else:
+                return out
     codec, level, container = _resolve(codec, level, container)
-    # one or two small items: the binding itself is the cheapest exact answer
-    # (zlib is the standard library's; zstd and lz4 stay on the native kernels,
-    # whose library version may differ from the bindings')
-    if (codec == "zlib" or container is None) and index is None and isinstance(items, list) \
-            and len(items) <= 2 and all(isinstance(x, bytes) and len(x) < 4096 for x in items):
-        size = _binding(codec, level, container)
-        return np.array([size(x) for x in items], dtype=np.int64)
     threads = resolve_threads(n_threads)
     data, offsets = _checked(items, "items")
     idx = None if index is None else _check_index(index, offsets.size - 1, "index")
