@@ -99,4 +99,18 @@ extension = Extension(
     extra_link_args=link_args,
 )
 
-setup(ext_modules=cythonize([extension], compiler_directives={"language_level": "3"}))
+# One-shot and pair sizes (fastzip.sizes): a second module on the same flags.
+probe_lz4frame = "#include <lz4frame.h>\nint main(void){return LZ4F_getVersion() < 100;}\n"
+have_lz4frame = have_lz4 and _compiles(probe_lz4frame, libraries=["lz4"])
+pairs_extension = Extension(
+    "fastzip._pairs",
+    sources=["fastzip/_pairs.pyx", "csrc/fz_batch.c", "csrc/fz_pairs.c"],
+    include_dirs=["csrc", numpy.get_include()],
+    libraries=libraries,
+    define_macros=[m for m in macros if m[0] != "FZ_HAVE_LZ4" or have_lz4frame]
+    + [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    extra_compile_args=compile_args,
+    extra_link_args=link_args,
+)
+
+setup(ext_modules=cythonize([extension, pairs_extension], compiler_directives={"language_level": "3"}))

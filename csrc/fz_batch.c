@@ -9,6 +9,7 @@
  * and return, so a batch stops within about a tenth of a second.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +19,11 @@
 #endif
 #include "fz_batch.h"
 
-/* Below this much estimated work a batch runs inline on the calling thread:
- * starting threads would cost more than it saves, and it ends well within
- * one poll interval.  A candidate is counted as its bytes plus a fixed cost
+/* Below this much estimated work (about 8 zlib candidates) a batch runs
+ * inline on the calling thread: waking the pool would cost more than it
+ * saves, and it ends well within one poll interval.  A candidate is counted as its bytes plus a fixed cost
  * (zlib copies ~260 KB of state per candidate). */
-#define FZ_INLINE_WORK ((size_t)1 << 20)
+#define FZ_INLINE_WORK ((size_t)128 << 10)
 #define FZ_FIXED_COST  ((size_t)16 << 10)
 
 typedef struct {
@@ -80,6 +81,7 @@ static void run_worker(fz_job *job, int slot) {
     }
 }
 
+#ifdef _OPENMP
 static void worker_done(fz_job *job) {
     pthread_mutex_lock(&job->mu);
     job->finished++;
@@ -107,54 +109,192 @@ static void wait_and_poll(fz_job *job, int count, fz_poll_fn poll, void *poll_ct
     }
     pthread_mutex_unlock(&job->mu);
 }
+#endif
 
-#ifndef _OPENMP
-typedef struct { fz_job *job; int slot; } fz_thread_arg;
+/* ---- the shared pool ------------------------------------------------------
+ *
+ * Threads start on first use and stay, asleep on pool_work_cv, between runs:
+ * an idle pool costs nothing and a run costs one wake-up per thread, so it
+ * never busy-waits (GNU OpenMP's default policy spins for a while after every
+ * parallel region, which on a machine whose cores are busy with another
+ * process costs a full time slice per batch).  One run at a time uses the
+ * pool; a concurrent caller (another Python thread) gets threads of its own.
+ */
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_work_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t pool_done_cv = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER;
+static int pool_size;                       /* threads started */
+static unsigned long pool_gen;              /* one per run */
+static unsigned long pool_start_gen[FZ_MAX_THREADS];
+static fz_pool_fn pool_fn;
+static void *pool_arg;
+static int pool_n, pool_done;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
-static void *thread_main(void *p) {
-    fz_thread_arg *arg = p;
-    run_worker(arg->job, arg->slot);
-    worker_done(arg->job);
+static void pool_after_fork(void) {
+    /* only the forking thread survives in the child: start afresh */
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    pool_mu = m; pool_busy = m;
+    pool_work_cv = c; pool_done_cv = c;
+    pool_size = 0;
+    pool_gen = 0;
+}
+
+static void pool_init(void) { pthread_atfork(NULL, NULL, pool_after_fork); }
+
+static void *pool_main(void *p) {
+    int id = (int)(intptr_t)p;
+    pthread_mutex_lock(&pool_mu);
+    unsigned long seen = pool_start_gen[id];
+    for (;;) {
+        while (pool_gen == seen) pthread_cond_wait(&pool_work_cv, &pool_mu);
+        seen = pool_gen;
+        if (id >= pool_n) continue;
+        fz_pool_fn fn = pool_fn;
+        void *arg = pool_arg;
+        pthread_mutex_unlock(&pool_mu);
+        fn(arg, id);
+        pthread_mutex_lock(&pool_mu);
+        if (++pool_done == pool_n) pthread_cond_signal(&pool_done_cv);
+    }
     return NULL;
+}
+
+static void deadline_in(struct timespec *t, long ms) {
+    clock_gettime(CLOCK_REALTIME, t);
+    t->tv_nsec += ms * 1000000L;
+    if (t->tv_nsec >= 1000000000L) { t->tv_sec += 1; t->tv_nsec -= 1000000000L; }
+}
+
+typedef struct { fz_pool_fn fn; void *arg; int id; int *finished; pthread_mutex_t *mu;
+                 pthread_cond_t *cv; } fz_own_arg;
+
+static void *own_main(void *p) {
+    fz_own_arg *a = p;
+    a->fn(a->arg, a->id);
+    pthread_mutex_lock(a->mu);
+    (*a->finished)++;
+    pthread_cond_signal(a->cv);
+    pthread_mutex_unlock(a->mu);
+    return NULL;
+}
+
+/* A run that could not have the pool: threads of its own, joined at the end. */
+static int run_own_threads(int n, fz_pool_fn fn, void *arg, fz_poll_fn poll, void *poll_ctx,
+                           fz_cancel_flag *cancel) {
+    pthread_t threads[FZ_MAX_THREADS];
+    fz_own_arg args[FZ_MAX_THREADS];
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+    int finished = 0, started = 0;
+    for (int t = 0; t < n; t++) {
+        args[t] = (fz_own_arg){fn, arg, t, &finished, &mu, &cv};
+        if (pthread_create(&threads[t], NULL, own_main, &args[t]) != 0) break;
+        started++;
+    }
+    if (started == 0) { fn(arg, 0); return FZ_OK; }
+    pthread_mutex_lock(&mu);
+    while (finished < started) {
+        struct timespec deadline;
+        deadline_in(&deadline, FZ_POLL_MS);
+        int rc = pthread_cond_timedwait(&cv, &mu, &deadline);
+        if (rc == ETIMEDOUT && poll && !*cancel) {
+            pthread_mutex_unlock(&mu);
+            if (poll(poll_ctx)) *cancel = 1;
+            pthread_mutex_lock(&mu);
+        }
+    }
+    pthread_mutex_unlock(&mu);
+    for (int t = 0; t < started; t++) pthread_join(threads[t], NULL);
+    return FZ_OK;
+}
+
+int fz_pool_run(int n, fz_pool_fn fn, void *arg, fz_poll_fn poll, void *poll_ctx,
+                fz_cancel_flag *cancel) {
+    if (n < 1) n = 1;
+    if (n > FZ_MAX_THREADS) n = FZ_MAX_THREADS;
+    pthread_once(&pool_once, pool_init);
+    if (pthread_mutex_trylock(&pool_busy) != 0)
+        return run_own_threads(n, fn, arg, poll, poll_ctx, cancel);
+    pthread_mutex_lock(&pool_mu);
+    while (pool_size < n) {
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pool_start_gen[pool_size] = pool_gen;
+        int rc = pthread_create(&t, &attr, pool_main, (void *)(intptr_t)pool_size);
+        pthread_attr_destroy(&attr);
+        if (rc != 0) break;
+        pool_size++;
+    }
+    if (pool_size == 0) {                /* no thread could start: work here */
+        pthread_mutex_unlock(&pool_mu);
+        pthread_mutex_unlock(&pool_busy);
+        fn(arg, 0);
+        return FZ_OK;
+    }
+    if (n > pool_size) n = pool_size;
+    pool_fn = fn;
+    pool_arg = arg;
+    pool_n = n;
+    pool_done = 0;
+    pool_gen++;
+    pthread_cond_broadcast(&pool_work_cv);
+    while (pool_done < pool_n) {
+        struct timespec deadline;
+        deadline_in(&deadline, FZ_POLL_MS);
+        int rc = pthread_cond_timedwait(&pool_done_cv, &pool_mu, &deadline);
+        if (rc == ETIMEDOUT && poll && !*cancel) {
+            pthread_mutex_unlock(&pool_mu);
+            if (poll(poll_ctx)) *cancel = 1;
+            pthread_mutex_lock(&pool_mu);
+        }
+    }
+    pthread_mutex_unlock(&pool_mu);
+    pthread_mutex_unlock(&pool_busy);
+    return FZ_OK;
+}
+
+static void pool_worker(void *arg, int slot) { run_worker(arg, slot); }
+
+#ifdef _OPENMP
+/* FASTZIP_OPENMP=1 runs batches on an OpenMP team instead (kept to compare:
+ * bench/bench_dropin.py); its wait policy is whatever OMP_WAIT_POLICY says. */
+static int use_openmp(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        const char *v = getenv("FASTZIP_OPENMP");
+        cached = v && *v && strcmp(v, "0") != 0;
+    }
+    return cached;
 }
 #endif
 
 static int run_threads(fz_job *job, int n_threads, fz_poll_fn poll, void *poll_ctx) {
 #ifdef _OPENMP
-    /* Thread 0 of the team polls; the others work.  A team smaller than
-     * asked for (OMP_THREAD_LIMIT) still finishes: a lone thread works. */
-    #pragma omp parallel num_threads(n_threads + 1)
-    {
-        int team = omp_get_num_threads();
-        int id = omp_get_thread_num();
-        if (team == 1) {
-            run_worker(job, 0);
-        } else if (id == 0) {
-            wait_and_poll(job, team - 1, poll, poll_ctx);
-        } else {
-            run_worker(job, id - 1);
-            worker_done(job);
+    if (use_openmp()) {
+        /* Thread 0 of the team polls; the others work.  A team smaller than
+         * asked for (OMP_THREAD_LIMIT) still finishes: a lone thread works. */
+        #pragma omp parallel num_threads(n_threads + 1)
+        {
+            int team = omp_get_num_threads();
+            int id = omp_get_thread_num();
+            if (team == 1) {
+                run_worker(job, 0);
+            } else if (id == 0) {
+                wait_and_poll(job, team - 1, poll, poll_ctx);
+            } else {
+                run_worker(job, id - 1);
+                worker_done(job);
+            }
         }
-    }
-    return FZ_OK;
-#else
-    pthread_t threads[FZ_MAX_THREADS];
-    fz_thread_arg args[FZ_MAX_THREADS];
-    int started = 0;
-    for (int t = 0; t < n_threads; t++) {
-        args[t].job = job;
-        args[t].slot = t;
-        if (pthread_create(&threads[t], NULL, thread_main, &args[t]) != 0) break;
-        started++;
-    }
-    if (started == 0) {          /* no thread could start: work here */
-        run_worker(job, 0);
         return FZ_OK;
     }
-    wait_and_poll(job, started, poll, poll_ctx);
-    for (int t = 0; t < started; t++) pthread_join(threads[t], NULL);
-    return FZ_OK;
 #endif
+    return fz_pool_run(n_threads, pool_worker, job, poll, poll_ctx, &job->cancel);
 }
 
 int fz_batch_measure(const fz_codec_ops *ops, const void *stream, fz_workers *workers,

@@ -47,4 +47,13 @@ int fz_batch_measure(const fz_codec_ops *ops, const void *stream, fz_workers *wo
 
 /* 1 when compiled with OpenMP. */
 int fz_have_openmp(void);
+
+/* The shared thread pool: runs fn(arg, w) for w = 0 .. n_workers-1 on pool
+ * threads that live across calls and sleep on a condition variable between
+ * them (they never spin).  The calling thread only waits, calling poll about
+ * every FZ_POLL_MS; a non-zero return sets *cancel, which fn must watch.
+ * Returns FZ_OK (fn ran inline on the caller when no thread could start). */
+typedef void (*fz_pool_fn)(void *arg, int worker);
+int fz_pool_run(int n_workers, fz_pool_fn fn, void *arg, fz_poll_fn poll, void *poll_ctx,
+                fz_cancel_flag *cancel);
 #endif

@@ -15,6 +15,9 @@ __version__ = "0.1.0"
 _LAZY = {
     "IncrementalCompressor": "fastzip.compressor",
     "compression_ratio": "fastzip.compressor",
+    "compressed_sizes": "fastzip.sizes",
+    "pair_sizes": "fastzip.sizes",
+    "pack": "fastzip.serialize",
     "build_info": "fastzip.codecs",
     "register_codec": "fastzip.codecs",
     "unregister_codec": "fastzip.codecs",
@@ -27,7 +30,7 @@ _LAZY = {
     "OutputError": "fastzip.errors",
     "MissingDependencyError": "fastzip.errors",
 }
-_SUBMODULES = {"law", "scoring", "io", "serialize", "codecs", "compressor", "selection", "errors"}
+_SUBMODULES = {"law", "scoring", "io", "serialize", "codecs", "compressor", "selection", "errors", "sizes"}
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES)
 

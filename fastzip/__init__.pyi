@@ -7,6 +7,7 @@ from . import law as law
 from . import scoring as scoring
 from . import selection as selection
 from . import serialize as serialize
+from . import sizes as sizes
 from .codecs import build_info as build_info
 from .codecs import register_codec as register_codec
 from .codecs import unregister_codec as unregister_codec
@@ -20,6 +21,9 @@ from .errors import UsageError as UsageError
 from .selection import RoundTrace as RoundTrace
 from .selection import SelectionResult as SelectionResult
 from .selection import select as select
+from .serialize import pack as pack
+from .sizes import compressed_sizes as compressed_sizes
+from .sizes import pair_sizes as pair_sizes
 
 __version__: str
 __all__: list[str]

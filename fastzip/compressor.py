@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import threading
+import zlib
 from typing import Iterable, Sequence, Union
 
 import numpy as np
@@ -144,8 +145,11 @@ class IncrementalCompressor:
             return self._compressed_size_locked()
 
     def _compressed_size_locked(self) -> int:
+        """Computed only when asked for: marginal sizes never need it."""
         if self._sums_frames:
             return self._frames_total
+        if self._finished_size is None and self._raw_size == 0 and self.codec == "zlib":
+            self._finished_size = len(zlib.compress(b"", self.level))   # no state to copy yet
         if self._finished_size is None:   # zlib / custom: finish a copy once per state
             self._finished_size = int(self._measure_locked(*pack([b""]), b"", b"", 1)[0])
         return self._finished_size
@@ -220,10 +224,11 @@ class IncrementalCompressor:
         optionally picks which of those to measure.  Returns numpy int64.
         The GIL is released for the whole batch; Ctrl-C stops it.
         """
-        return self._query(candidates, n_threads, prefix, suffix, index)[0]
+        return self._query(candidates, n_threads, prefix, suffix, index, need_compressed=False)[0]
 
-    def _query(self, candidates, n_threads, prefix, suffix, index):
-        """Sizes, and the raw bytes before each candidate, read under one lock."""
+    def _query(self, candidates, n_threads, prefix, suffix, index, need_compressed=True):
+        """Sizes, the raw bytes before each candidate and (when needed) the
+        stream's compressed size, read under one lock."""
         data, offsets = as_packed(candidates)
         threads = resolve_threads(n_threads)
         idx = None if index is None else np.ascontiguousarray(integer_array(index, "index"), dtype=np.int64)
@@ -231,7 +236,7 @@ class IncrementalCompressor:
             lead = self._lead() + bytes(prefix)
             sizes = self._measure_locked(data, offsets, lead, bytes(suffix), threads, idx)
             raw_before = self._raw_size + len(lead) + len(suffix)
-            compressed = self._compressed_size_locked()
+            compressed = self._compressed_size_locked() if need_compressed else None
         lengths = np.diff(offsets) if idx is None else (offsets[idx + 1] - offsets[idx])
         return sizes, raw_before + lengths, compressed
 
@@ -244,7 +249,7 @@ class IncrementalCompressor:
     def ratios(self, candidates: Candidates, n_threads: int = -1, *, prefix: bytes = b"",
                suffix: bytes = b"", index=None) -> np.ndarray:
         """Compression ratio (raw / compressed, float64) of stream ++ each candidate."""
-        sizes, raw, _ = self._query(candidates, n_threads, prefix, suffix, index)
+        sizes, raw, _ = self._query(candidates, n_threads, prefix, suffix, index, need_compressed=False)
         return raw / sizes
 
     def __repr__(self) -> str:

@@ -195,8 +195,19 @@ def serialize_list(samples: Iterable[Any], serializer: str, text_field: str | No
     return framing.open + body + framing.close
 
 
-def pack(items: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """One contiguous uint8 buffer and int64 offsets (len(items) + 1 of them)."""
+def pack(items: Sequence[bytes | str]) -> tuple[np.ndarray, np.ndarray]:
+    """One contiguous uint8 buffer and int64 offsets (len(items) + 1 of them).
+
+    Item i is ``buffer[offsets[i]:offsets[i+1]]``; str items are UTF-8 encoded.
+    Every batch call of fastzip (``marginal_sizes``, ``compressed_sizes``,
+    ``pair_sizes``) accepts the pair in place of a list, so a pool packed once
+    is never copied again.
+
+    >>> buffer, offsets = pack([b"ab", "c", b""])
+    >>> buffer.tobytes(), offsets.tolist()
+    (b'abc', [0, 2, 3, 3])
+    """
+    items = [x.encode("utf-8", errors="surrogatepass") if isinstance(x, str) else x for x in items]
     offsets = np.zeros(len(items) + 1, dtype=np.int64)
     if items:
         np.cumsum([len(b) for b in items], out=offsets[1:])

@@ -94,8 +94,14 @@ def ncd_matrix(
     a: Sequence[str | bytes],
     b: Sequence[str | bytes] | None = ...,
     codec: str = ...,
-    level: int = ...,
+    level: int | None = ...,
     n_threads: int = ...,
+    *,
+    formula: Literal["ncd", "cdm", "clm"] = ...,
+    separator: bytes | str = ...,
+    container: str | None = ...,
+    order: Literal["ab", "ba"] = ...,
+    symmetric: bool = ...,
 ) -> npt.NDArray[np.float64]: ...
 
 __all__: list[str]

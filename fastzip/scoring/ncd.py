@@ -1,9 +1,17 @@
-"""Normalized compression distance between samples, on fastzip's native compressor.
+"""Compression distances between samples, on fastzip's pair sizes.
 
-``NCD(x, y) = (C(x ++ y) - min(C(x), C(y))) / max(C(x), C(y))`` where ``C`` is
-the compressed size (Cilibrasi & Vitanyi 2005). ``C(x)`` for every item comes
-from one batched call on an empty stream; ``C(x ++ y_j)`` for a row ``x`` and
-all columns ``y_j`` comes from one batched call on a stream holding ``x``.
+With ``C`` the one-shot compressed size (:func:`fastzip.compressed_sizes`),
+``a = C(x)``, ``b = C(y)`` and ``ab = C(x ++ separator ++ y)``:
+
+* ``ncd``: ``(ab - min(a, b)) / max(a, b)`` (Cilibrasi & Vitanyi 2005);
+* ``cdm``: ``ab / (a + b)`` (compression-based dissimilarity);
+* ``clm``: ``(1 - (a + b - ab)) / ab``, as npc_gzip writes it.
+
+All sizes come from one :func:`fastzip.pair_sizes` call, and the formulas
+are evaluated in float64 exactly as those programs do, so with the same codec,
+level and separator the numbers are equal bit for bit (npc_gzip: ``codec="gzip",
+level=9, separator=" ", order="ba"`` with the test texts as rows; ZIP-FIT:
+``codec="gzip"`` at its level, no separator).
 """
 from __future__ import annotations
 
@@ -11,50 +19,70 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..errors import InputError
+
+FORMULAS = ("ncd", "cdm", "clm")
+
 
 def ncd_matrix(a: Sequence[str | bytes], b: Sequence[str | bytes] | None = None,
-               codec: str = "zstd", level: int = 3, n_threads: int = -1) -> np.ndarray:
-    """Pairwise NCD between the items of *a* (rows) and *b* (columns; default *a*).
+               codec: str = "zstd", level: int | None = 3, n_threads: int = -1, *,
+               formula: str = "ncd", separator: bytes | str = b"", container: str | None = None,
+               order: str = "ab", symmetric: bool = False) -> np.ndarray:
+    """Pairwise compression distance between the items of *a* (rows) and *b* (columns).
 
-    Args:
-        a, b: sequences of ``str`` (UTF-8 encoded) or bytes-like items.
-            ``b=None`` compares *a* with itself (n x n).
-        codec, level: passed to ``fastzip.IncrementalCompressor``.
-        n_threads: threads for the native batch calls (-1: all cores).
+    Parameters
+    ----------
+    a, b : sequences of ``str`` (UTF-8) or bytes-like items; ``b=None`` compares
+        *a* with itself (n x n).
+    codec, level, container : as in :func:`fastzip.compressed_sizes`; the default
+        container is the codec's one-shot call (zstd: ``ZstdCompressor(level).compress``).
+        ``codec="gzip"`` is gzip.compress; ``container="raw"`` with zstd gives
+        fastzip's incremental-stream sizes (the stream ``a_i``, the candidate ``b_j``).
+    n_threads : threads of the native call (-1: all cores); results do not depend on it.
+    formula : "ncd" | "cdm" | "clm" (see the module docstring).
+    separator : bytes or str put between the two items.
+    order : "ab" compresses ``a_i ++ sep ++ b_j``; "ba" ``b_j ++ sep ++ a_i``.
+    symmetric : only with ``b=None``: compute the pairs ``i <= j`` once and
+        mirror them, so the result is exactly symmetric, in about half the time.
 
-    Returns:
-        ``(len(a), len(b))`` float64 array. Entry ``[i, j]`` uses
-        ``C(a[i] ++ b[j])``, so the matrix is only approximately symmetric and
-        its diagonal is small but not zero (``C(xx) > C(x)``). Values lie in
-        about ``[0, 1.1]``; smaller means more similar.
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(a), len(b))`` float64.  NCD lies in about ``[0, 1.1]``; smaller
+        means more similar.  Without ``symmetric`` the matrix is only roughly
+        symmetric, and its diagonal is small but not zero.
     """
-    from fastzip import IncrementalCompressor  # the native kernels; loaded on first use
+    from ..sizes import pair_sizes   # the native kernels: loaded on first use
 
+    if formula not in FORMULAS:
+        raise InputError(f"formula must be one of {', '.join(FORMULAS)}, got {formula!r}")
     rows = _as_bytes_list(a, "a")
     cols = rows if b is None else _as_bytes_list(b, "b")
-    empty = IncrementalCompressor(codec=codec, level=level)
-    size_rows = np.asarray(empty.marginal_sizes(rows, n_threads=n_threads), dtype=np.float64)
-    size_cols = (size_rows if b is None else
-                 np.asarray(IncrementalCompressor(codec=codec, level=level)
-                            .marginal_sizes(cols, n_threads=n_threads), dtype=np.float64))
-    packed_cols = _pack(cols)  # packed once, measured against every row
-    out = np.empty((len(rows), len(cols)), dtype=np.float64)
-    for i, item in enumerate(rows):
-        stream = IncrementalCompressor(codec=codec, level=level)
-        stream.extend([item])
-        joint = np.asarray(stream.marginal_sizes(packed_cols, n_threads=n_threads),
-                           dtype=np.float64)
-        lo = np.minimum(size_rows[i], size_cols)
-        hi = np.maximum(np.maximum(size_rows[i], size_cols), 1.0)  # sizes are > 0 anyway
-        out[i] = (joint - lo) / hi
-    return out
+    kwargs = dict(codec=codec, level=level, separator=separator, container=container, order=order,
+                  n_threads=n_threads)
+    if symmetric:
+        if b is not None:
+            raise InputError("symmetric=True compares a with itself: leave b out")
+        n = len(rows)
+        i, j = np.triu_indices(n)
+        size_a, _, upper = pair_sizes(rows, None, pairs=np.stack([i, j], axis=1), **kwargs)
+        joint = np.empty((n, n), dtype=np.int64)
+        joint[i, j] = upper
+        joint[j, i] = upper
+        size_b = size_a
+    else:
+        size_a, size_b, joint = pair_sizes(rows, None if b is None else cols, **kwargs)
+    return _formula(formula, size_a[:, None].astype(np.float64), size_b[None, :].astype(np.float64),
+                    joint.astype(np.float64))
 
 
-def _pack(items: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """The ``(uint8 buffer, int64 offsets)`` form that ``marginal_sizes`` accepts."""
-    offsets = np.zeros(len(items) + 1, dtype=np.int64)
-    np.cumsum([len(item) for item in items], out=offsets[1:])
-    return np.frombuffer(b"".join(items), dtype=np.uint8), offsets
+def _formula(formula: str, a: np.ndarray, b: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """npc_gzip's / ZIP-FIT's float64 arithmetic, element by element, broadcast."""
+    if formula == "ncd":
+        return (ab - np.minimum(a, b)) / np.maximum(a, b)
+    if formula == "cdm":
+        return ab / (a + b)
+    return (1 - (a + b - ab)) / ab
 
 
 def _as_bytes_list(items: Any, name: str) -> list[bytes]:
