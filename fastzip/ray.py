@@ -110,10 +110,22 @@ class _BlockScorer:
 
 
 def _unwrap(exc: BaseException) -> BaseException:
-    cause = getattr(exc, "cause", None)
-    while cause is not None and not isinstance(cause, InputError) and getattr(cause, "cause", None) is not None:
-        cause = cause.cause
-    return cause if isinstance(cause, InputError) else exc
+    """The InputError a worker raised, out of Ray's wrappers (else ``exc`` itself)."""
+    todo, seen = [exc], set()
+    while todo:
+        e = todo.pop(0)
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, InputError) and hasattr(e, "reason"):
+            return InputError(e.reason, path=e.path, record=e.record, line=e.line)
+        todo += [getattr(e, "cause", None), e.__cause__, e.__context__]
+    # Ray Data keeps only the worker's traceback text: take the error's own line from it
+    marker = "fastzip.errors.InputError: "
+    for line in reversed(str(exc).splitlines()):
+        if marker in line:
+            return InputError(line.split(marker, 1)[1].strip())
+    return exc
 
 
 def _collect(scored_ds, n: int, dedupe: bool, extra_cols: Sequence[str] = (), parts: tuple[int, int] | None = None,
