@@ -569,7 +569,8 @@ def run_cli(args) -> int:
     started = time.perf_counter()
     t0 = time.perf_counter()
     if not ray.is_initialized():
-        ray.init(address=args.address, include_dashboard=False, log_to_driver=False,
+        # no --address: a fresh local Ray, never a stale one a killed run left registered
+        ray.init(address=args.address or "local", include_dashboard=False, log_to_driver=False,
                  logging_level="ERROR")
     ray.data.DataContext.get_current().enable_progress_bars = not args.quiet
     startup = time.perf_counter() - t0
