@@ -34,7 +34,7 @@ K = dict(k1=300, k2=60, k3=20)
 def ray_session():
     """One local Ray for the session; more logical CPUs than cores, so actors and tasks never wait on each other."""
     if not ray.is_initialized():
-        ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+        ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     yield ray
@@ -198,7 +198,7 @@ GREEDI_SCRIPT = textwrap.dedent("""
     rows = [json.loads(l) for l in open(sys.argv[3])][:2000]
     rows = [{**r, "uid": i * 7 + 3} for i, r in enumerate(rows)]
     if nodes == 1:
-        ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+        ray.init(address="local", num_cpus=cpus, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     else:
         from ray.cluster_utils import Cluster
         cluster = Cluster()
