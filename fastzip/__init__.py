@@ -24,7 +24,8 @@ _LAZY = {
     "FastzipError": "fastzip.errors",
     "InputError": "fastzip.errors",
 }
-_SUBMODULES = {"law", "scoring", "io", "serialize", "codecs", "compressor", "selection", "errors"}
+_SUBMODULES = {"law", "scoring", "io", "serialize", "codecs", "compressor", "selection", "errors",
+               "scale", "shards", "ray"}
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES)
 

@@ -560,9 +560,9 @@ def run_cli(args) -> int:
     paths = expand_inputs(args.input)
     if args.compat is not None or args.budget is None:
         raise InputError("--ray needs default mode with --budget")
-    to_folder = args.output.endswith(os.sep) or os.path.isdir(args.output) or \
-        os.path.splitext(args.output)[1] == ""
-    if not to_folder:
+    to_folder = args.output != "-" and (args.output.endswith(os.sep) or os.path.isdir(args.output) or
+                                        os.path.splitext(args.output)[1] == "")
+    if not to_folder and args.output != "-":
         io.check_writable(args.output)
     if args.indices_out:
         io.check_writable(args.indices_out)

@@ -277,8 +277,11 @@ def write_chosen(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, l
     JSONL from JSONL copies each line byte for byte; Parquet from Parquet
     takes the rows with their schema; anything else converts the records.
     """
-    fmt = fmt or _output_format(output, paths)
     formats = {shard_format(paths[int(s)]) or io.detect_format(paths[int(s)]) for s in np.unique(shards)}
+    if output == "-":                      # stdout: JSONL lines (copied as they are from JSONL shards)
+        _write_stdout(paths, shards, starts, lengths, formats)
+        return
+    fmt = fmt or _output_format(output, paths)
     if fmt == "jsonl" and formats <= {"jsonl"}:
         handles: dict[int, Any] = {}
         try:
@@ -319,6 +322,27 @@ def write_chosen(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, l
     else:
         text = json.dumps(records, ensure_ascii=False, indent=1) + "\n"
         io.write_bytes_atomic(output, text.encode("utf-8", "surrogatepass"))
+
+
+def _write_stdout(paths, shards, starts, lengths, formats) -> None:
+    out = sys.stdout.buffer
+    if formats <= {"jsonl"}:
+        handles: dict[int, Any] = {}
+        try:
+            for s, start, length in zip(shards, starts, lengths):
+                f = handles.get(int(s))
+                if f is None:
+                    f = handles[int(s)] = open(paths[int(s)], "rb")
+                f.seek(int(start))
+                line = f.read(int(length))
+                out.write(line if line.endswith(b"\n") else line + b"\n")
+        finally:
+            for f in handles.values():
+                f.close()
+    else:
+        for record in _read_records(paths, shards, starts, lengths):
+            out.write(json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n")
+    out.flush()
 
 
 # ---------------------------------------------------------------------------
@@ -447,7 +471,8 @@ def run_select_command(args: argparse.Namespace) -> int:
         from .ray import run_cli
 
         return run_cli(args)
-    io.check_writable(args.output)
+    if args.output != "-":
+        io.check_writable(args.output)
     if args.indices_out:
         io.check_writable(args.indices_out)
     started = time.perf_counter()

@@ -113,3 +113,12 @@ def test_refusals(tmp_path, data_dir, capsys):
     assert main(["select", str(tmp_path / "nothing-*.jsonl"), "-o", out, "--budget", "3", "--quiet"]) == 2
     assert "no file matches" in capsys.readouterr().err
     assert not os.path.exists(out)
+
+
+def test_stdout_output(tmp_path, data_dir, capsysbinary):
+    src = data_dir / "openai_evals_5k.jsonl"
+    split_jsonl(src, tmp_path / "sh", 1000)
+    run(str(src), "-o", str(tmp_path / "mem.jsonl"), "--budget", "40", *K, "--out-of-core", "off")
+    capsysbinary.readouterr()
+    run(str(tmp_path / "sh"), "-o", "-", "--budget", "40", *K)
+    assert capsysbinary.readouterr().out == (tmp_path / "mem.jsonl").read_bytes()
