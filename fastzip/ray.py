@@ -472,6 +472,9 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
     strategy = _check_strategy(strategy, n, max_driver_samples)
     trace: dict[str, Any] = {"strategy": strategy, "N": n, "budget": budget, **config}
     ckpt = _checkpoint_dir(checkpoint, paths, config) if checkpoint else None
+    if ckpt is not None:
+        trace["reused_shards"] = sum(os.path.exists(os.path.join(ckpt, f"shard-{i:06d}.done"))
+                                     for i in range(len(paths)))
     workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
     t0 = time.perf_counter()
     shard_ds = ray.data.from_items([{"shard": i} for i in range(len(paths))],
@@ -597,6 +600,8 @@ def run_cli(args) -> int:
         io.write_json(indices.tolist(), args.indices_out)
     if not args.quiet:
         print(f"fastzip: selected {len(indices)} of {trace['pool']} samples on Ray ({trace['strategy']}) in "
-              f"{time.perf_counter() - started:.2f} s (Ray start {startup:.2f} s); ratio {trace['ratio']:.4f} "
+              f"{time.perf_counter() - started:.2f} s (Ray start {startup:.2f} s"
+              f"{'; %d scored shards reused' % trace['reused_shards'] if trace.get('reused_shards') else ''}); "
+              f"ratio {trace['ratio']:.4f} "
               f"-> {args.output}", file=sys.stderr)
     return 0

@@ -254,9 +254,11 @@ def test_kill_during_scoring_then_resume(tmp_path, data_dir):
     done = len(list(ckpt.glob("*/*.done")))
     assert done >= 3, "no shard finished before the kill"
     assert not (tmp_path / "killed.jsonl").exists()
+    finished = {p: p.stat().st_mtime_ns for p in ckpt.glob("*/*.done")}
     assert subprocess.run([*base, "-o", str(tmp_path / "resumed.jsonl"), "--checkpoint", str(ckpt)], env=env,
                           capture_output=True, timeout=300).returncode == 0
     assert len(list(ckpt.glob("*/*.done"))) == 81
+    assert all(p.stat().st_mtime_ns == t for p, t in finished.items())     # finished shards were reused
     assert main(["select", str(data_dir / "openai_evals_5k.jsonl"), "-o", str(tmp_path / "mem.jsonl"),
                  "--budget", "60", *CLI_K, "--codec", "zlib", "--level", "9", "--out-of-core", "off"]) == 0
     assert (tmp_path / "resumed.jsonl").read_bytes() == (tmp_path / "mem.jsonl").read_bytes()
