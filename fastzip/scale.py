@@ -358,12 +358,13 @@ def local_select(items: Sequence[bytes] | Sequence[Any], ids: Sequence[int] | np
                  codec: str | None = None, level: int | None = None, serializer: str | None = None,
                  text_field: str | None = None, k1: int = 10000, k2: int = 200, k3: int = 100,
                  n_threads: int = -1, progress: bool = False, lazy: bool | None = None,
-                 dedupe: bool | None = None, serialized: bool = True) -> PartSelection:
+                 dedupe: bool | None = None, serialized: bool = True, clamp: bool = True) -> PartSelection:
     """``fastzip.select`` on one partition, its samples taken in id order.
 
     ``items`` are the samples' serialized bytes (``serialized=True``, as
     :func:`score` keeps them) or raw records.  Selects ``min(budget, size)``
-    samples; returns their ids in selection order.  For a partition that is
+    samples (``clamp=False``: exactly ``budget``, or select's own error);
+    returns their ids in selection order.  For a partition that is
     the top N of a pool (:func:`prefilter`), the result equals ``select`` on
     the whole pool sorted by id.
     """
@@ -385,7 +386,7 @@ def local_select(items: Sequence[bytes] | Sequence[Any], ids: Sequence[int] | np
         samples, extra = [items[int(i)] for i in order], {"text_field": text_field}
     from .selection import select
 
-    res = select(samples, min(int(budget), len(ids)), k1=k1, k2=k2, k3=k3, codec=codec, level=level,
+    res = select(samples, min(int(budget), len(ids)) if clamp else budget, k1=k1, k2=k2, k3=k3, codec=codec, level=level,
                  serializer=serializer, n_threads=n_threads, progress=progress, lazy=lazy,
                  **extra, **_select_kwargs(_resolve_dedupe(dedupe)))
     picked = order[res.indices]

@@ -414,7 +414,7 @@ def _select_kept(kept, budget, pool_size, scorer, k1, k2, k3, n_threads, progres
     if budget > pool_size:
         raise InputError(f"budget ({budget}) is larger than the pool ({pool_size} samples)")
     return local_select(list(kept.items), kept.ids, budget, k1=k1, k2=k2, k3=k3, **_no_text_field(scorer),
-                        n_threads=n_threads, progress=progress, lazy=lazy, dedupe=dedupe)
+                        n_threads=n_threads, progress=progress, lazy=lazy, dedupe=dedupe, clamp=False)
 
 
 def _no_text_field(scorer) -> dict:
