@@ -386,7 +386,8 @@ def local_select(items: Sequence[bytes] | Sequence[Any], ids: Sequence[int] | np
         samples, extra = [items[int(i)] for i in order], {"text_field": text_field}
     from .selection import select
 
-    res = select(samples, min(int(budget), len(ids)) if clamp else budget, k1=k1, k2=k2, k3=k3, codec=codec, level=level,
+    budget = min(int(budget), len(ids)) if clamp else budget
+    res = select(samples, budget, k1=k1, k2=k2, k3=k3, codec=codec, level=level,
                  serializer=serializer, n_threads=n_threads, progress=progress, lazy=lazy,
                  **extra, **_select_kwargs(_resolve_dedupe(dedupe)))
     picked = order[res.indices]
