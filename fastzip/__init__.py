@@ -30,7 +30,8 @@ _LAZY = {
     "OutputError": "fastzip.errors",
     "MissingDependencyError": "fastzip.errors",
 }
-_SUBMODULES = {"law", "scoring", "io", "serialize", "codecs", "compressor", "selection", "errors", "sizes"}
+_SUBMODULES = {"law", "scoring", "io", "serialize", "codecs", "compressor", "selection", "errors", "sizes",
+               "scale", "shards", "ray"}
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES)
 

@@ -4,9 +4,12 @@ from . import compressor as compressor
 from . import errors as errors
 from . import io as io
 from . import law as law
+from . import ray as ray
+from . import scale as scale
 from . import scoring as scoring
 from . import selection as selection
 from . import serialize as serialize
+from . import shards as shards
 from . import sizes as sizes
 from .codecs import build_info as build_info
 from .codecs import register_codec as register_codec

@@ -77,6 +77,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sel.add_argument("--report", metavar="FILE.html|FILE.png",
                      help="also draw the selection against the pool (needs the plot extra)")
     sel.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    from .shards import add_select_options   # scale: out of core and Ray (docs/semantics.md §7)
+    add_select_options(sel)
     sel.set_defaults(func=_cmd_select)
 
     rat = sub.add_parser("ratio", help="print the compression ratio of a dataset",
@@ -105,7 +107,10 @@ def _add_optional_commands(sub) -> None:
 def _cmd_select(args: argparse.Namespace) -> int:
     from . import io
     from .selection import select
+    from .shards import run_select_command, wants_out_of_core
 
+    if wants_out_of_core(args):   # a folder, a glob, a large file, or --ray
+        return run_select_command(args)
     path = args.input
     if path is None:
         path = io.bundled_sample_path()

@@ -1,0 +1,607 @@
+"""ZIP selection on Ray Data: exact (top N on the driver) and GreeDi (docs/semantics.md §7).
+
+Needs ``pip install 'fastzip[ray]'`` (Ray >= 2.50 with Ray Data).
+
+* **Ids.** Every row needs a unique integer id: ``id_column``, else Parquet's
+  ``row_hash`` column (``ray.data.read_parquet(..., include_row_hash=True)``,
+  read as int64).  The canonical pool order is "sorted by id".
+* **Scoring** runs in ``map_batches`` with a callable class: each worker builds
+  its own compressor (C state does not pickle); only the settings travel.
+* **exact**: the driver keeps the N = ceil(budget / k3) * k1 lowest
+  (score, id), fetches those rows and runs the unchanged ``fastzip.select``
+  over them in id order: identical to ``fastzip.select`` on the whole pool
+  sorted by id.  The default whenever N <= ``max_driver_samples``.
+* **greedi** (RandGreeDi, Barbosa et al. 2015): rows go to partition
+  ``splitmix64(id ^ seed) % m``; each partition selects
+  ceil(oversample * budget / m) in a plain Ray task (its own exact
+  prefilter first); the driver selects ``budget`` from the union, merging
+  as a tree while the union exceeds ``max_driver_samples``.  Identical for a
+  fixed seed and m on any number of workers and nodes.
+
+Arrow fills a field a row lacks with null; the rows given to the serializer
+leave null top-level fields out, so mixed schemas serialize as they do
+from JSONL.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import InputError
+from .scale import (PartSelection, ScoredBatch, Scorer, TopN, _resolve_dedupe, _select_kwargs, local_select,
+                    merge, prefilter_size)
+
+__all__ = ["select", "splitmix64", "partition_of", "RAY_INSTALL"]
+
+RAY_INSTALL = "pip install 'fastzip[ray]'"
+MAX_DRIVER_SAMPLES = 2_000_000
+SYNTHETIC_COLUMNS = ("row_hash", "path")
+SHARD_BITS = 40          # CLI ids: shard << 40 | record number in the shard
+
+
+def _ray():
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise InputError(f"the Ray engine needs Ray Data: {RAY_INSTALL}") from None
+    return ray
+
+
+def splitmix64(x: np.ndarray) -> np.ndarray:
+    """The splitmix64 finalizer over uint64 (wrapping arithmetic)."""
+    z = np.asarray(x).astype(np.uint64, copy=True)
+    with np.errstate(over="ignore"):
+        z += np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return z
+
+
+def partition_of(ids: np.ndarray, seed: int, m: int) -> np.ndarray:
+    """GreeDi partition of each id: ``splitmix64(id ^ seed) % m``."""
+    u = np.asarray(ids, dtype=np.int64).view(np.uint64)
+    return (splitmix64(u ^ np.uint64(seed & 0xFFFFFFFFFFFFFFFF)) % np.uint64(m)).astype(np.int64)
+
+
+def _actors(ray, workers: int) -> dict:
+    """An autoscaling pool of 1..workers scoring actors (``concurrency=(1, n)``)."""
+    strategy = getattr(ray.data, "ActorPoolStrategy", None)
+    if strategy is None:
+        return {"concurrency": (1, workers)}
+    return {"compute": strategy(min_size=1, max_size=workers)}
+
+
+def _digests(items: Sequence[bytes]) -> list[bytes]:
+    """16-byte digests standing in for the serialized bytes when de-duplicating on the driver."""
+    return [hashlib.blake2b(b, digest_size=16).digest() for b in items]
+
+
+def _clean_records(table, drop: Sequence[str]) -> list:
+    names = [c for c in table.column_names if c not in drop]
+    rows = table.select(names).to_pylist()
+    return [{k: v for k, v in row.items() if v is not None} for row in rows]
+
+
+class _BlockScorer:
+    """map_batches callable: (id, score, nbytes, digest) of each row."""
+
+    def __init__(self, config: dict, id_column: str, drop: list):
+        self.scorer = Scorer(**config, n_threads=1)
+        self.id_column = id_column
+        self.drop = drop
+
+    def __call__(self, table):
+        import pyarrow as pa
+
+        ids = table.column(self.id_column).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        scored = self.scorer(_clean_records(table, self.drop), ids, keep_items=True)
+        return pa.table({"id": pa.array(scored.ids), "score": pa.array(scored.scores),
+                         "nbytes": pa.array(scored.nbytes),
+                         "digest": pa.array(_digests(scored.items), type=pa.binary(16))})
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """The InputError a worker raised, out of Ray's wrappers (else ``exc`` itself)."""
+    todo, seen = [exc], set()
+    while todo:
+        e = todo.pop(0)
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, InputError) and hasattr(e, "reason"):
+            return InputError(e.reason, path=e.path, record=e.record, line=e.line)
+        todo += [getattr(e, "cause", None), e.__cause__, e.__context__]
+    # Ray Data keeps only the worker's traceback text: take the error's own line from it
+    marker = "fastzip.errors.InputError: "
+    for line in reversed(str(exc).splitlines()):
+        if marker in line:
+            return InputError(line.split(marker, 1)[1].strip())
+    return exc
+
+
+def _collect(scored_ds, n: int, dedupe: bool, extra_cols: Sequence[str] = (), parts: tuple[int, int] | None = None,
+             batch_size: int = 65536, shard_counts: np.ndarray | None = None) -> tuple[list[TopN], int]:
+    """Stream scored rows to the driver into one TopN (or one per GreeDi partition).
+
+    ``shard_counts``, when given, counts the rows of each shard (ids ``shard << 40 | record``).
+    """
+    m = 1 if parts is None else parts[1]
+    tops = [TopN(n, dedupe) for _ in range(m)]
+    seen = 0
+    for batch in scored_ds.iter_batches(batch_format="numpy", batch_size=batch_size):
+        if shard_counts is not None and len(batch["id"]):
+            shard_counts += np.bincount(np.asarray(batch["id"], np.int64) >> SHARD_BITS,
+                                        minlength=len(shard_counts))
+        sb = ScoredBatch(batch["id"], batch["score"], batch["nbytes"],
+                         np.asarray(list(batch["digest"]), dtype=object),
+                         {c: np.asarray(batch[c], dtype=np.int64) for c in extra_cols})
+        seen += len(sb)
+        if parts is None:
+            tops[0].add(sb)
+        else:
+            which = partition_of(sb.ids, parts[0], m)
+            for j in np.unique(which):
+                tops[int(j)].add(sb.take(np.flatnonzero(which == j)))
+    return tops, seen
+
+
+def _config(codec, level, serializer, text_field) -> dict:
+    s = Scorer(codec, level, serializer, text_field)
+    return s.config()
+
+
+def _check_strategy(strategy: str, n: int, max_driver_samples: int) -> str:
+    if strategy not in ("auto", "exact", "greedi"):
+        raise InputError(f"unknown strategy {strategy!r}; use auto, exact or greedi")
+    if strategy == "auto":
+        return "exact" if n <= max_driver_samples else "greedi"
+    return strategy
+
+
+def _partitions(partitions: int | None, n: int, oversample: float, max_driver_samples: int) -> int:
+    if partitions is None:
+        return max(2, math.ceil(oversample * n / max_driver_samples))
+    if isinstance(partitions, bool) or not isinstance(partitions, (int, np.integer)) or partitions < 1:
+        raise InputError(f"partitions must be a positive integer, got {partitions!r}")
+    return int(partitions)
+
+
+def _tree_merge(ray, parts: list[PartSelection], budget: int, quota: int, max_driver_samples: int,
+                options: dict, trace: dict) -> PartSelection:
+    """Merge partition selections, as a tree of tasks while the union is too big for the driver."""
+    level = 0
+    remote_merge = ray.remote(_merge_task)
+    while sum(len(p) for p in parts) > max_driver_samples and len(parts) > 1:
+        fan_in = max(2, max_driver_samples // max(1, quota))
+        groups = [parts[i:i + fan_in] for i in range(0, len(parts), fan_in)]
+        parts = ray.get([remote_merge.remote(g, quota, options) for g in groups])
+        level += 1
+    trace["merge_levels"] = level + 1
+    return merge(parts, budget, **options)
+
+
+def _merge_task(parts: list[PartSelection], quota: int, options: dict) -> PartSelection:
+    return merge(parts, quota, **options)
+
+
+def _split_task(table, id_column: str, seed: int, m: int, drop: list, config: dict):
+    """One fetched block, split into m (ids, serialized items) pieces by partition."""
+    ids = table.column(id_column).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    scorer = Scorer(**config, n_threads=1)
+    pool = scorer.pool(_clean_records(table, drop))
+    which = partition_of(ids, seed, m)
+    out = []
+    for j in range(m):
+        at = np.flatnonzero(which == j)
+        out.append((ids[at], [pool.item(int(i)) for i in at]))
+    return out if m > 1 else out[0]
+
+
+def _fetch_refs(ray, ds, id_column: str, ids: np.ndarray) -> list:
+    """Object refs of Arrow blocks holding the rows whose id is in ``ids``."""
+    import pyarrow as pa
+
+    wanted = ray.put(np.sort(np.asarray(ids, dtype=np.int64)))
+
+    def keep(table, wanted):
+        if not isinstance(wanted, np.ndarray):      # an object ref: resolve it in the worker
+            import ray as ray_mod
+
+            wanted = ray_mod.get(wanted)
+        col = table.column(id_column).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        pos = np.searchsorted(wanted, col)
+        pos[pos >= len(wanted)] = 0
+        mask = wanted[pos] == col if len(wanted) else np.zeros(len(col), bool)
+        return table.filter(pa.array(mask))
+
+    return ds.map_batches(keep, batch_format="pyarrow", fn_kwargs={"wanted": wanted}).to_arrow_refs()
+
+
+def _fetch_table(ray, ds, id_column: str, ids: np.ndarray):
+    """The rows whose id is in ``ids`` (one Arrow table on the driver, any order)."""
+    import pyarrow as pa
+
+    tables = [t for t in ray.get(_fetch_refs(ray, ds, id_column, ids)) if t.num_rows]
+    if not tables:
+        return None
+    return pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+
+
+def _ranked_table(table, id_column: str, order_ids: np.ndarray, trace: dict):
+    """Rows in selection order with a fastzip_rank column; the trace in the schema metadata."""
+    import pyarrow as pa
+
+    col = table.column(id_column).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    sorter = np.argsort(col, kind="stable")
+    take = sorter[np.searchsorted(col, order_ids, sorter=sorter)]
+    out = table.take(pa.array(take, type=pa.int64()))
+    out = out.append_column("fastzip_rank", pa.array(np.arange(len(take), dtype=np.int64)))
+    meta = dict(out.schema.metadata or {})
+    meta[b"fastzip_trace"] = json.dumps(trace, default=float).encode()
+    return out.replace_schema_metadata(meta)
+
+
+def select(ds, budget: int, *, id_column: str | None = None, text_field: str | None = None,
+           codec: str | None = None, level: int | None = None, serializer: str | None = None,
+           k1: int = 10000, k2: int = 200, k3: int = 100, strategy: str = "auto", partitions: int | None = None,
+           oversample: float = 4.0, seed: int = 0, max_driver_samples: int = MAX_DRIVER_SAMPLES,
+           concurrency: int | None = None, lazy: bool | None = None, dedupe: bool | None = None,
+           progress: bool = False):
+    """Select ``budget`` rows of a Ray Dataset with ZIP's default mode.
+
+    Parameters
+    ----------
+    ds : ray.data.Dataset
+    budget : samples to select.
+    id_column : a unique integer id per row (default: ``row_hash`` when present).
+    text_field, codec, level, serializer, k1, k2, k3, lazy : as for ``fastzip.select``.
+    strategy : ``"exact"``, ``"greedi"`` or ``"auto"`` (exact when N fits under
+        ``max_driver_samples``).
+    partitions, oversample, seed : GreeDi's m, per-partition oversampling and
+        partitioning seed.
+    concurrency : most scoring actors (default: the cluster's CPUs).
+    dedupe : drop exact duplicates as ``fastzip.select`` does (default: as it does).
+
+    Returns
+    -------
+    ray.data.Dataset of the selected rows, in selection order, with a
+    ``fastzip_rank`` column (0 first).  The trace (strategy, N, stage timings,
+    selection ratio) is in the schema metadata under ``fastzip_trace`` and
+    as the dataset's ``fastzip_trace`` attribute.
+    """
+    ray = _ray()
+    from .selection import _check_ks, _positive_int
+
+    k1, k2, k3 = _check_ks(k1, k2, k3)
+    budget = _positive_int("budget", budget)
+    dedupe = _resolve_dedupe(dedupe)
+    config = _config(codec, level, serializer, text_field)
+    names = ds.schema().names
+    if id_column is None:
+        if "row_hash" not in names:
+            raise InputError("rows need a unique integer id: pass id_column=, or read Parquet with "
+                             "include_row_hash=True")
+        id_column = "row_hash"
+    elif id_column not in names:
+        raise InputError(f"no column {id_column!r}; the dataset has {', '.join(names)}")
+    drop = [c for c in SYNTHETIC_COLUMNS if c in names and c != id_column or c == id_column == "row_hash"]
+    n = prefilter_size(budget, k1, k3)
+    strategy = _check_strategy(strategy, n, max_driver_samples)
+    workers = concurrency or max(1, int(ray.cluster_resources().get("CPU", 1)))
+    trace: dict[str, Any] = {"strategy": strategy, "N": n, "budget": budget, **config}
+    select_opts = {"k1": k1, "k2": k2, "k3": k3, "codec": config["codec"], "level": config["level"],
+                   "serializer": config["serializer"], "lazy": lazy, "dedupe": dedupe}
+
+    t0 = time.perf_counter()
+    scored = ds.map_batches(_BlockScorer, fn_constructor_kwargs={"config": config, "id_column": id_column,
+                                                                 "drop": drop},
+                            batch_format="pyarrow", **_actors(ray, workers))
+    try:
+        if strategy == "exact":
+            tops, seen = _collect(scored, n, dedupe)
+        else:
+            m = _partitions(partitions, n, oversample, max_driver_samples)
+            quota = math.ceil(oversample * budget / m)
+            tops, seen = _collect(scored, prefilter_size(quota, k1, k3), dedupe, parts=(seed, m))
+    except Exception as exc:  # a worker's InputError comes back wrapped
+        err = _unwrap(exc)
+        if err is exc:
+            raise
+        raise err from None
+    trace["score_s"] = time.perf_counter() - t0
+    trace["pool"] = seen
+    if seen == 0:
+        raise InputError("the pool is empty")
+    if budget > seen:
+        raise InputError(f"budget ({budget}) is larger than the pool ({seen} samples)")
+
+    t1 = time.perf_counter()
+    if strategy == "exact":
+        kept = tops[0].result()
+        table = _fetch_table(ray, ds, id_column, kept.ids)
+        trace["fetch_s"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        col = table.column(id_column).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        order = np.argsort(col, kind="stable")
+        sorted_table = table.take(order)
+        records = _clean_records(sorted_table, drop)
+        from .selection import select as fz_select
+
+        res = fz_select(records, budget, k1=k1, k2=k2, k3=k3, codec=config["codec"], level=config["level"],
+                        serializer=config["serializer"], text_field=text_field, lazy=lazy, progress=progress,
+                        **_select_kwargs(dedupe))
+        chosen = col[order][res.indices]
+        trace["select_s"] = time.perf_counter() - t2
+        trace["ratio"] = res.ratio
+        trace["rounds"] = [vars(r) for r in res.trace]
+    else:
+        quota = math.ceil(oversample * budget / m)
+        trace.update({"partitions": m, "oversample": oversample, "seed": seed, "quota": quota})
+        kept = [t.result() for t in tops]
+        union_ids = np.concatenate([k.ids for k in kept])
+        block_refs = _fetch_refs(ray, ds, id_column, union_ids)
+        trace["fetch_s"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        split = ray.remote(_split_task)
+        if m > 1:
+            split = split.options(num_returns=m)
+        pieces = [split.remote(ref, id_column, seed, m, drop, config) for ref in block_refs]
+        if m == 1:
+            pieces = [[p] for p in pieces]
+        part_task = ray.remote(_partition_select)
+        futures = [part_task.remote(quota, select_opts, *[p[j] for p in pieces]) for j in range(m)]
+        parts = ray.get(futures)
+        trace["partition_select_s"] = time.perf_counter() - t2
+        t3 = time.perf_counter()
+        final = _tree_merge(ray, parts, budget, quota, max_driver_samples, select_opts, trace)
+        chosen = final.ids
+        trace["merge_s"] = time.perf_counter() - t3
+        trace["ratio"] = final.ratio
+        table = _fetch_table(ray, ds, id_column, chosen)
+    out = _ranked_table(table, id_column, chosen, trace)
+    result = ray.data.from_arrow(out)
+    result.fastzip_trace = trace
+    return result
+
+
+def _partition_select(quota: int, options: dict, *pieces) -> PartSelection:
+    ids = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int64)
+    items = [b for p in pieces for b in p[1]]
+    return local_select(items, ids, quota, **options)
+
+
+# ---------------------------------------------------------------------------
+# the command line: shards on shared storage
+# ---------------------------------------------------------------------------
+class _ShardScorer:
+    """map_batches callable over shard numbers: score a whole shard, or reuse its checkpoint."""
+
+    def __init__(self, paths: list, config: dict, checkpoint: str | None):
+        self.paths = paths
+        self.scorer = Scorer(**config, n_threads=1)
+        self.checkpoint = checkpoint
+
+    def _score(self, shard: int) -> dict:
+        from .shards import iter_batches
+
+        path = self.paths[shard]
+        parts = []
+        for batch in iter_batches([path]):
+            local = np.arange(batch.first, batch.first + len(batch.records), dtype=np.int64)
+            try:
+                sb = self.scorer(batch.records, (shard << SHARD_BITS) | local, keep_items=True,
+                                 first_record=batch.first)
+            except InputError as exc:
+                line = None if exc.record is None or batch.lines is None else int(batch.lines[exc.record - batch.first])
+                raise InputError(exc.reason, path=path, record=exc.record, line=line) from None
+            parts.append({"id": sb.ids, "score": sb.scores, "nbytes": sb.nbytes,
+                          "digest": np.frombuffer(b"".join(_digests(sb.items)), dtype="S16"),
+                          "start": batch.starts, "length": batch.lengths})
+        keys = ("id", "score", "nbytes", "digest", "start", "length")
+        if not parts:
+            return {"id": np.zeros(0, np.int64), "score": np.zeros(0), "nbytes": np.zeros(0, np.int64),
+                    "digest": np.zeros(0, "S16"), "start": np.zeros(0, np.int64), "length": np.zeros(0, np.int64)}
+        return {k: np.concatenate([p[k] for p in parts]) for k in keys}
+
+    def __call__(self, batch: dict) -> dict:
+        out = []
+        for shard in batch["shard"]:
+            shard = int(shard)
+            done = None
+            if self.checkpoint:
+                base = os.path.join(self.checkpoint, f"shard-{shard:06d}")
+                if os.path.exists(base + ".done"):
+                    with np.load(base + ".npz") as z:
+                        done = {k: z[k] for k in z.files}
+            if done is None:
+                done = self._score(shard)
+                if self.checkpoint:
+                    tmp = base + f".{os.getpid()}.tmp.npz"
+                    np.savez(tmp, **done)
+                    os.replace(tmp, base + ".npz")            # the scores, then the marker
+                    with open(base + ".done.tmp", "w") as f:
+                        f.write(str(len(done["id"])))
+                    os.replace(base + ".done.tmp", base + ".done")
+            out.append(done)
+        result = {k: np.concatenate([d[k] for d in out]) for k in out[0]}
+        result["digest"] = np.array([bytes(d) for d in result["digest"]], dtype=object)
+        return result
+
+
+def _checkpoint_dir(root: str, paths: Sequence[str], config: dict) -> str:
+    """A folder per (inputs, settings): a changed input or setting never reuses old scores."""
+    h = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
+    for p in paths:
+        st = os.stat(p)
+        h.update(f"{os.path.abspath(p)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    folder = os.path.join(root, h.hexdigest()[:16])
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int = 200, k3: int = 100,
+                 codec: str | None = None, level: int | None = None, serializer: str | None = None,
+                 text_field: str | None = None, strategy: str = "auto", partitions: int | None = None,
+                 oversample: float = 4.0, seed: int = 0, max_driver_samples: int = MAX_DRIVER_SAMPLES,
+                 checkpoint: str | None = None, lazy: bool | None = None, dedupe: bool | None = None,
+                 progress: bool = False) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Select from shards with Ray; ids are (shard, record).
+
+    Returns the pool indices (shards in order, records numbered from 0 across
+    them) in selection order, the chosen (shard, start, length) locations as
+    one array of shape (B, 3), and the trace.
+    """
+    ray = _ray()
+    from .selection import _check_ks, _positive_int
+    from .shards import _read_records
+
+    k1, k2, k3 = _check_ks(k1, k2, k3)
+    budget = _positive_int("budget", budget)
+    dedupe = _resolve_dedupe(dedupe)
+    config = _config(codec, level, serializer, text_field)
+    n = prefilter_size(budget, k1, k3)
+    strategy = _check_strategy(strategy, n, max_driver_samples)
+    trace: dict[str, Any] = {"strategy": strategy, "N": n, "budget": budget, **config}
+    ckpt = _checkpoint_dir(checkpoint, paths, config) if checkpoint else None
+    if ckpt is not None:
+        trace["reused_shards"] = sum(os.path.exists(os.path.join(ckpt, f"shard-{i:06d}.done"))
+                                     for i in range(len(paths)))
+    workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    t0 = time.perf_counter()
+    shard_ds = ray.data.from_items([{"shard": i} for i in range(len(paths))],
+                                   override_num_blocks=max(1, len(paths)))
+    scored = shard_ds.map_batches(_ShardScorer, fn_constructor_kwargs={"paths": list(paths), "config": config,
+                                                                       "checkpoint": ckpt},
+                                  batch_size=1, batch_format="numpy", **_actors(ray, workers))
+    if strategy == "greedi":
+        m = _partitions(partitions, n, oversample, max_driver_samples)
+        quota = math.ceil(oversample * budget / m)
+        trace.update({"partitions": m, "oversample": oversample, "seed": seed, "quota": quota})
+    counts = np.zeros(len(paths), np.int64)
+    try:
+        if strategy == "exact":
+            tops, seen = _collect(scored, n, dedupe, ("start", "length"), shard_counts=counts)
+        else:
+            tops, seen = _collect(scored, prefilter_size(quota, k1, k3), dedupe, ("start", "length"),
+                                  parts=(seed, m), shard_counts=counts)
+    except Exception as exc:
+        err = _unwrap(exc)
+        if err is exc:
+            raise
+        raise err from None
+    trace["score_s"] = time.perf_counter() - t0
+    trace["pool"] = seen
+    if seen == 0:
+        raise InputError("the pool is empty")
+    if budget > seen:
+        raise InputError(f"budget ({budget}) is larger than the pool ({seen} samples)")
+    t1 = time.perf_counter()
+    if strategy == "exact":
+        kept = tops[0].result()
+        order = np.argsort(kept.ids, kind="stable")
+        kept = kept.take(order)
+        records = _read_records(paths, kept.ids >> SHARD_BITS, kept.extra["start"], kept.extra["length"])
+        trace["fetch_s"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        from .selection import select as fz_select
+
+        res = fz_select(records, budget, k1=k1, k2=k2, k3=k3, codec=config["codec"], level=config["level"],
+                        serializer=config["serializer"], text_field=text_field, lazy=lazy, progress=progress,
+                        **_select_kwargs(dedupe))
+        chosen = kept.ids[res.indices]
+        trace["select_s"] = time.perf_counter() - t2
+        trace["ratio"] = res.ratio
+        where = kept.take(res.indices)
+    else:
+        kept = [t.result() for t in tops]
+        opts = {"k1": k1, "k2": k2, "k3": k3, "codec": config["codec"], "level": config["level"],
+                "serializer": config["serializer"], "lazy": lazy, "dedupe": dedupe}
+        task = ray.remote(_file_partition_task)
+        parts = ray.get([task.remote(list(paths), k.ids, k.extra["start"], k.extra["length"], quota, opts,
+                                     text_field) for k in kept])
+        trace["partition_select_s"] = time.perf_counter() - t1
+        t3 = time.perf_counter()
+        final = _tree_merge(ray, parts, budget, quota, max_driver_samples, opts, trace)
+        chosen = final.ids
+        trace["merge_s"] = time.perf_counter() - t3
+        trace["ratio"] = final.ratio
+        allk = ScoredBatch.concat(kept)
+        sorter = np.argsort(allk.ids)
+        where = allk.take(sorter[np.searchsorted(allk.ids, chosen, sorter=sorter)])
+    # pool indices: records numbered across shards in order
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    shard = chosen >> SHARD_BITS
+    local = chosen & ((1 << SHARD_BITS) - 1)
+    pool_index = first[shard] + local
+    locations = np.stack([shard, where.extra["start"], where.extra["length"]], axis=1)
+    return pool_index, locations, trace
+
+
+def _file_partition_task(paths: list, ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray, quota: int,
+                         options: dict, text_field: str | None) -> PartSelection:
+    from .shards import _read_records
+
+    records = _read_records(paths, ids >> SHARD_BITS, starts, lengths)
+    return local_select(records, ids, quota, serialized=False, text_field=text_field, **options)
+
+
+def run_cli(args) -> int:
+    """``fastzip select --ray``."""
+    ray = _ray()
+    from . import io
+    from .shards import expand_inputs, write_chosen
+
+    paths = expand_inputs(args.input)
+    if args.compat is not None or args.budget is None:
+        raise InputError("--ray needs default mode with --budget")
+    to_folder = args.output != "-" and (args.output.endswith(os.sep) or os.path.isdir(args.output) or
+                                        os.path.splitext(args.output)[1] == "")
+    if not to_folder and args.output != "-":
+        io.check_writable(args.output)
+    if args.indices_out:
+        io.check_writable(args.indices_out)
+    started = time.perf_counter()
+    t0 = time.perf_counter()
+    if not ray.is_initialized():
+        # no --address: a fresh local Ray, never a stale one a killed run left registered
+        ray.init(address=args.address or "local", include_dashboard=False, log_to_driver=False,
+                 logging_level="ERROR")
+    ray.data.DataContext.get_current().enable_progress_bars = not args.quiet
+    startup = time.perf_counter() - t0
+    indices, locations, trace = select_files(
+        paths, args.budget, k1=args.k1, k2=args.k2, k3=args.k3, codec=args.codec, level=args.level,
+        serializer=args.serializer, text_field=args.text_field, strategy=args.strategy,
+        partitions=args.partitions, oversample=args.oversample, seed=args.seed, checkpoint=args.checkpoint,
+        lazy=False if args.exhaustive else None, progress=not args.quiet)
+    trace["ray_start_s"] = startup
+    if to_folder:
+        from .shards import _read_records, shard_format
+
+        records = _read_records(paths, locations[:, 0], locations[:, 1], locations[:, 2])
+        for rank, r in enumerate(records):
+            r["fastzip_rank"] = rank
+        out = ray.data.from_items(records, override_num_blocks=1)
+        if all(shard_format(p) == "parquet" for p in paths):
+            out.write_parquet(args.output)
+        else:
+            out.write_json(args.output)
+    else:
+        write_chosen(paths, locations[:, 0], locations[:, 1], locations[:, 2], args.output)
+    if args.indices_out:
+        io.write_json(indices.tolist(), args.indices_out)
+    if not args.quiet:
+        print(f"fastzip: selected {len(indices)} of {trace['pool']} samples on Ray ({trace['strategy']}) in "
+              f"{time.perf_counter() - started:.2f} s (Ray start {startup:.2f} s"
+              f"{'; %d scored shards reused' % trace['reused_shards'] if trace.get('reused_shards') else ''}); "
+              f"ratio {trace['ratio']:.4f} "
+              f"-> {args.output}", file=sys.stderr)
+    return 0
