@@ -8,7 +8,9 @@ the `zstandard` / `lz4` PyPI bindings for it (see fastzip.codecs).
 Environment switches:
   FASTZIP_SANITIZE=1     build with AddressSanitizer + UBSan (-O1 -g); run
                          with LD_PRELOAD=$(gcc -print-file-name=libasan.so)
-  FASTZIP_NO_OPENMP=1    use pthreads instead of OpenMP for the thread pool
+  FASTZIP_NO_OPENMP=1    compile without OpenMP (batches run on fastzip's own pthread
+                         pool either way; FASTZIP_OPENMP=1 at run time picks an
+                         OpenMP team instead, kept for comparison)
   FASTZIP_NO_ZSTD=1 / FASTZIP_NO_LZ4=1   leave a native codec out
   FASTZIP_REQUIRE_NATIVE=1   fail the build when a codec's headers are missing,
                          instead of building a package that falls back to the
