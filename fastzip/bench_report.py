@@ -1,15 +1,23 @@
-"""Render pytest-benchmark JSON as Markdown tables and PNG plots.
+"""Render pytest-benchmark JSON from fastzip's benchmarks as Markdown tables and PNG plots.
 
 Usage::
 
-    pytest bench/ --benchmark-only --benchmark-json bench.json
-    python -m fastzip.bench_report bench.json -o bench/results   # or: fastzip bench-report ...
+    pytest --pyargs fastzip.benchmarks --fastzip-corpus mydata.jsonl --benchmark-only --benchmark-json bench.json
+    fastzip bench-report bench.json -o report/          # or: python -m fastzip.bench_report ...
+
+It reads what fastzip's benchmarks write (the pytest plugin's,
+``fastzip.benchmarks``, and the repository's ``bench/``): the figures each
+benchmark puts in ``extra_info`` under the keys declared in
+:mod:`fastzip.benchmarks.results`, and the ``fastzip`` block the plugin adds
+to the JSON (version, native or fallback build per codec, corpora).  Any
+other pytest-benchmark JSON works too: its ``extra_info`` keys become columns.
 
 The report (printed, and written to ``OUTDIR/report.md``; OUTDIR defaults
-to the JSON's folder) has one Markdown table per benchmark group, with the
-time and the values the benchmarks put in ``extra_info`` (MB/s,
-candidates/s, pool size, judge ratio, ...).  With matplotlib installed
-(``pip install fastzip[plot]``) it also draws, where the data allow:
+to the JSON's folder) has, per corpus, one table comparing the codecs
+(one-shot MB/s and ratio, marginal sizes per second, selection time and
+quality against random subsets), then one Markdown table per benchmark
+group.  With matplotlib installed (``pip install fastzip[plot]``) it also
+draws, where the data allow:
 
 * ``throughput.png``: MB/s per codec and corpus (one-shot and incremental);
 * ``scaling.png``: selection time against pool size, log-log, with the
@@ -30,32 +38,26 @@ import sys
 from collections import OrderedDict, defaultdict
 from typing import Any
 
+from .benchmarks.results import COLUMNS, HIDDEN, JSON_KEY, QUALITY, THROUGHPUT
+from .errors import FastzipError, InputError
 from .io import write_bytes_atomic
 
-# extra_info key -> column header, in display order; unknown keys follow, sorted
-COLUMNS = [
-    ("label", "codec"), ("codec", "codec"), ("level", "level"), ("mode", "mode"), ("way", "way"),
-    ("corpus", "corpus"), ("pool", "pool"), ("pool_size", "pool size"), ("budget", "budget"),
-    ("threads", "threads"), ("stream_bytes", "stream"), ("bytes", "input"),
-    ("candidates", "candidates"), ("mb_per_s", "MB/s"), ("candidates_per_s", "candidates/s"),
-    ("ratio", "ratio"), ("judge_ratio", "judge ratio"), ("random_judge_ratio", "random ratio"),
-    ("vs_random", "vs random"), ("evaluations", "evaluations"), ("selected", "selected"),
-    ("unique", "unique"),
-]
-HIDDEN = {"kind", "custom", "k1", "k2", "k3", "mean_candidate_bytes"}
 
-
-# ----------------------------------------------------------------- writing ---
 # ----------------------------------------------------------------- loading ---
 def load(path: str) -> dict:
     """Read and check a ``--benchmark-json`` file."""
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+    except FileNotFoundError:
+        raise InputError("no such file", path=path) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        what = f"{exc.msg}, line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+        raise InputError(f"not JSON ({what})", path=path) from None
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
-        raise ValueError(f"{path}: not a pytest-benchmark JSON file (no 'benchmarks' list)")
+        raise InputError("not a pytest-benchmark JSON file (no 'benchmarks' list)", path=path)
+    if not all(isinstance(b, dict) for b in data["benchmarks"]):
+        raise InputError("not a pytest-benchmark JSON file (a benchmark is not an object)", path=path)
     return data
 
 
@@ -160,9 +162,81 @@ def machine_lines(data: dict) -> list[str]:
     return ["- " + p for p in parts]
 
 
+def fastzip_lines(data: dict) -> list[str]:
+    """The plugin's block: fastzip's version and build, the threads, the corpora."""
+    block = data.get(JSON_KEY)
+    if not isinstance(block, dict):
+        return []
+    build = block.get("build") or {}
+    codecs = build.get("codecs") or {}
+    kernels = ", ".join(f"{name} {c.get('active', '?')}" + (f" {c['library']}" if c.get("library") else "")
+                        for name, c in codecs.items() if isinstance(c, dict))
+    lines = [f"- fastzip {block.get('version', '?')}" + (f": {kernels}" if kernels else "")]
+    if block.get("threads") is not None:
+        lines.append(f"- threads: {block['threads']}")
+    for corpus in block.get("corpora") or []:
+        if not isinstance(corpus, dict):
+            continue
+        parts = [f"{fmt_value('samples', corpus.get('samples'))} samples"]
+        if isinstance(corpus.get("bytes"), (int, float)):
+            parts.append(fmt_bytes(corpus["bytes"]))
+        if corpus.get("text_field"):
+            parts.append(f"text field {corpus['text_field']!r}")
+        source = f" ({corpus['source']})" if corpus.get("source") else ""
+        lines.append(f"- corpus {corpus.get('name', '?')}{source}: " + ", ".join(parts))
+    return lines
+
+
+def summary_tables(data: dict) -> list[str]:
+    """Per corpus, one row per codec: one-shot, incremental and selection figures side by side."""
+    tables: OrderedDict[str, OrderedDict[str, dict]] = OrderedDict()
+    registered = set()
+    for b in data["benchmarks"]:
+        e = info(b)
+        kind, label = e.get("kind"), e.get("label")
+        corpus = e.get("corpus") or e.get("pool")
+        if kind not in (THROUGHPUT, QUALITY) or not label or not corpus:
+            continue
+        if e.get("registered") or e.get("custom"):
+            registered.add(str(label))
+        row = tables.setdefault(str(corpus), OrderedDict()).setdefault(str(label), {})
+        if kind == THROUGHPUT and e.get("mode") == "one-shot":
+            row["one-shot MB/s"] = ("mb_per_s", e.get("mb_per_s"))
+            row["ratio"] = ("ratio", e.get("ratio"))
+        elif kind == THROUGHPUT:
+            row["marginal sizes/s"] = ("candidates_per_s", e.get("candidates_per_s"))
+        else:
+            size = fmt_value("pool_size", e.get("pool_size")) if e.get("pool_size") is not None else "?"
+            row[f"vs random ({size})"] = ("vs_random", e.get("vs_random"))
+            row[f"select, s ({size})"] = ("seconds", (b.get("stats") or {}).get("mean"))
+    lines: list[str] = []
+    for corpus, rows in tables.items():
+        if len(rows) < 2:
+            continue
+        columns = list(OrderedDict.fromkeys(c for row in rows.values() for c in row))
+        lines += [f"## Codecs on {corpus}", "",
+                  "| codec | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+        for label, row in rows.items():
+            cells = [_summary_cell(*row[c]) if c in row else "" for c in columns]
+            name = f"{label} (registered)" if label in registered else label
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append("")
+    if lines:
+        lines += ["vs random: the selection's judge ratio (zstd-19 over the whole selection) divided by "
+                  "that of random subsets of the same size; below 1 is less redundant than random.", ""]
+    return lines
+
+
+def _summary_cell(key: str, value: Any) -> str:
+    if key == "seconds":
+        return "n/a" if value is None else f"{value:.3g}"
+    return fmt_value(key, value)
+
+
 def render_markdown(data: dict, fits: dict[str, float], notes: list[str], machine_note: str | None = None) -> str:
-    lines = ["# fastzip benchmarks", ""] + machine_lines(data)
+    lines = ["# fastzip benchmarks", ""] + machine_lines(data) + fastzip_lines(data)
     lines += ([f"- machine: {machine_note}"] if machine_note else []) + [""]
+    lines += summary_tables(data)
     if fits:
         lines += ["Fitted slopes, selection time ~ pool size^slope (log-log least squares):", ""]
         lines += [f"- {name}: **{slope:.2f}**" for name, slope in fits.items()] + [""]
@@ -235,7 +309,7 @@ def _save(fig, path: str) -> None:
 
 
 def plot_throughput(data: dict, path: str) -> bool:
-    rows = [info(b) for b in data["benchmarks"] if info(b).get("kind") == "throughput"
+    rows = [info(b) for b in data["benchmarks"] if info(b).get("kind") == THROUGHPUT
             and info(b).get("mb_per_s")]
     if not rows:
         return False
@@ -294,7 +368,7 @@ def plot_quality(data: dict, path: str) -> bool:
     by_pool = defaultdict(list)
     for b in data["benchmarks"]:
         e = info(b)
-        if e.get("kind") == "quality" and e.get("vs_random") and (b.get("stats") or {}).get("mean"):
+        if e.get("kind") == QUALITY and e.get("vs_random") and (b.get("stats") or {}).get("mean"):
             by_pool[e.get("pool", "?")].append((b["stats"]["mean"], e["vs_random"], e.get("label", "?")))
     if not by_pool:
         return False
@@ -362,7 +436,7 @@ def report(json_path: str, outdir: str | None = None, plots: bool = True, out=No
 def handler(args: argparse.Namespace) -> int:
     try:
         return report(args.bench_json, args.output_dir, plots=not args.no_plots, machine_note=args.machine)
-    except (OSError, ValueError) as exc:
+    except (FastzipError, OSError) as exc:
         print(f"fastzip bench-report: error: {exc}", file=sys.stderr)
         return 2
 

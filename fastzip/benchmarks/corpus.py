@@ -59,7 +59,7 @@ class QualityPool:
 
     @property
     def name(self) -> str:
-        return f"{self.corpus} {self.size}"
+        return f"{self.corpus} ({len(self.pool)} samples)"
 
     def random_judge_ratio(self) -> float:
         """Mean :func:`fastzip.judge.judge_ratio` of random subsets of the budget's size (5 fixed seeds)."""
