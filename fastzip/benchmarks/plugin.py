@@ -75,6 +75,13 @@ def pytest_configure(config: pytest.Config) -> None:
         _corpora(config)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    """Check ``--fastzip-codecs`` before collecting, once the ``-p`` modules and first conftests registered theirs."""
+    if session.config.getoption("--fastzip-codecs") is not None:
+        _matrix(session.config)
+
+
 def _usage_error(exc: Exception) -> pytest.UsageError:
     return pytest.UsageError(str(exc).replace("--format", "--fastzip-format"))
 
