@@ -157,7 +157,7 @@ def machine_lines(data: dict) -> list[str]:
     commit = data.get("commit_info") or {}
     parts = [f"CPU: {cpu.get('brand_raw', m.get('processor', '?'))} ({cpu.get('count', '?')} cores)",
              f"Python {m.get('python_version', '?')}", f"run {data.get('datetime', '?')}"]
-    if commit.get("id"):
+    if commit.get("id") and commit["id"] != "unversioned":
         parts.append(f"commit {commit['id'][:10]}{' (dirty)' if commit.get('dirty') else ''}")
     return ["- " + p for p in parts]
 

@@ -1,8 +1,9 @@
 """fastzip's pytest plugin: options and fixtures for benchmarking compressors on your data.
 
 Loaded in every pytest session where fastzip is installed (the ``pytest11``
-entry point), so importing it costs nothing: the corpus is read only when a
-test asks for it.
+entry point, named like this module, so ``-p no:fastzip.benchmarks.plugin``
+turns it off), so importing it costs nothing: a corpus is read only when
+named on the command line or when a test asks for it.
 
 Options
 -------
@@ -16,7 +17,9 @@ Options
     For a corpus whose name does not say its format.
 ``--fastzip-codecs LIST``
     Only these codecs: ``zstd-5,zlib,brotli`` (``CODEC-LEVEL``, a built-in
-    codec's benchmark levels, or a registered codec).
+    codec's benchmark levels, or a registered codec).  Codecs registered
+    with :func:`fastzip.register_codec` in a module loaded with ``-p`` or in
+    the top-level ``conftest.py`` join the matrix.
 ``--fastzip-threads N``
     Threads for ``marginal_sizes`` and ``select`` (default 1).
 
