@@ -36,7 +36,7 @@ import math
 import os
 import sys
 from collections import OrderedDict, defaultdict
-from typing import Any
+from typing import Any, Callable, TextIO
 
 from .benchmarks.results import COLUMNS, HIDDEN, JSON_KEY, QUALITY, THROUGHPUT
 from .errors import FastzipError, InputError
@@ -44,7 +44,7 @@ from .io import write_bytes_atomic
 
 
 # ----------------------------------------------------------------- loading ---
-def load(path: str) -> dict:
+def load(path: str) -> dict[str, Any]:
     """Read and check a ``--benchmark-json`` file."""
     try:
         with open(path, encoding="utf-8") as f:
@@ -61,15 +61,15 @@ def load(path: str) -> dict:
     return data
 
 
-def groups(data: dict) -> "OrderedDict[str, list[dict]]":
+def groups(data: dict[str, Any]) -> OrderedDict[str, list[dict[str, Any]]]:
     """Benchmarks by group, in the order they ran."""
-    out: OrderedDict[str, list[dict]] = OrderedDict()
+    out: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
     for bench in data["benchmarks"]:
         out.setdefault(bench.get("group") or "(no group)", []).append(bench)
     return out
 
 
-def info(bench: dict) -> dict:
+def info(bench: dict[str, Any]) -> dict[str, Any]:
     return bench.get("extra_info") or {}
 
 
@@ -106,13 +106,13 @@ def fmt_value(key: str, value: Any) -> str:
     return f"{value:.3g}"
 
 
-def short_name(bench: dict) -> str:
-    name = bench.get("name", "?")
+def short_name(bench: dict[str, Any]) -> str:
+    name = str(bench.get("name", "?"))
     return name[5:] if name.startswith("test_") else name
 
 
 # ---------------------------------------------------------------- markdown ---
-def group_table(benches: list[dict]) -> list[str]:
+def group_table(benches: list[dict[str, Any]]) -> list[str]:
     """A Markdown table; extra_info values shared by every row go in a line above it."""
     keys = {k for b in benches for k in info(b)} - HIDDEN
     if "label" in keys:
@@ -141,17 +141,17 @@ def group_table(benches: list[dict]) -> list[str]:
     return lines
 
 
-def _constant(benches: list[dict], key: str) -> bool:
+def _constant(benches: list[dict[str, Any]], key: str) -> bool:
     values = [json.dumps(info(b).get(key, "<missing>"), sort_keys=True) for b in benches]
     return "\"<missing>\"" not in values and len(set(values)) == 1
 
 
-def _numeric(benches: list[dict], key: str) -> bool:
+def _numeric(benches: list[dict[str, Any]], key: str) -> bool:
     values = [info(b).get(key) for b in benches if info(b).get(key) is not None]
     return bool(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
-def machine_lines(data: dict) -> list[str]:
+def machine_lines(data: dict[str, Any]) -> list[str]:
     m = data.get("machine_info") or {}
     cpu = m.get("cpu") or {}
     commit = data.get("commit_info") or {}
@@ -162,7 +162,7 @@ def machine_lines(data: dict) -> list[str]:
     return ["- " + p for p in parts]
 
 
-def fastzip_lines(data: dict) -> list[str]:
+def fastzip_lines(data: dict[str, Any]) -> list[str]:
     """The plugin's block: fastzip's version and build, the threads, the corpora."""
     block = data.get(JSON_KEY)
     if not isinstance(block, dict):
@@ -187,9 +187,9 @@ def fastzip_lines(data: dict) -> list[str]:
     return lines
 
 
-def summary_tables(data: dict) -> list[str]:
+def summary_tables(data: dict[str, Any]) -> list[str]:
     """Per corpus, one row per codec: one-shot, incremental and selection figures side by side."""
-    tables: OrderedDict[str, OrderedDict[str, dict]] = OrderedDict()
+    tables: OrderedDict[str, OrderedDict[str, dict[str, tuple[str, Any]]]] = OrderedDict()
     registered = set()
     for b in data["benchmarks"]:
         e = info(b)
@@ -233,7 +233,8 @@ def _summary_cell(key: str, value: Any) -> str:
     return fmt_value(key, value)
 
 
-def render_markdown(data: dict, fits: dict[str, float], notes: list[str], machine_note: str | None = None) -> str:
+def render_markdown(data: dict[str, Any], fits: dict[str, float], notes: list[str],
+                    machine_note: str | None = None) -> str:
     lines = ["# fastzip benchmarks", ""] + machine_lines(data) + fastzip_lines(data)
     lines += ([f"- machine: {machine_note}"] if machine_note else []) + [""]
     lines += summary_tables(data)
@@ -256,9 +257,13 @@ def fit_slope(xs: list[float], ys: list[float]) -> float:
     return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / den if den else float("nan")
 
 
-def series(data: dict, x_key: str, y_of, min_points: int = 2) -> "OrderedDict[str, list]":
+YOf = Callable[[dict[str, Any]], Any]
+Points = list[tuple[float, float]]
+
+
+def series(data: dict[str, Any], x_key: str, y_of: YOf, min_points: int = 2) -> OrderedDict[str, Points]:
     """Points (x, y) per line: one line per (group, mode or way, codec), kept when it has several x."""
-    lines: OrderedDict[str, dict] = OrderedDict()
+    lines: OrderedDict[str, dict[float, float]] = OrderedDict()
     for group, benches in groups(data).items():
         for b in benches:
             e = info(b)
@@ -268,14 +273,14 @@ def series(data: dict, x_key: str, y_of, min_points: int = 2) -> "OrderedDict[st
             label = e.get("label") or (f"{e['codec']}-{e.get('level')}" if "codec" in e else "")
             name = " ".join(str(p) for p in (e.get("mode") or e.get("way"), label) if p)
             lines.setdefault(f"{group}|{name}", {})[float(e[x_key])] = float(y)
-    out: OrderedDict[str, list] = OrderedDict()
+    out: OrderedDict[str, Points] = OrderedDict()
     for key, points in lines.items():
         if len(points) >= min_points:
             out[key] = sorted(points.items())
     return out
 
 
-def scaling_fits(data: dict) -> "OrderedDict[str, float]":
+def scaling_fits(data: dict[str, Any]) -> OrderedDict[str, float]:
     """Slope of time against pool size for each selection line with several pool sizes."""
     lines = series(data, "pool_size", lambda b: (b.get("stats") or {}).get("mean"))
     names = line_names(lines)
@@ -283,7 +288,7 @@ def scaling_fits(data: dict) -> "OrderedDict[str, float]":
                        for key, points in lines.items())
 
 
-def line_names(lines: dict) -> dict[str, str]:
+def line_names(lines: dict[str, Any]) -> dict[str, str]:
     """Display names for series keys "group|name": the group is added only when several groups appear."""
     several = len({key.split("|", 1)[0] for key in lines}) > 1
     names = {}
@@ -293,7 +298,7 @@ def line_names(lines: dict) -> dict[str, str]:
     return names
 
 
-def _pyplot():
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -302,13 +307,13 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: str) -> None:
+def _save(fig: Any, path: str) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     write_bytes_atomic(path, buffer.getvalue())
 
 
-def plot_throughput(data: dict, path: str) -> bool:
+def plot_throughput(data: dict[str, Any], path: str) -> bool:
     rows = [info(b) for b in data["benchmarks"] if info(b).get("kind") == THROUGHPUT
             and info(b).get("mb_per_s")]
     if not rows:
@@ -337,7 +342,7 @@ def plot_throughput(data: dict, path: str) -> bool:
     return True
 
 
-def plot_lines(data: dict, path: str, x_key: str, y_of, *, title: str, xlabel: str, ylabel: str,
+def plot_lines(data: dict[str, Any], path: str, x_key: str, y_of: YOf, *, title: str, xlabel: str, ylabel: str,
                slopes: bool) -> bool:
     lines = series(data, x_key, y_of)
     if not lines:
@@ -364,7 +369,7 @@ def plot_lines(data: dict, path: str, x_key: str, y_of, *, title: str, xlabel: s
     return True
 
 
-def plot_quality(data: dict, path: str) -> bool:
+def plot_quality(data: dict[str, Any], path: str) -> bool:
     by_pool = defaultdict(list)
     for b in data["benchmarks"]:
         e = info(b)
@@ -391,11 +396,15 @@ def plot_quality(data: dict, path: str) -> bool:
     return True
 
 
-def draw_plots(data: dict, outdir: str) -> list[str]:
+def draw_plots(data: dict[str, Any], outdir: str) -> list[str]:
     """Write every plot the data allow; return the file names written."""
-    mean = lambda b: (b.get("stats") or {}).get("mean")  # noqa: E731
-    rate = lambda b: info(b).get("candidates_per_s")     # noqa: E731
-    plots = [
+    def mean(b: dict[str, Any]) -> Any:
+        return (b.get("stats") or {}).get("mean")
+
+    def rate(b: dict[str, Any]) -> Any:
+        return info(b).get("candidates_per_s")
+
+    plots: list[tuple[str, Callable[[str], bool]]] = [
         ("throughput.png", lambda p: plot_throughput(data, p)),
         ("scaling.png", lambda p: plot_lines(data, p, "pool_size", mean, title="selection time vs pool size",
                                              xlabel="pool size (samples)", ylabel="seconds", slopes=True)),
@@ -409,7 +418,7 @@ def draw_plots(data: dict, outdir: str) -> list[str]:
 
 
 # --------------------------------------------------------------------- cli ---
-def report(json_path: str, outdir: str | None = None, plots: bool = True, out=None,
+def report(json_path: str, outdir: str | None = None, plots: bool = True, out: TextIO | None = None,
            machine_note: str | None = None) -> int:
     """Render ``json_path`` into ``outdir``; return an exit code."""
     data = load(json_path)
@@ -455,6 +464,7 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
                               description=__doc__.split("\n\n")[0])
     _add_arguments(p)
     p.set_defaults(func=handler)
+    assert isinstance(p, argparse.ArgumentParser)
     return p
 
 

@@ -230,7 +230,9 @@ def test_without_a_corpus_the_bundled_pool_is_used(tmp_path):
     (["--fastzip-corpus", "{tmp}/bad.jsonl"], "bad.jsonl: record 1 (line 2): "),
     (["--fastzip-corpus", "{tmp}/few.jsonl"], "at least 10 samples, the corpus has 3"),
     (["--fastzip-corpus", "{tmp}/pool.txt"], "pass --fastzip-format"),
-    (["--fastzip-corpus", "{tmp}/few.jsonl", "--fastzip-text-field", "body"], "record 0 (line 1): missing field 'body'"),
+    (["--fastzip-corpus", "{tmp}/few.jsonl", "--fastzip-text-field", "body"],
+     "record 0 (line 1): missing field 'body'"),
+    (["--fastzip-corpus", "-"], "--fastzip-corpus needs a file"),
     (["--fastzip-codecs", "brotli"], "unknown codec 'brotli' in --fastzip-codecs"),
     (["--fastzip-threads", "0"], "--fastzip-threads must be at least 1"),
 ])

@@ -146,7 +146,7 @@ def rate(benchmark: Any, amount: float) -> float | None:
     """``amount`` per second of the benchmark's mean time; None when timings are off."""
     if benchmark.disabled or not benchmark.stats:
         return None
-    return amount / benchmark.stats.stats.mean
+    return float(amount / benchmark.stats.stats.mean)
 
 
 @contextlib.contextmanager

@@ -34,8 +34,9 @@ def one_shot(benchmark: Any, corpus: Corpus, spec: CodecSpec) -> float:
     """Time compressing up to 1 MB of the corpus once (:func:`fastzip.compression_ratio`); return the ratio."""
     blob = corpus.one_shot_blob()
     benchmark.group = f"throughput one-shot {corpus.name}"
-    ratio = benchmark.pedantic(compression_ratio, args=(blob,), kwargs={"codec": spec.codec, "level": spec.level},
-                               rounds=_rounds(spec), iterations=1)
+    ratio: float = benchmark.pedantic(compression_ratio, args=(blob,),
+                                      kwargs={"codec": spec.codec, "level": spec.level},
+                                      rounds=_rounds(spec), iterations=1)
     compressed = len(blob) / ratio
     assert abs(compressed - round(compressed)) < 1e-6 * len(blob), f"{spec.label}: size is not a whole number"
     if spec.codec == "zlib":

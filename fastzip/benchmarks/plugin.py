@@ -45,12 +45,16 @@ Fixtures
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
 
-_CORPORA = pytest.StashKey[list]()
-_MATRIX = pytest.StashKey[list]()
+if TYPE_CHECKING:
+    from .corpus import Corpus
+    from .matrix import CodecSpec
+
+_CORPORA = pytest.StashKey["list[Corpus]"]()
+_MATRIX = pytest.StashKey["list[CodecSpec]"]()
 _REPORT = pytest.StashKey[bool]()
 
 
@@ -89,7 +93,7 @@ def _usage_error(exc: Exception) -> pytest.UsageError:
     return pytest.UsageError(str(exc).replace("--format", "--fastzip-format"))
 
 
-def _corpora(config: pytest.Config) -> list:
+def _corpora(config: pytest.Config) -> list[Corpus]:
     """The corpora, read once per session."""
     if _CORPORA not in config.stash:
         from ..errors import FastzipError
@@ -98,6 +102,8 @@ def _corpora(config: pytest.Config) -> list:
 
         paths = config.getoption("--fastzip-corpus") or [bundled_sample_path()]
         field, fmt = config.getoption("--fastzip-text-field"), config.getoption("--fastzip-format")
+        if "-" in paths:
+            raise pytest.UsageError("--fastzip-corpus needs a file: pytest keeps standard input to itself")
         corpora = []
         try:
             for path in paths:
@@ -112,7 +118,7 @@ def _corpora(config: pytest.Config) -> list:
     return config.stash[_CORPORA]
 
 
-def _matrix(config: pytest.Config) -> list:
+def _matrix(config: pytest.Config) -> list[CodecSpec]:
     if _MATRIX not in config.stash:
         from ..errors import FastzipError
         from .matrix import codec_matrix
@@ -154,16 +160,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def fastzip_corpora(pytestconfig: pytest.Config) -> list:
+def fastzip_corpora(pytestconfig: pytest.Config) -> list[Corpus]:
     """Every corpus of the session (``--fastzip-corpus``, else the bundled sample pool)."""
     pytestconfig.stash[_REPORT] = True
     return _corpora(pytestconfig)
 
 
 @pytest.fixture(scope="session")
-def fastzip_corpus(request: pytest.FixtureRequest, fastzip_corpora: list) -> Any:
+def fastzip_corpus(request: pytest.FixtureRequest, fastzip_corpora: list[Corpus]) -> Corpus:
     """One corpus (tests that use it run once per corpus); the first when not parametrized."""
-    return fastzip_corpora[getattr(request, "param", 0)]
+    index: int = getattr(request, "param", 0)
+    return fastzip_corpora[index]
 
 
 @pytest.fixture(scope="session")
@@ -176,16 +183,17 @@ def fastzip_example_codecs() -> Iterator[list[str]]:
 
 
 @pytest.fixture(scope="session")
-def fastzip_codec_matrix(pytestconfig: pytest.Config, fastzip_example_codecs: list[str]) -> list:
+def fastzip_codec_matrix(pytestconfig: pytest.Config, fastzip_example_codecs: list[str]) -> list[CodecSpec]:
     """Every codec to benchmark (``--fastzip-codecs``, else the whole matrix)."""
     pytestconfig.stash[_REPORT] = True
     return _matrix(pytestconfig)
 
 
 @pytest.fixture
-def fastzip_codec(request: pytest.FixtureRequest, fastzip_codec_matrix: list) -> Any:
+def fastzip_codec(request: pytest.FixtureRequest, fastzip_codec_matrix: list[CodecSpec]) -> CodecSpec:
     """One codec of the matrix (tests that use it run once per codec); the first when not parametrized."""
-    return getattr(request, "param", fastzip_codec_matrix[0])
+    spec: CodecSpec = getattr(request, "param", fastzip_codec_matrix[0])
+    return spec
 
 
 @pytest.fixture(scope="session")
@@ -200,7 +208,7 @@ def enable_json_block(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(optionalhook=True)
-def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list, output_json: dict) -> None:
+def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list[Any], output_json: dict[str, Any]) -> None:
     """Add the fastzip version, its build (native or fallback, per codec) and the corpora to the JSON."""
     if not config.stash.get(_REPORT, False):
         return                                  # another project's benchmarks: leave its JSON alone

@@ -7,16 +7,18 @@ independent measurement, so ``--benchmark-disable`` runs test them too.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from fastzip.benchmarks import measure
+from . import measure
 
 pytest.importorskip("pytest_benchmark", reason="the benchmarks need pytest-benchmark: pip install pytest-benchmark")
 
 
-def test_one_shot(benchmark, fastzip_corpus, fastzip_codec):
+def test_one_shot(benchmark: Any, fastzip_corpus: Any, fastzip_codec: Any) -> None:
     measure.one_shot(benchmark, fastzip_corpus, fastzip_codec)
 
 
-def test_incremental(benchmark, fastzip_corpus, fastzip_codec, fastzip_threads):
+def test_incremental(benchmark: Any, fastzip_corpus: Any, fastzip_codec: Any, fastzip_threads: int) -> None:
     measure.incremental(benchmark, fastzip_corpus, fastzip_codec, fastzip_threads)
