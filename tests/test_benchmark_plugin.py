@@ -246,3 +246,25 @@ def test_bad_options_stop_the_run_with_one_line(tmp_path, args, message):
     errors = [line for line in proc.stderr.splitlines() if line.startswith("ERROR: ")]
     assert len(errors) == 1 and message in errors[0], proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_json_and_parquet_corpora_with_a_text_field(faq_rows, tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    rows = [{"question": r["instruction"], "answer": r["output"]} for r in faq_rows[:200]]
+    (tmp_path / "faq.json").write_text(json.dumps(rows))
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "faq.parquet")
+    out = tmp_path / "bench.json"
+    proc = run_plugin(["--fastzip-corpus", "faq.json", "--fastzip-corpus", "faq.parquet",
+                       "--fastzip-text-field", "answer", "--fastzip-codecs", "zstd-3", "--benchmark-only",
+                       f"--benchmark-json={out}", "-q", "-p", "no:cacheprovider"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    data = json.loads(out.read_text())
+    assert [c["name"] for c in data["fastzip"]["corpora"]] == ["faq-0", "faq-1"]   # one name twice: numbered
+    assert {c["text_field"] for c in data["fastzip"]["corpora"]} == {"answer"}
+    one_shot = {b["extra_info"]["corpus"]: b["extra_info"] for b in data["benchmarks"]
+                if b["extra_info"].get("mode") == "one-shot"}
+    answers = "\n".join(r["answer"] for r in rows).encode()
+    assert one_shot["faq-0"]["bytes"] == one_shot["faq-1"]["bytes"] == len(answers)   # the field, both formats
+    assert one_shot["faq-0"]["ratio"] == one_shot["faq-1"]["ratio"] == fastzip.compression_ratio(answers, "zstd", 3)
