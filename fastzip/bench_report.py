@@ -1,15 +1,23 @@
-"""Render pytest-benchmark JSON as Markdown tables and PNG plots.
+"""Render pytest-benchmark JSON from fastzip's benchmarks as Markdown tables and PNG plots.
 
 Usage::
 
-    pytest bench/ --benchmark-only --benchmark-json bench.json
-    python -m fastzip.bench_report bench.json -o bench/results   # or: fastzip bench-report ...
+    pytest --pyargs fastzip.benchmarks --fastzip-corpus mydata.jsonl --benchmark-only --benchmark-json bench.json
+    fastzip bench-report bench.json -o report/          # or: python -m fastzip.bench_report ...
+
+It reads what fastzip's benchmarks write (the pytest plugin's,
+``fastzip.benchmarks``, and the repository's ``bench/``): the figures each
+benchmark puts in ``extra_info`` under the keys declared in
+:mod:`fastzip.benchmarks.results`, and the ``fastzip`` block the plugin adds
+to the JSON (version, native or fallback build per codec, corpora).  Any
+other pytest-benchmark JSON works too: its ``extra_info`` keys become columns.
 
 The report (printed, and written to ``OUTDIR/report.md``; OUTDIR defaults
-to the JSON's folder) has one Markdown table per benchmark group, with the
-time and the values the benchmarks put in ``extra_info`` (MB/s,
-candidates/s, pool size, judge ratio, ...).  With matplotlib installed
-(``pip install fastzip[plot]``) it also draws, where the data allow:
+to the JSON's folder) has, per corpus, one table comparing the codecs
+(one-shot MB/s and ratio, marginal sizes per second, selection time and
+quality against random subsets), then one Markdown table per benchmark
+group.  With matplotlib installed (``pip install fastzip[plot]``) it also
+draws, where the data allow:
 
 * ``throughput.png``: MB/s per codec and corpus (one-shot and incremental);
 * ``scaling.png``: selection time against pool size, log-log, with the
@@ -28,46 +36,40 @@ import math
 import os
 import sys
 from collections import OrderedDict, defaultdict
-from typing import Any
+from typing import Any, Callable, TextIO
 
+from .benchmarks.results import COLUMNS, HIDDEN, JSON_KEY, QUALITY, THROUGHPUT
+from .errors import FastzipError, InputError
 from .io import write_bytes_atomic
 
-# extra_info key -> column header, in display order; unknown keys follow, sorted
-COLUMNS = [
-    ("label", "codec"), ("codec", "codec"), ("level", "level"), ("mode", "mode"), ("way", "way"),
-    ("corpus", "corpus"), ("pool", "pool"), ("pool_size", "pool size"), ("budget", "budget"),
-    ("threads", "threads"), ("stream_bytes", "stream"), ("bytes", "input"),
-    ("candidates", "candidates"), ("mb_per_s", "MB/s"), ("candidates_per_s", "candidates/s"),
-    ("ratio", "ratio"), ("judge_ratio", "judge ratio"), ("random_judge_ratio", "random ratio"),
-    ("vs_random", "vs random"), ("evaluations", "evaluations"), ("selected", "selected"),
-    ("unique", "unique"),
-]
-HIDDEN = {"kind", "custom", "k1", "k2", "k3", "mean_candidate_bytes"}
 
-
-# ----------------------------------------------------------------- writing ---
 # ----------------------------------------------------------------- loading ---
-def load(path: str) -> dict:
+def load(path: str) -> dict[str, Any]:
     """Read and check a ``--benchmark-json`` file."""
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+    except FileNotFoundError:
+        raise InputError("no such file", path=path) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        what = f"{exc.msg}, line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+        raise InputError(f"not JSON ({what})", path=path) from None
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
-        raise ValueError(f"{path}: not a pytest-benchmark JSON file (no 'benchmarks' list)")
+        raise InputError("not a pytest-benchmark JSON file (no 'benchmarks' list)", path=path)
+    if not all(isinstance(b, dict) for b in data["benchmarks"]):
+        raise InputError("not a pytest-benchmark JSON file (a benchmark is not an object)", path=path)
     return data
 
 
-def groups(data: dict) -> "OrderedDict[str, list[dict]]":
+def groups(data: dict[str, Any]) -> OrderedDict[str, list[dict[str, Any]]]:
     """Benchmarks by group, in the order they ran."""
-    out: OrderedDict[str, list[dict]] = OrderedDict()
+    out: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
     for bench in data["benchmarks"]:
         out.setdefault(bench.get("group") or "(no group)", []).append(bench)
     return out
 
 
-def info(bench: dict) -> dict:
+def info(bench: dict[str, Any]) -> dict[str, Any]:
     return bench.get("extra_info") or {}
 
 
@@ -104,13 +106,13 @@ def fmt_value(key: str, value: Any) -> str:
     return f"{value:.3g}"
 
 
-def short_name(bench: dict) -> str:
-    name = bench.get("name", "?")
+def short_name(bench: dict[str, Any]) -> str:
+    name = str(bench.get("name", "?"))
     return name[5:] if name.startswith("test_") else name
 
 
 # ---------------------------------------------------------------- markdown ---
-def group_table(benches: list[dict]) -> list[str]:
+def group_table(benches: list[dict[str, Any]]) -> list[str]:
     """A Markdown table; extra_info values shared by every row go in a line above it."""
     keys = {k for b in benches for k in info(b)} - HIDDEN
     if "label" in keys:
@@ -139,30 +141,103 @@ def group_table(benches: list[dict]) -> list[str]:
     return lines
 
 
-def _constant(benches: list[dict], key: str) -> bool:
+def _constant(benches: list[dict[str, Any]], key: str) -> bool:
     values = [json.dumps(info(b).get(key, "<missing>"), sort_keys=True) for b in benches]
     return "\"<missing>\"" not in values and len(set(values)) == 1
 
 
-def _numeric(benches: list[dict], key: str) -> bool:
+def _numeric(benches: list[dict[str, Any]], key: str) -> bool:
     values = [info(b).get(key) for b in benches if info(b).get(key) is not None]
     return bool(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
-def machine_lines(data: dict) -> list[str]:
+def machine_lines(data: dict[str, Any]) -> list[str]:
     m = data.get("machine_info") or {}
     cpu = m.get("cpu") or {}
     commit = data.get("commit_info") or {}
     parts = [f"CPU: {cpu.get('brand_raw', m.get('processor', '?'))} ({cpu.get('count', '?')} cores)",
              f"Python {m.get('python_version', '?')}", f"run {data.get('datetime', '?')}"]
-    if commit.get("id"):
+    if commit.get("id") and commit["id"] != "unversioned":
         parts.append(f"commit {commit['id'][:10]}{' (dirty)' if commit.get('dirty') else ''}")
     return ["- " + p for p in parts]
 
 
-def render_markdown(data: dict, fits: dict[str, float], notes: list[str], machine_note: str | None = None) -> str:
-    lines = ["# fastzip benchmarks", ""] + machine_lines(data)
+def fastzip_lines(data: dict[str, Any]) -> list[str]:
+    """The plugin's block: fastzip's version and build, the threads, the corpora."""
+    block = data.get(JSON_KEY)
+    if not isinstance(block, dict):
+        return []
+    build = block.get("build") or {}
+    codecs = build.get("codecs") or {}
+    kernels = ", ".join(f"{name} {c.get('active', '?')}" + (f" {c['library']}" if c.get("library") else "")
+                        for name, c in codecs.items() if isinstance(c, dict))
+    lines = [f"- fastzip {block.get('version', '?')}" + (f": {kernels}" if kernels else "")]
+    if block.get("threads") is not None:
+        lines.append(f"- threads: {block['threads']}")
+    for corpus in block.get("corpora") or []:
+        if not isinstance(corpus, dict):
+            continue
+        parts = [f"{fmt_value('samples', corpus.get('samples'))} samples"]
+        if isinstance(corpus.get("bytes"), (int, float)):
+            parts.append(fmt_bytes(corpus["bytes"]))
+        if corpus.get("text_field"):
+            parts.append(f"text field {corpus['text_field']!r}")
+        source = f" ({corpus['source']})" if corpus.get("source") else ""
+        lines.append(f"- corpus {corpus.get('name', '?')}{source}: " + ", ".join(parts))
+    return lines
+
+
+def summary_tables(data: dict[str, Any]) -> list[str]:
+    """Per corpus, one row per codec: one-shot, incremental and selection figures side by side."""
+    tables: OrderedDict[str, OrderedDict[str, dict[str, tuple[str, Any]]]] = OrderedDict()
+    registered = set()
+    for b in data["benchmarks"]:
+        e = info(b)
+        kind, label = e.get("kind"), e.get("label")
+        corpus = e.get("corpus") or e.get("pool")
+        if kind not in (THROUGHPUT, QUALITY) or not label or not corpus:
+            continue
+        if e.get("registered") or e.get("custom"):
+            registered.add(str(label))
+        row = tables.setdefault(str(corpus), OrderedDict()).setdefault(str(label), {})
+        if kind == THROUGHPUT and e.get("mode") == "one-shot":
+            row["one-shot MB/s"] = ("mb_per_s", e.get("mb_per_s"))
+            row["ratio"] = ("ratio", e.get("ratio"))
+        elif kind == THROUGHPUT:
+            row["marginal sizes/s"] = ("candidates_per_s", e.get("candidates_per_s"))
+        else:
+            size = fmt_value("pool_size", e.get("pool_size")) if e.get("pool_size") is not None else "?"
+            row[f"vs random ({size})"] = ("vs_random", e.get("vs_random"))
+            row[f"select, s ({size})"] = ("seconds", (b.get("stats") or {}).get("mean"))
+    lines: list[str] = []
+    for corpus, rows in tables.items():
+        if len(rows) < 2:
+            continue
+        columns = list(OrderedDict.fromkeys(c for row in rows.values() for c in row))
+        lines += [f"## Codecs on {corpus}", "",
+                  "| codec | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+        for label, row in rows.items():
+            cells = [_summary_cell(*row[c]) if c in row else "" for c in columns]
+            name = f"{label} (registered)" if label in registered else label
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append("")
+    if lines:
+        lines += ["vs random: the selection's judge ratio (zstd-19 over the whole selection) divided by "
+                  "that of random subsets of the same size; below 1 is less redundant than random.", ""]
+    return lines
+
+
+def _summary_cell(key: str, value: Any) -> str:
+    if key == "seconds":
+        return "n/a" if value is None else f"{value:.3g}"
+    return fmt_value(key, value)
+
+
+def render_markdown(data: dict[str, Any], fits: dict[str, float], notes: list[str],
+                    machine_note: str | None = None) -> str:
+    lines = ["# fastzip benchmarks", ""] + machine_lines(data) + fastzip_lines(data)
     lines += ([f"- machine: {machine_note}"] if machine_note else []) + [""]
+    lines += summary_tables(data)
     if fits:
         lines += ["Fitted slopes, selection time ~ pool size^slope (log-log least squares):", ""]
         lines += [f"- {name}: **{slope:.2f}**" for name, slope in fits.items()] + [""]
@@ -182,9 +257,13 @@ def fit_slope(xs: list[float], ys: list[float]) -> float:
     return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / den if den else float("nan")
 
 
-def series(data: dict, x_key: str, y_of, min_points: int = 2) -> "OrderedDict[str, list]":
+YOf = Callable[[dict[str, Any]], Any]
+Points = list[tuple[float, float]]
+
+
+def series(data: dict[str, Any], x_key: str, y_of: YOf, min_points: int = 2) -> OrderedDict[str, Points]:
     """Points (x, y) per line: one line per (group, mode or way, codec), kept when it has several x."""
-    lines: OrderedDict[str, dict] = OrderedDict()
+    lines: OrderedDict[str, dict[float, float]] = OrderedDict()
     for group, benches in groups(data).items():
         for b in benches:
             e = info(b)
@@ -194,14 +273,14 @@ def series(data: dict, x_key: str, y_of, min_points: int = 2) -> "OrderedDict[st
             label = e.get("label") or (f"{e['codec']}-{e.get('level')}" if "codec" in e else "")
             name = " ".join(str(p) for p in (e.get("mode") or e.get("way"), label) if p)
             lines.setdefault(f"{group}|{name}", {})[float(e[x_key])] = float(y)
-    out: OrderedDict[str, list] = OrderedDict()
+    out: OrderedDict[str, Points] = OrderedDict()
     for key, points in lines.items():
         if len(points) >= min_points:
             out[key] = sorted(points.items())
     return out
 
 
-def scaling_fits(data: dict) -> "OrderedDict[str, float]":
+def scaling_fits(data: dict[str, Any]) -> OrderedDict[str, float]:
     """Slope of time against pool size for each selection line with several pool sizes."""
     lines = series(data, "pool_size", lambda b: (b.get("stats") or {}).get("mean"))
     names = line_names(lines)
@@ -209,7 +288,7 @@ def scaling_fits(data: dict) -> "OrderedDict[str, float]":
                        for key, points in lines.items())
 
 
-def line_names(lines: dict) -> dict[str, str]:
+def line_names(lines: dict[str, Any]) -> dict[str, str]:
     """Display names for series keys "group|name": the group is added only when several groups appear."""
     several = len({key.split("|", 1)[0] for key in lines}) > 1
     names = {}
@@ -219,7 +298,7 @@ def line_names(lines: dict) -> dict[str, str]:
     return names
 
 
-def _pyplot():
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -228,14 +307,14 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: str) -> None:
+def _save(fig: Any, path: str) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     write_bytes_atomic(path, buffer.getvalue())
 
 
-def plot_throughput(data: dict, path: str) -> bool:
-    rows = [info(b) for b in data["benchmarks"] if info(b).get("kind") == "throughput"
+def plot_throughput(data: dict[str, Any], path: str) -> bool:
+    rows = [info(b) for b in data["benchmarks"] if info(b).get("kind") == THROUGHPUT
             and info(b).get("mb_per_s")]
     if not rows:
         return False
@@ -263,7 +342,7 @@ def plot_throughput(data: dict, path: str) -> bool:
     return True
 
 
-def plot_lines(data: dict, path: str, x_key: str, y_of, *, title: str, xlabel: str, ylabel: str,
+def plot_lines(data: dict[str, Any], path: str, x_key: str, y_of: YOf, *, title: str, xlabel: str, ylabel: str,
                slopes: bool) -> bool:
     lines = series(data, x_key, y_of)
     if not lines:
@@ -290,11 +369,11 @@ def plot_lines(data: dict, path: str, x_key: str, y_of, *, title: str, xlabel: s
     return True
 
 
-def plot_quality(data: dict, path: str) -> bool:
+def plot_quality(data: dict[str, Any], path: str) -> bool:
     by_pool = defaultdict(list)
     for b in data["benchmarks"]:
         e = info(b)
-        if e.get("kind") == "quality" and e.get("vs_random") and (b.get("stats") or {}).get("mean"):
+        if e.get("kind") == QUALITY and e.get("vs_random") and (b.get("stats") or {}).get("mean"):
             by_pool[e.get("pool", "?")].append((b["stats"]["mean"], e["vs_random"], e.get("label", "?")))
     if not by_pool:
         return False
@@ -317,11 +396,15 @@ def plot_quality(data: dict, path: str) -> bool:
     return True
 
 
-def draw_plots(data: dict, outdir: str) -> list[str]:
+def draw_plots(data: dict[str, Any], outdir: str) -> list[str]:
     """Write every plot the data allow; return the file names written."""
-    mean = lambda b: (b.get("stats") or {}).get("mean")  # noqa: E731
-    rate = lambda b: info(b).get("candidates_per_s")     # noqa: E731
-    plots = [
+    def mean(b: dict[str, Any]) -> Any:
+        return (b.get("stats") or {}).get("mean")
+
+    def rate(b: dict[str, Any]) -> Any:
+        return info(b).get("candidates_per_s")
+
+    plots: list[tuple[str, Callable[[str], bool]]] = [
         ("throughput.png", lambda p: plot_throughput(data, p)),
         ("scaling.png", lambda p: plot_lines(data, p, "pool_size", mean, title="selection time vs pool size",
                                              xlabel="pool size (samples)", ylabel="seconds", slopes=True)),
@@ -335,7 +418,7 @@ def draw_plots(data: dict, outdir: str) -> list[str]:
 
 
 # --------------------------------------------------------------------- cli ---
-def report(json_path: str, outdir: str | None = None, plots: bool = True, out=None,
+def report(json_path: str, outdir: str | None = None, plots: bool = True, out: TextIO | None = None,
            machine_note: str | None = None) -> int:
     """Render ``json_path`` into ``outdir``; return an exit code."""
     data = load(json_path)
@@ -362,7 +445,7 @@ def report(json_path: str, outdir: str | None = None, plots: bool = True, out=No
 def handler(args: argparse.Namespace) -> int:
     try:
         return report(args.bench_json, args.output_dir, plots=not args.no_plots, machine_note=args.machine)
-    except (OSError, ValueError) as exc:
+    except (FastzipError, OSError) as exc:
         print(f"fastzip bench-report: error: {exc}", file=sys.stderr)
         return 2
 
@@ -381,6 +464,7 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
                               description=__doc__.split("\n\n")[0])
     _add_arguments(p)
     p.set_defaults(func=handler)
+    assert isinstance(p, argparse.ArgumentParser)
     return p
 
 

@@ -1,0 +1,204 @@
+"""The codec matrix the benchmarks compare, and the checks their results pass.
+
+* :data:`BUILTIN_LEVELS`: zlib 1/6/9, zstd 1/3/9/19, lz4 default (level 0)
+  and HC (level 9), measured by fastzip's incremental kernels.
+* :data:`EXAMPLE_CODECS`: stdlib bz2 and lzma, registered with
+  :func:`fastzip.register_codec` for the benchmarks, as examples of what any
+  user codec costs: fastzip measures a registered codec by recompressing the
+  whole stream.
+* Every other codec registered with :func:`fastzip.register_codec` before
+  the benchmarks are collected (in a ``conftest.py``, or a module loaded with
+  ``pytest -p mymodule``) joins the matrix.
+
+No pytest import here: the report command reads this module on installs
+without pytest.
+"""
+from __future__ import annotations
+
+import bz2
+import contextlib
+import lzma
+import os
+import zlib
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from .. import codecs
+from ..compressor import IncrementalCompressor, compression_ratio
+from ..errors import UsageError
+
+BUILTIN_LEVELS: tuple[tuple[str, int], ...] = (
+    ("zlib", 1), ("zlib", 6), ("zlib", 9),
+    ("zstd", 1), ("zstd", 3), ("zstd", 9), ("zstd", 19),
+    ("lz4", 0), ("lz4", 9),
+)
+#: each built-in codec at its default level
+DEFAULT_LEVELS: tuple[tuple[str, int], ...] = tuple((c, codecs.DEFAULT_LEVELS[c]) for c in codecs.BUILTIN_CODECS)
+
+
+def _bz2_9(data: bytes) -> bytes:
+    return bz2.compress(data, 9)
+
+
+def _lzma_6(data: bytes) -> bytes:
+    return lzma.compress(data, preset=6)
+
+
+EXAMPLE_CODECS: dict[str, Callable[[bytes], bytes]] = {"bz2": _bz2_9, "lzma": _lzma_6}
+
+
+@dataclass(frozen=True)
+class CodecSpec:
+    """One cell of the matrix: a codec name and level.
+
+    Attributes
+    ----------
+    codec : str
+        A built-in codec or a name given to :func:`fastzip.register_codec`.
+    level : int
+        The level (0 for a registered codec, which has none).
+    registered : bool
+        True for a registered codec (measured by full recompression).
+    """
+
+    codec: str
+    level: int
+    registered: bool = False
+
+    @property
+    def label(self) -> str:
+        """``zstd-3``; ``lz4-0`` is lz4's default mode, ``lz4-9`` its HC mode; a registered codec bare."""
+        return self.codec if self.registered else f"{self.codec}-{self.level}"
+
+
+def codec_label(codec: str, level: int) -> str:
+    """The label of ``codec`` at ``level`` (see :attr:`CodecSpec.label`)."""
+    return CodecSpec(codec, level, codec not in codecs.BUILTIN_CODECS).label
+
+
+def registered_codecs() -> list[str]:
+    """Names of the codecs registered now, plus the stdlib examples."""
+    custom = [name for name in codecs.available_codecs() if name not in codecs.BUILTIN_CODECS]
+    return list(dict.fromkeys(list(EXAMPLE_CODECS) + custom))
+
+
+def codec_matrix(selection: str | None = None) -> list[CodecSpec]:
+    """The codecs to benchmark.
+
+    Parameters
+    ----------
+    selection : str or None
+        None: every built-in codec at its benchmark levels, then every
+        registered codec (the stdlib examples first).  Otherwise a
+        comma-separated list of labels: ``zstd-5`` (a built-in codec at any
+        level), ``zstd`` (its benchmark levels), or a registered codec's name.
+
+    Raises
+    ------
+    fastzip.UsageError
+        For a name that is neither a built-in nor a registered codec, or a
+        level the codec does not have.
+    """
+    registered = registered_codecs()
+    if selection is None:
+        return ([CodecSpec(c, lv) for c, lv in BUILTIN_LEVELS]
+                + [CodecSpec(name, 0, True) for name in registered])
+    specs: list[CodecSpec] = []
+    for part in (p.strip() for p in selection.split(",")):
+        if not part:
+            continue
+        if part in registered:
+            specs.append(CodecSpec(part, 0, True))
+        elif part in codecs.BUILTIN_CODECS:
+            specs += [CodecSpec(c, lv) for c, lv in BUILTIN_LEVELS if c == part]
+        else:
+            name, _, level = part.rpartition("-")
+            if name not in codecs.BUILTIN_CODECS or not level.lstrip("-").isdigit():
+                known = ", ".join(list(codecs.BUILTIN_CODECS) + registered)
+                raise UsageError(f"unknown codec {part!r} in --fastzip-codecs; "
+                                 f"use CODEC-LEVEL or one of {known}")
+            specs.append(CodecSpec(*codecs.resolve(name, int(level))))
+    if not specs:
+        raise UsageError("--fastzip-codecs names no codec")
+    return list(dict.fromkeys(specs))
+
+
+@contextlib.contextmanager
+def example_codecs_registered() -> Iterator[list[str]]:
+    """Register the stdlib examples that are not registered yet; remove them after.
+
+    A codec the user registered under the same name is left alone.
+    """
+    added = [name for name in EXAMPLE_CODECS if name not in codecs.available_codecs()]
+    for name in added:
+        codecs.register_codec(name, EXAMPLE_CODECS[name])
+    try:
+        yield list(EXAMPLE_CODECS)
+    finally:
+        for name in added:
+            codecs.unregister_codec(name)
+
+
+# ----------------------------------------------------------------------------- checks
+def rate(benchmark: Any, amount: float) -> float | None:
+    """``amount`` per second of the benchmark's mean time; None when timings are off."""
+    if benchmark.disabled or not benchmark.stats:
+        return None
+    return float(amount / benchmark.stats.stats.mean)
+
+
+@contextlib.contextmanager
+def forced_fallback() -> Iterator[None]:
+    """New streams use the PyPI bindings (python-zstandard, python-lz4) inside the block."""
+    old = os.environ.get("FASTZIP_FORCE_FALLBACK")
+    os.environ["FASTZIP_FORCE_FALLBACK"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["FASTZIP_FORCE_FALLBACK"]
+        else:
+            os.environ["FASTZIP_FORCE_FALLBACK"] = old
+
+
+def zstd_versions_match() -> bool:
+    """True when the native zstd kernel (if any) links the same libzstd as python-zstandard."""
+    import zstandard
+
+    if not codecs.native_available("zstd"):
+        return True
+    return tuple(codecs.build_info()["codecs"]["zstd"]["library"].split(".")) == \
+        tuple(str(v) for v in zstandard.ZSTD_VERSION)
+
+
+def one_shot_size(blob: bytes, codec: str, level: int) -> int:
+    """Compressed size of ``blob`` as :func:`fastzip.compression_ratio` measures it."""
+    return round(len(blob) / compression_ratio(blob, codec=codec, level=level))
+
+
+def check_marginal_sizes(ic: IncrementalCompressor, stream: bytes, cands: Sequence[bytes],
+                         sizes: np.ndarray) -> None:
+    """Assert that ``sizes`` (from ``ic.marginal_sizes(cands)``) are exact, cheaply.
+
+    ``ic`` holds ``stream`` as one piece.  zlib and registered codecs: equal
+    to one-shot compression of ``stream ++ separator ++ candidate``.  zstd
+    and lz4 (whose sizes are sums of frames, see fastzip.compressor): equal
+    to the same measurement through the independent PyPI bindings, when
+    those link the same library version.
+    """
+    sep = ic.separator if stream else b""
+    if ic.codec == "zlib":
+        want = [len(zlib.compress(stream + sep + c, ic.level)) for c in cands]
+    elif ic.codec not in codecs.BUILTIN_CODECS:
+        want = [one_shot_size(stream + sep + c, ic.codec, ic.level) for c in cands]
+    elif ic.codec == "zstd" and not zstd_versions_match():
+        assert (np.asarray(sizes) > ic.compressed_size).all()
+        return
+    else:
+        with forced_fallback():
+            other = IncrementalCompressor(ic.codec, ic.level, separator=ic.separator)
+        other.extend([stream])
+        want = other.marginal_sizes(list(cands), n_threads=1).tolist()
+    assert np.asarray(sizes).tolist() == want, f"{ic.codec}-{ic.level}: marginal sizes are not exact"
