@@ -33,7 +33,6 @@ import time
 import types
 from pathlib import Path
 
-import numpy as np
 
 from fastzip import scoring
 

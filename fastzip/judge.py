@@ -16,7 +16,7 @@ _MAX_WINDOW_LOG = 31
 _MIN_WINDOW_LOG = 20
 
 
-def judge_ratio(pool: Pool | Any, indices: Iterable[int]) -> float:
+def judge_ratio(pool: Pool | Any, indices: Iterable[int], level: int = 19) -> float:
     """Compression ratio of a selection under zstd-19 with a window covering all of it.
 
     The samples are taken in index order (so the order of ``indices`` does
@@ -33,6 +33,8 @@ def judge_ratio(pool: Pool | Any, indices: Iterable[int]) -> float:
     indices : iterable of int
         The selection (0-based pool indices).  A repeated index counts each
         time it appears, as a repeated record would in the data.
+    level : int
+        The zstd level (19; a lower one judges very large selections faster).
 
     Returns
     -------
@@ -57,5 +59,5 @@ def judge_ratio(pool: Pool | Any, indices: Iterable[int]) -> float:
     if not blob:
         raise UsageError("judge_ratio: the selected samples are empty")
     window_log = min(_MAX_WINDOW_LOG, max(_MIN_WINDOW_LOG, len(blob).bit_length()))
-    params = zs.ZstdCompressionParameters.from_level(19, window_log=window_log)
+    params = zs.ZstdCompressionParameters.from_level(level, window_log=window_log)
     return len(blob) / len(zs.ZstdCompressor(compression_params=params).compress(blob))

@@ -52,13 +52,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from .selection import SelectionResult
 
 from .errors import MissingDependencyError
+from .judge import judge_ratio
 
 __all__ = [
     "REPORT_SUFFIXES",
     "ReportData",
     "check_report_path",
     "figure",
-    "judge_ratio",
     "report_data",
     "require_matplotlib",
     "write_report",
@@ -213,34 +213,6 @@ class ReportData:
                       "random_mean": self.judge_random_mean, "level": self.judge_level,
                       "seeds": list(RANDOM_SEEDS[:len(self.judge_random)])},
         }
-
-
-def judge_ratio(pool: Pool, indices: Sequence[int], level: int = 19) -> float:
-    """Order-independent ratio of a subset: its samples in pool-index order,
-    one per line, compressed once with zstd at ``level`` and a window
-    covering them all.  Lower is better.
-
-    Parameters
-    ----------
-    pool : Pool
-        The pool, serialized (the report uses the ``text`` serializer).
-    indices : sequence of int
-        Pool indices of the subset (repeats count as often as they appear).
-    level : int
-        zstd level.
-
-    Returns
-    -------
-    float
-        ``len(blob) / len(zstd(blob))``.
-    """
-    import zstandard as zs
-
-    blob = b"\n".join(pool.item(int(i)) for i in sorted(int(i) for i in indices))
-    if not blob:
-        return float("nan")
-    params = zs.ZstdCompressionParameters.from_level(level, window_log=max(20, min(31, len(blob).bit_length())))
-    return len(blob) / len(zs.ZstdCompressor(compression_params=params).compress(blob))
 
 
 def _stand_alone_scores(pool: Pool, codec: str, level: int, compat: str | None, n_threads: int) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import fastzip
+from fastzip.judge import judge_ratio
 from fastzip.errors import InputError
 from fastzip.serialize import Pool
 
@@ -76,15 +77,6 @@ def test_compat_rejects_other_codecs(reference_pool):
 
 
 # ---------------------------------------------------------- default mode ----
-def judge_ratio(pool: Pool, indices) -> float:
-    """Order-independent ratio: index order, zstd-19 with a window over it all."""
-    import zstandard as zs
-
-    blob = b"\n".join(pool.item(int(i)) for i in sorted(indices))
-    params = zs.ZstdCompressionParameters.from_level(19, window_log=max(20, len(blob).bit_length()))
-    return len(blob) / len(zs.ZstdCompressor(compression_params=params).compress(blob))
-
-
 @pytest.fixture(scope="module")
 def evals_selection(evals_rows):
     return fastzip.select(evals_rows, 500, k1=5000, k2=200, k3=100, n_threads=2)

@@ -13,6 +13,7 @@ around the curve exactly as the runs scatter around the law.
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
