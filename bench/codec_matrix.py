@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from fastzip.benchmarks.matrix import (BUILTIN_LEVELS, DEFAULT_LEVELS, EXAMPLE_CODECS,  # noqa: F401
                                        check_marginal_sizes, codec_label, forced_fallback, rate)
+from fastzip import codecs
 from fastzip.serialize import serialize_sample
 
-BUILTIN_CODECS = list(BUILTIN_LEVELS)
+# the codecs with a PyPI binding (bench_quality and bench_kernels add lz77 by name)
+BUILTIN_CODECS = [(c, lv) for c, lv in BUILTIN_LEVELS if not codecs.native_only(c)]
 DEFAULT_LEVEL_CODECS = list(DEFAULT_LEVELS)
 CUSTOM_CODECS = EXAMPLE_CODECS
 # custom codecs take level 0 (fastzip ignores the level of a registered codec)
