@@ -204,14 +204,14 @@ def score_shards(paths: Sequence[str], n: int, scorer, *, dedupe: bool = False,
             extra = {"shard": np.full(len(ids), batch.shard, np.int64), "start": batch.starts,
                      "length": batch.lengths}
             try:
-                scored = scorer(batch.records, ids, keep_items=True, first_record=batch.first, extra=extra)
+                pool = scorer.pool(batch.records, batch.first)
             except InputError as exc:
                 line = None
                 if exc.record is not None and batch.lines is not None:
                     line = int(batch.lines[exc.record - batch.first])
                 raise InputError(exc.reason, path=paths[batch.shard], record=exc.record,
                                  line=line if exc.line is None else exc.line) from None
-            top.add(scored)
+            top.add_pool(scorer.score_pool(pool, ids, extra=extra), pool)   # bytes only for entrants
             if bar is not None:
                 bar.n = sum(sizes[:batch.shard]) + batch.consumed_bytes
                 bar.refresh()
