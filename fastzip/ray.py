@@ -573,10 +573,12 @@ def run_cli(args) -> int:
         raise InputError("--ray needs default mode with --budget")
     to_folder = args.output != "-" and (args.output.endswith(os.sep) or os.path.isdir(args.output) or
                                         os.path.splitext(args.output)[1] == "")
-    if not to_folder and args.output != "-":
-        io.check_writable(args.output)
+    from .shards import check_output
+
+    if not to_folder:
+        check_output(args.output, inputs=paths, others=[args.indices_out] if args.indices_out else [])
     if args.indices_out:
-        io.check_writable(args.indices_out)
+        check_output(args.indices_out, inputs=paths, others=[] if to_folder else [args.output])
     started = time.perf_counter()
     t0 = time.perf_counter()
     if not ray.is_initialized():
