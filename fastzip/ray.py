@@ -72,6 +72,12 @@ def partition_of(ids: np.ndarray, seed: int, m: int) -> np.ndarray:
     return (splitmix64(u ^ np.uint64(seed & 0xFFFFFFFFFFFFFFFF)) % np.uint64(m)).astype(np.int64)
 
 
+def _as_dict(record: Any) -> dict:
+    import dataclasses
+
+    return dataclasses.asdict(record) if dataclasses.is_dataclass(record) else dict(vars(record))
+
+
 def _actors(ray, workers: int) -> dict:
     """An autoscaling pool of 1..workers scoring actors (``concurrency=(1, n)``)."""
     strategy = getattr(ray.data, "ActorPoolStrategy", None)
@@ -121,10 +127,12 @@ def _unwrap(exc: BaseException) -> BaseException:
             return InputError(e.reason, path=e.path, record=e.record, line=e.line)
         todo += [getattr(e, "cause", None), e.__cause__, e.__context__]
     # Ray Data keeps only the worker's traceback text: take the error's own line from it
-    marker = "fastzip.errors.InputError: "
+    import re
+
     for line in reversed(str(exc).splitlines()):
-        if marker in line:
-            return InputError(line.split(marker, 1)[1].strip())
+        found = re.search(r"fastzip\.errors\.(?:\w*Error): (.*)", line)
+        if found:
+            return InputError(found.group(1).strip())
     return exc
 
 
@@ -342,7 +350,7 @@ def select(ds, budget: int, *, id_column: str | None = None, text_field: str | N
         chosen = col[order][res.indices]
         trace["select_s"] = time.perf_counter() - t2
         trace["ratio"] = res.ratio
-        trace["rounds"] = [vars(r) for r in res.trace]
+        trace["rounds"] = [_as_dict(r) for r in res.trace]
     else:
         quota = math.ceil(oversample * budget / m)
         trace.update({"partitions": m, "oversample": oversample, "seed": seed, "quota": quota})
@@ -565,10 +573,11 @@ def run_cli(args) -> int:
         raise InputError("--ray needs default mode with --budget")
     to_folder = args.output != "-" and (args.output.endswith(os.sep) or os.path.isdir(args.output) or
                                         os.path.splitext(args.output)[1] == "")
-    if not to_folder and args.output != "-":
-        io.check_writable(args.output)
+
+    if not to_folder:
+        io.check_output(args.output, inputs=paths, others=[args.indices_out] if args.indices_out else [])
     if args.indices_out:
-        io.check_writable(args.indices_out)
+        io.check_output(args.indices_out, inputs=paths, others=[] if to_folder else [args.output])
     started = time.perf_counter()
     t0 = time.perf_counter()
     if not ray.is_initialized():

@@ -127,23 +127,8 @@ def check_report_path(path: str | os.PathLike, others: Sequence[str | os.PathLik
                          f"{', '.join(REPORT_SUFFIXES)}", path=path)
     require_matplotlib()
     others = [os.fspath(o) for o in others if o is not None and o != "-"]
-    for other in others:
-        if _same_file(path, other):
-            raise InputError(f"the report would overwrite {other}", path=path)
-    if hasattr(io, "check_output"):   # refuses devices, FIFOs, folders and the run's own files
-        io.check_output(path, inputs=others, others=others)
-    else:
-        io.check_writable(path)
+    io.check_output(path, inputs=others, others=others)   # devices, FIFOs, folders, the run's own files
     return "html" if suffix in (".html", ".htm") else suffix[1:]
-
-
-def _same_file(a: str, b: str) -> bool:
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 @dataclass

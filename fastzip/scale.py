@@ -253,14 +253,33 @@ class TopN:
         self._pending_n = 0
         self._threshold: tuple[float, int] | None = None   # (score, id) of the N-th, once full
 
+    def admits(self, batch: ScoredBatch) -> np.ndarray:
+        """Which samples of ``batch`` rank ahead of the current N-th (all, until N are kept)."""
+        if self._threshold is None:
+            return np.ones(len(batch), dtype=bool)
+        ts, tid = self._threshold
+        return (batch.scores < ts) | ((batch.scores == ts) & (batch.ids < tid))
+
+    def add_pool(self, batch: ScoredBatch, pool: Pool) -> None:
+        """Add a batch scored without items; only samples that can enter are given their bytes.
+
+        ``pool`` holds the batch's serialized samples, in the batch's order.
+        """
+        at = np.flatnonzero(self.admits(batch))
+        self.seen += len(batch) - len(at)
+        batch = batch.take(at)
+        items = np.empty(len(at), dtype=object)
+        items[:] = [pool.item(int(i)) for i in at]
+        batch.items = items
+        self.add(batch)
+
     def add(self, batch: ScoredBatch) -> None:
         """Add one scored batch."""
         if self.dedupe and batch.items is None and len(batch):
             raise ValueError("TopN(dedupe=True) needs batches with items (score(..., keep_items=True))")
         self.seen += len(batch)
         if self._threshold is not None and len(batch):
-            ts, tid = self._threshold
-            better = (batch.scores < ts) | ((batch.scores == ts) & (batch.ids < tid))
+            better = self.admits(batch)
             if not better.all():
                 batch = batch.take(np.flatnonzero(better))
         if len(batch):

@@ -53,6 +53,11 @@ def shard_format(path: str) -> str | None:
     return SHARD_FORMATS.get(os.path.splitext(lower)[1])
 
 
+def _format_of(path: str) -> str:
+    """A shard's format by its name; anything else is read as a JSON list."""
+    return shard_format(path) or "json"
+
+
 def expand_inputs(spec: str) -> list[str]:
     """One file, every shard in a folder (by name, not recursive), or a glob; sorted by path."""
     spec = os.fspath(spec)
@@ -167,7 +172,7 @@ def iter_batches(paths: Sequence[str], batch_size: int = BATCH_SIZE, first: int 
     """Every record of every shard, in pool order, a batch at a time."""
     index = first
     for shard, path in enumerate(paths):
-        fmt = shard_format(path) or io.detect_format(path)
+        fmt = _format_of(path)
         reader = {"jsonl": _jsonl_batches, "parquet": _parquet_batches, "json": _json_batches}[fmt]
         try:
             for batch in reader(path, shard, index, batch_size):
@@ -204,14 +209,14 @@ def score_shards(paths: Sequence[str], n: int, scorer, *, dedupe: bool = False,
             extra = {"shard": np.full(len(ids), batch.shard, np.int64), "start": batch.starts,
                      "length": batch.lengths}
             try:
-                scored = scorer(batch.records, ids, keep_items=True, first_record=batch.first, extra=extra)
+                pool = scorer.pool(batch.records, batch.first)
             except InputError as exc:
                 line = None
                 if exc.record is not None and batch.lines is not None:
                     line = int(batch.lines[exc.record - batch.first])
                 raise InputError(exc.reason, path=paths[batch.shard], record=exc.record,
                                  line=line if exc.line is None else exc.line) from None
-            top.add(scored)
+            top.add_pool(scorer.score_pool(pool, ids, extra=extra), pool)   # bytes only for entrants
             if bar is not None:
                 bar.n = sum(sizes[:batch.shard]) + batch.consumed_bytes
                 bar.refresh()
@@ -228,7 +233,7 @@ def _output_format(output: str, paths: Sequence[str]) -> str:
     named = shard_format(output)
     if named is not None:
         return named
-    formats = {shard_format(p) or io.detect_format(p) for p in paths}
+    formats = {_format_of(p) for p in paths}
     return formats.pop() if len(formats) == 1 else "jsonl"
 
 
@@ -254,7 +259,7 @@ def _read_records(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, 
     for s in np.unique(shards):
         path = paths[int(s)]
         where = np.flatnonzero(shards == s)
-        fmt = shard_format(path) or io.detect_format(path)
+        fmt = _format_of(path)
         if fmt == "jsonl":
             with open(path, "rb") as f:
                 for w in where:
@@ -277,7 +282,7 @@ def write_chosen(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, l
     JSONL from JSONL copies each line byte for byte; Parquet from Parquet
     takes the rows with their schema; anything else converts the records.
     """
-    formats = {shard_format(paths[int(s)]) or io.detect_format(paths[int(s)]) for s in np.unique(shards)}
+    formats = {_format_of(paths[int(s)]) for s in np.unique(shards)}
     if output == "-":                      # stdout: JSONL lines (copied as they are from JSONL shards)
         _write_stdout(paths, shards, starts, lengths, formats)
         return
@@ -471,10 +476,10 @@ def run_select_command(args: argparse.Namespace) -> int:
         from .ray import run_cli
 
         return run_cli(args)
-    if args.output != "-":
-        io.check_writable(args.output)
+    paths = expand_inputs(args.input)
+    io.check_output(args.output, inputs=paths, others=[args.indices_out] if args.indices_out else [])
     if args.indices_out:
-        io.check_writable(args.indices_out)
+        io.check_output(args.indices_out, inputs=paths, others=[args.output])
     started = time.perf_counter()
     res = select_shards(args.input, args.budget, args.output, k1=args.k1, k2=args.k2, k3=args.k3,
                         codec=args.codec, level=args.level, serializer=args.serializer,

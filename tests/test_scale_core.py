@@ -196,3 +196,16 @@ def test_merge_is_select_on_the_union(faq_rows):
     assert np.array_equal(merged.ids, union[direct.indices])
     small = scale.local_select([b"x y z"], [4], 10)       # a partition smaller than its quota
     assert small.ids.tolist() == [4]
+
+
+def test_add_pool_gives_bytes_only_to_entrants(evals_rows):
+    scorer = scale.Scorer()
+    plain, lazy = scale.TopN(300), scale.TopN(300)
+    for start in range(0, 3000, 250):
+        pool = scorer.pool(evals_rows[start:start + 250])
+        ids = np.arange(start, start + len(pool))
+        plain.add(scorer.score_pool(pool, ids, keep_items=True))
+        lazy.add_pool(scorer.score_pool(pool, ids), pool)
+    a, b = plain.result(), lazy.result()
+    assert plain.seen == lazy.seen == 3000
+    assert np.array_equal(a.ids, b.ids) and list(a.items) == list(b.items)
