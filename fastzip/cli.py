@@ -120,7 +120,7 @@ def _cmd_select(args: argparse.Namespace) -> int:
         io.check_output(out, inputs=[path], others=outputs[:k] + outputs[k + 1:])
     if args.report:   # before any work: the suffix, the file, and matplotlib
         from . import report
-        report.check_report_path(args.report, [path, *outputs])
+        report.check_report_path(args.report, inputs=[path], others=outputs)
     serializer = args.serializer or ("repr" if args.compat else "text")
     started = time.perf_counter()
     dataset, pool = io.read_pool(path, serializer, format=args.format, text_field=args.text_field)

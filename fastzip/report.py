@@ -92,7 +92,8 @@ def require_matplotlib() -> Any:
     return matplotlib
 
 
-def check_report_path(path: str | os.PathLike, others: Sequence[str | os.PathLike | None] = ()) -> str:
+def check_report_path(path: str | os.PathLike, inputs: Sequence[str | os.PathLike] = (),
+                      others: Sequence[str | os.PathLike] = ()) -> str:
     """Fail before any work when a report cannot be written to ``path``.
 
     Parameters
@@ -100,8 +101,10 @@ def check_report_path(path: str | os.PathLike, others: Sequence[str | os.PathLik
     path : str or os.PathLike
         Where the report goes; its suffix picks the format (``.html``,
         ``.htm``, ``.png``, ``.svg`` or ``.pdf``).
+    inputs : sequence of paths
+        The run's inputs, which the report may not overwrite.
     others : sequence of paths
-        The run's input and other outputs: the report may not overwrite them.
+        The run's other outputs, which the report may not overwrite either.
 
     Returns
     -------
@@ -113,8 +116,9 @@ def check_report_path(path: str | os.PathLike, others: Sequence[str | os.PathLik
     MissingDependencyError
         matplotlib is not installed.
     InputError
-        The suffix is unknown, the folder is not writable, or the path is one
-        of ``others``.
+        The suffix is unknown.
+    OutputError
+        The path is an input or another output, or not a regular file.
     """
     from . import io
 
@@ -126,8 +130,7 @@ def check_report_path(path: str | os.PathLike, others: Sequence[str | os.PathLik
         raise InputError(f"unknown report format {suffix or '(no suffix)'!r}; use one of "
                          f"{', '.join(REPORT_SUFFIXES)}", path=path)
     require_matplotlib()
-    others = [os.fspath(o) for o in others if o is not None and o != "-"]
-    io.check_output(path, inputs=others, others=others)   # devices, FIFOs, folders, the run's own files
+    io.check_output(path, inputs=[os.fspath(p) for p in inputs], others=[os.fspath(p) for p in others])
     return "html" if suffix in (".html", ".htm") else suffix[1:]
 
 

@@ -150,7 +150,7 @@ def test_cli_report_png_and_html(tmp_path, data_dir, capsys):
 
 
 @pytest.mark.parametrize("name,extra,message", [("r.txt", [], "unknown report format"),
-                                                ("r.png", ["--indices-out", "r.png"], "would overwrite")])
+                                                ("r.png", ["--indices-out", "r.png"], "is also the other output")])
 def test_cli_bad_report_path_exits_2_before_work(tmp_path, data_dir, capsys, name, extra, message):
     out = tmp_path / "sel.jsonl"
     extra = [str(tmp_path / x) if x.endswith(".png") else x for x in extra]
