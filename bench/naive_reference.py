@@ -1,9 +1,9 @@
-"""A faithful naive implementation of the published ZIP (SPEC §2).
+"""A faithful naive implementation of the published ZIP (docs/semantics.md §2).
 
 This is the cost model fastzip replaces: every ratio recompresses the whole
 ``str(list)`` with zlib level 9, candidates spread over a process pool, and
 scores are float32 as in the reference's torch tensors.  It breaks ties as
-SPEC §2 does, so its selections equal ``fastzip.select(compat="reference")``.
+docs/semantics.md §2 does, so its selections equal ``fastzip.select(compat="reference")``.
 Only the benchmarks use it.
 """
 from __future__ import annotations

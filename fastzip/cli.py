@@ -34,7 +34,7 @@ def _add_codec_options(p: argparse.ArgumentParser, default_note: str) -> None:
                                    f"codec ({default_note})")
     p.add_argument("--level", type=int, help="codec level (zlib 0-9, zstd 1-22, lz4 <=0 fast / 1-12 HC, lz77 1-2)")
     p.add_argument("--serializer", choices=SERIALIZERS,
-                   help="how a record becomes bytes (SPEC §4)")
+                   help="how a record becomes bytes (docs/semantics.md §4)")
     p.add_argument("--text-field", metavar="FIELD",
                    help="use this string field of each record as its text (text serializer)")
 

@@ -41,7 +41,7 @@ class CodecSpec:
     fallback: Callable[..., Any] | None  # PyPI-binding stream class; None: native only
 
 
-_SPECS = {
+_BUILTINS = {
     "zlib": CodecSpec("zlib", 9, lambda v: 0 <= v <= 9, "0..9", _fallback.ZlibFallback),
     "zstd": CodecSpec("zstd", 3, lambda v: 1 <= v <= 22 or -131072 <= v <= -1,
                       "1..22 (or a negative fast level)", _fallback.ZstdFallback),
@@ -56,7 +56,7 @@ DEFAULT_SELECT_CODEC = "zstd"
 
 BUILTIN_CODECS = ("zlib", "zstd", "lz4")   # with a PyPI binding: native or fallback
 NATIVE_ONLY_CODECS = ("lz77",)             # no binding: the native extension is required
-DEFAULT_LEVELS = {name: spec.default_level for name, spec in _SPECS.items()}
+DEFAULT_LEVELS = {name: spec.default_level for name, spec in _BUILTINS.items()}
 _CUSTOM: dict[str, Callable[[bytes], bytes]] = {}
 
 try:
@@ -84,12 +84,12 @@ def uses_native(codec: str) -> bool:
 
 
 def available_codecs() -> list[str]:
-    return list(_SPECS) + sorted(_CUSTOM)
+    return list(_BUILTINS) + sorted(_CUSTOM)
 
 
 def native_only(codec: str) -> bool:
     """True for built-in codecs without a PyPI binding (they need the native extension)."""
-    return codec in _SPECS and _SPECS[codec].fallback is None
+    return codec in _BUILTINS and _BUILTINS[codec].fallback is None
 
 
 def resolve(codec: str, level: int | None) -> tuple[str, int]:
@@ -98,7 +98,7 @@ def resolve(codec: str, level: int | None) -> tuple[str, int]:
         raise UsageError(f"codec must be a string, got {type(codec).__name__}")
     if codec in _CUSTOM:
         return codec, 0 if level is None else int(level)
-    spec = _SPECS.get(codec)
+    spec = _BUILTINS.get(codec)
     if spec is None:
         raise UsageError(f"unknown codec {codec!r}; choose one of {', '.join(available_codecs())}")
     if level is None:
@@ -138,7 +138,7 @@ def new_stream(codec: str, level: int, long_distance: bool = False):
         return _fallback.RecompressStream(codec, _CUSTOM[codec])
     if uses_native(codec):
         return _native.NativeStream(codec, level, long_distance)
-    spec = _SPECS[codec]
+    spec = _BUILTINS[codec]
     if spec.fallback is None:
         raise _native_only_error(codec)
     return spec.fallback(level, long_distance)
@@ -154,7 +154,7 @@ def register_codec(name: str, compress: Callable[[bytes], bytes], *, replace: bo
     """
     if not isinstance(name, str) or not name:
         raise UsageError("codec name must be a non-empty string")
-    if name in _SPECS:
+    if name in _BUILTINS:
         raise UsageError(f"{name!r} is a built-in codec")
     if not callable(compress):
         raise UsageError("compress must be callable: compress(bytes) -> bytes")

@@ -3,7 +3,7 @@
 An :class:`IncrementalCompressor` is one codec's view of a growing stream
 (the selected set).  ``marginal_sizes`` answers, for a whole batch of
 candidates at once, "what is the compressed size of stream ++ separator ++
-candidate?" (SPEC §1) in time proportional to the candidates, not the stream.
+candidate?" (docs/semantics.md §1) in time proportional to the candidates, not the stream.
 
 Per codec, the stream's compressed size is:
 
@@ -262,7 +262,7 @@ def compression_ratio(samples, codec: str = "zlib", level: int | None = None, se
                       *, text_field: str | None = None) -> float:
     """Compression ratio ``len(b) / compressed_size(b)`` of a list of samples.
 
-    ``b`` is the list serialized as SPEC §4 says (for ``repr`` exactly
+    ``b`` is the list serialized as docs/semantics.md §4 says (for ``repr`` exactly
     ``str(list).encode()``, as the published reference does).  For zlib the
     compressed size is ``len(zlib.compress(b, level))``; for zstd and lz4 one
     frame/block with the same parameters as the kernels.  ``level=None`` is

@@ -1,4 +1,4 @@
-"""fastzip.select: ZIP data selection (SPEC §2, §3, §5)."""
+"""fastzip.select: ZIP data selection (docs/semantics.md §2, §3, §5)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -150,7 +150,7 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
         ``codec="lz77"`` is the native LZ77 cost model: each pick is
         appended to the stream at once in O(its length), so the cost of a
         pick does not grow with the selection (sizes are estimates).
-    compat : None (default mode) or ``"reference"`` (SPEC §2, faults included).
+    compat : None (default mode) or ``"reference"`` (docs/semantics.md §2, faults included).
     n_threads : threads for the batch kernels; -1 is every core.
     progress : show a tqdm progress bar on stderr.
     lazy : default mode: lazy greedy stage 3 (``False`` re-scores every

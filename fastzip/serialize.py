@@ -1,4 +1,4 @@
-"""Serializers (SPEC §4) and the packed pool.
+"""Serializers (docs/semantics.md §4) and the packed pool.
 
 A serializer turns one sample into the bytes that stand for it when it is
 compressed, and says how samples are joined into one stream:

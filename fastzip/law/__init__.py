@@ -4,7 +4,7 @@ Yin et al. (2024) relate a model's performance Z to the compression ratio R of
 its training data (higher R, weaker model) and to its first-epoch training
 loss L (at similar R, higher L means less consistent data). Neither the exact
 form nor its coefficients are public, so this module fits several forms and
-picks one by cross-validation (SPEC §6).
+picks one by cross-validation (docs/semantics.md §6).
 
 >>> import fastzip.law as law
 >>> runs = "runs.csv"                                 # name,ratio,loss[,performance,quality]

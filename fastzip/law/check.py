@@ -2,7 +2,7 @@
 
 This is the paper's application: at the start of training, compare the new
 version's compression ratio R and first-epoch loss L with the laws, and flag a
-likely regression before spending the compute (SPEC §6).
+likely regression before spending the compute (docs/semantics.md §6).
 
 Pass one law, or both as a tuple ``(loss_law, performance_law)`` (any order,
 at most one per target; a ``{"loss": ..., "performance": ...}`` mapping works
