@@ -12,11 +12,11 @@ from typing import Iterator, NoReturn
 
 from . import __version__
 from .errors import FastzipError, InputError, Terminated
+from .io import FORMATS
 from .serialize import SERIALIZERS
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-FORMAT_CHOICES = ("json", "jsonl", "parquet")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,7 +54,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sel.add_argument("-o", "--output", required=True, metavar="OUTPUT",
                      help="selected records, in selection order; the format follows OUTPUT's extension, "
                           "else INPUT's format; - writes standard output")
-    sel.add_argument("--format", choices=FORMAT_CHOICES,
+    sel.add_argument("--format", choices=FORMATS,
                      help="INPUT's format, when its name does not say it (needed for -)")
     budget = sel.add_mutually_exclusive_group(required=True)
     budget.add_argument("--budget", type=int, metavar="N", help="number of samples to select")
@@ -84,7 +84,7 @@ def _build_parser() -> argparse.ArgumentParser:
     rat = sub.add_parser("ratio", help="print the compression ratio of a dataset",
                          description="Compression ratio len(b)/len(C(b)) of a whole dataset.")
     rat.add_argument("input", metavar="INPUT", help="JSON list, JSONL or Parquet; - reads standard input")
-    rat.add_argument("--format", choices=FORMAT_CHOICES,
+    rat.add_argument("--format", choices=FORMATS,
                      help="INPUT's format, when its name does not say it (needed for -)")
     _add_codec_options(rat, "default zlib")
     rat.set_defaults(func=_cmd_ratio)
