@@ -315,7 +315,7 @@ int64_t fz_lz77_measure(const void *stream, void *worker, const fz_piece *piece,
         i += m.len;
     }
     for (int b = 0; b < 256; b++)
-        if (lit[b]) bits += 8.0 - (double)lit[b] * log2((double)lit[b] / (double)n_lit);
+        if (lit[b]) bits += FZ_LZ77_TABLE_BITS - (double)lit[b] * log2((double)lit[b] / (double)n_lit);
     return (int64_t)ceil(bits / 8.0);
 }
 

@@ -27,14 +27,30 @@
  *   match at last offset  6 + log2(length)
  *   literals              their order-0 entropy (sum of -log2 p(b) over the
  *                         literal bytes, p from the literals' own histogram)
- *                         + 8 bits per distinct literal byte (the table)
+ *                         + 4 bits per distinct literal byte (the table)
  *
  * The parse takes, at each position, the candidate with the largest saving
  * length * H - price (H: the candidate's own order-0 entropy per byte, the
  * price of a literal), and a match only when it saves something.  There is
- * no fixed cost per candidate (no header): a frame header would make short
- * candidates look cheap.  The size is ceil(bits / 8) bytes.  Measurement
- * reads the stream only, so it is deterministic on any thread count.
+ * no fixed cost per candidate (no header).  The table price is the one
+ * cost that does not scale with the literals, and so a choice: inside the
+ * concatenation a candidate would share the stream's table (0 bits), while
+ * a frame of its own pays a full table (about 8 bits per symbol).  Tried
+ * on the selection judge (bench/bench_quality.py; zstd-19 ratio of the
+ * selection, lower is better, 10% budgets), relative to zstd-3's picks:
+ *
+ *   table bits   ShareGPT 5k   evals 5k   chitchat 1k   faq
+ *       0          -0.4%         -0.4%       +5.9%       +2.3%
+ *       2          -0.4%         -0.3%       +1.3%       +1.3%
+ *       4          +0.3%         +0.2%       +1.2%       +0.7%
+ *       8          +1.5%         +1.6%       +3.7%       +1.1%
+ *
+ * A high price acts like a fixed cost per candidate and favours short
+ * samples; none at all loses track of real compressors on short chats
+ * (rank correlation with zstd-19 per-byte sizes 0.09 on chitchat).  4 bits
+ * is within 1.2% of zstd-3 everywhere.  The size is ceil(bits / 8) bytes.
+ * Measurement reads the stream only, so it is deterministic on any thread
+ * count.
  */
 #ifndef FZ_LZ77_H
 #define FZ_LZ77_H
@@ -46,6 +62,7 @@ typedef struct fz_lz77_stream fz_lz77_stream;
 #define FZ_LZ77_WAYS       4
 #define FZ_LZ77_MIN_MATCH  8
 #define FZ_LZ77_MIN_REP    4
+#define FZ_LZ77_TABLE_BITS 4.0   /* per distinct literal byte (see above) */
 #define FZ_LZ77_MAX_STREAM ((uint64_t)1 << 32)
 
 /* level 1: greedy parse; level 2: greedy with one step of lookahead. */
