@@ -5,8 +5,8 @@
  * The stream keeps its raw bytes and a hash-indexed match finder over all of
  * them: 2^21 buckets of 6 positions (the most recent first) with a one-byte
  * tag each, keyed by a hash of the 8 bytes at each position; a bucket is 32
- * bytes, so a lookup costs one cache miss, and the tags spare the stream's
- * bytes from being read for other hashes.  An append inserts the new positions and
+ * bytes, so a lookup costs one cache miss, and the stream is read at the
+ * most recent position whose tag agrees.  An append inserts the new positions and
  * nothing else; nothing is ever rebuilt.  Positions are 32-bit, so a stream
  * holds at most 2^32 bytes (positions 0 .. 2^32 - 1).
  *
@@ -47,13 +47,14 @@
  *       2          -0.4%         -0.3%       +1.3%       +1.3%
  *       4          +0.3%         +0.2%       +1.2%       +0.7%
  *       8          +1.5%         +1.6%       +3.7%       +1.1%
- *   (measured with 4-way buckets and lookahead at every match; with the
- *   final tables, 4 bits gives +0.1%, -0.6%, +1.1% and +1.0%)
+ *   (measured with 4-way buckets, every slot read and lookahead at every
+ *   match; with the final match finder, 4 bits gives +0.2%, +0.2%, +1.5%
+ *   and +0.8%)
  *
  * A high price acts like a fixed cost per candidate and favours short
  * samples; none at all loses track of real compressors on short chats
  * (rank correlation with zstd-19 per-byte sizes 0.09 on chitchat).  4 bits
- * is within 1.2% of zstd-3 everywhere.  The size is ceil(bits / 8) bytes.
+ * is within 1.5% of zstd-3 everywhere.  The size is ceil(bits / 8) bytes.
  * Measurement reads the stream only, so it is deterministic on any thread
  * count.
  */
@@ -68,6 +69,7 @@ typedef struct fz_lz77_stream fz_lz77_stream;
 #define FZ_LZ77_MIN_MATCH  8
 #define FZ_LZ77_MIN_REP    4
 #define FZ_LZ77_TABLE_BITS 4.0   /* per distinct literal byte (see above) */
+#define FZ_LZ77_VERIFY     1     /* agreeing slots read per lookup (fz_lz77.c) */
 #define FZ_LZ77_MAX_STREAM ((uint64_t)1 << 32)
 
 /* level 1: greedy parse; level 2: greedy with one step of lookahead. */
