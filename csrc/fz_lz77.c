@@ -1,8 +1,14 @@
 /*
  * fz_lz77.c: the incremental LZ77 cost model (see fz_lz77.h for the model).
  *
- * Layout of the stream's table: bucket b holds 4 slots table[4b .. 4b+3],
- * each a position + 1 (0: empty), the most recent first.  An append shifts
+ * Layout of the stream's table: bucket b is 32 bytes (half a cache line,
+ * aligned): 6 slots table[8b .. 8b+5], each a position + 1 (0: empty), the
+ * most recent first, then 6 one-byte tags (the hash's low 8 bits) in words
+ * 8b+6 .. 8b+7.  A lookup reads one cache line and reads the stream only
+ * at the most recent position whose tag agrees (FZ_LZ77_VERIFY): each
+ * stream read is a cache miss, and reading every agreeing slot made the
+ * kernel half as fast for selections that judged the same.  The six slots
+ * still keep a rare 8-gram's old position behind five others.  An append shifts
  * each touched bucket by one slot; positions whose 8 bytes straddle two
  * appends are inserted once the later append brings their last bytes, so
  * any split of the same bytes into appends gives the same table.
@@ -12,6 +18,7 @@
  * small chained hash table of the worker, sized to the candidate.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fz_lz77.h"
@@ -23,13 +30,15 @@
 #define LOCAL_LOG_MIN 8
 #define LOCAL_LOG_MAX 20
 #define PREFETCH_AHEAD 8
+#define LOOKAHEAD_BELOW 32   /* a match this long is taken without looking one byte on */
 
 struct fz_lz77_stream {
     int level;
     uint8_t *data;
     size_t len, cap;
     size_t indexed;          /* positions < indexed are in the table */
-    uint32_t *table;         /* BUCKETS * FZ_LZ77_WAYS */
+    uint32_t *table;         /* BUCKETS * FZ_LZ77_BUCKET_WORDS, 64-byte aligned */
+    void *table_alloc;
 };
 
 typedef struct {
@@ -54,6 +63,9 @@ static inline uint32_t hash8(const uint8_t *p) {
 }
 
 static inline size_t bucket_of(uint32_t h) { return (size_t)(h >> (32 - FZ_LZ77_BUCKET_LOG)); }
+static inline uint8_t tag_of(uint32_t h) { return (uint8_t)h; }
+#define BUCKET_WORDS 8
+static inline uint32_t *bucket_at(uint32_t *table, uint32_t h) { return table + bucket_of(h) * BUCKET_WORDS; }
 
 /* Length of the common prefix of a[0..limit) and b[0..limit). */
 static inline size_t common(const uint8_t *a, const uint8_t *b, size_t limit) {
@@ -79,17 +91,33 @@ static inline size_t common_across(const uint8_t *src, const uint8_t *src_end, c
     return n + common(x, cur + n, limit - n);
 }
 
+/* log2(v) for v >= 1 from the exponent and a 1024-entry table of the
+ * mantissa (error below 0.0015 bits); the same on every thread. */
+static double log2_frac[1025];
+static pthread_once_t log2_once = PTHREAD_ONCE_INIT;
+static void log2_init(void) {
+    for (int m = 0; m <= 1024; m++) log2_frac[m] = log2(1.0 + (double)m / 1024.0);
+}
+
+static inline double fast_log2(uint64_t v) {
+    int e = 63 - __builtin_clzll(v);
+    uint64_t m = e >= 10 ? (v >> (e - 10)) & 1023u : (v << (10 - e)) & 1023u;
+    return (double)e + log2_frac[m];
+}
+
 /* ---- the stream ---------------------------------------------------------- */
 int fz_lz77_new(int level, fz_lz77_stream **out) {
     if (level < 1 || level > 2) return FZ_EARG;
+    pthread_once(&log2_once, log2_init);
     fz_lz77_stream *s = calloc(1, sizeof(*s));
     if (!s) return FZ_ENOMEM;
     /* calloc of this size maps zero pages: untouched buckets cost nothing */
-    s->table = calloc(BUCKETS * FZ_LZ77_WAYS, sizeof(uint32_t));
-    if (!s->table) {
+    s->table_alloc = calloc(BUCKETS * BUCKET_WORDS * sizeof(uint32_t) + 64, 1);
+    if (!s->table_alloc) {
         free(s);
         return FZ_ENOMEM;
     }
+    s->table = (uint32_t *)(((uintptr_t)s->table_alloc + 63) & ~(uintptr_t)63);
     s->level = level;
     *out = s;
     return FZ_OK;
@@ -97,7 +125,7 @@ int fz_lz77_new(int level, fz_lz77_stream **out) {
 
 void fz_lz77_free(fz_lz77_stream *s) {
     if (!s) return;
-    free(s->table);
+    free(s->table_alloc);
     free(s->data);
     free(s);
 }
@@ -106,11 +134,13 @@ static void index_up_to(fz_lz77_stream *s, size_t end) {
     uint32_t *table = s->table;
     const uint8_t *data = s->data;
     for (size_t p = s->indexed; p < end; p++) {
-        uint32_t *b = table + bucket_of(hash8(data + p)) * FZ_LZ77_WAYS;
-        b[3] = b[2];
-        b[2] = b[1];
-        b[1] = b[0];
+        uint32_t h = hash8(data + p);
+        uint32_t *b = bucket_at(table, h);
+        uint8_t *tags = (uint8_t *)(b + FZ_LZ77_WAYS);
+        memmove(b + 1, b, (FZ_LZ77_WAYS - 1) * sizeof(uint32_t));
+        memmove(tags + 1, tags, FZ_LZ77_WAYS - 1);
         b[0] = (uint32_t)(p + 1);
+        tags[0] = tag_of(h);
     }
     if (end > s->indexed) s->indexed = end;
 }
@@ -167,11 +197,12 @@ typedef struct {
     unsigned local_log;
     double h;         /* bits per literal, for decisions */
     size_t inserted;  /* candidate positions < inserted are in the local table */
+    int max_verify;
 } fz_parse;
 
 static inline double match_price(size_t len, uint64_t offset, int at_rep) {
-    if (at_rep) return 6.0 + log2((double)len);
-    return 8.0 + log2((double)offset) + log2((double)len);
+    if (at_rep) return 6.0 + fast_log2(len);
+    return 8.0 + fast_log2(offset) + fast_log2(len);
 }
 
 static inline void consider(fz_match *best, size_t len, uint64_t offset, int at_rep, double h) {
@@ -218,9 +249,14 @@ static fz_match find_match(fz_parse *ps, size_t i, uint64_t rep) {
 
     /* the stream: one bucket of the most recent positions with this hash */
     if (s->len) {
-        const uint32_t *b = s->table + bucket_of(h) * FZ_LZ77_WAYS;
+        const uint32_t *b = bucket_at(s->table, h);
+        const uint8_t *tags = (const uint8_t *)(b + FZ_LZ77_WAYS);
+        uint8_t tag = tag_of(h);
+        int verified = 0;
         for (int k = 0; k < FZ_LZ77_WAYS; k++) {
             if (!b[k]) break;
+            if (tags[k] != tag) continue;
+            if (verified++ == ps->max_verify) break;
             size_t p = b[k] - 1;
             if (p >= s->indexed) continue;
             if (load64(s->data + p) != head8) continue;
@@ -274,7 +310,7 @@ int64_t fz_lz77_measure(const void *stream, void *worker, const fz_piece *piece,
     size_t hashed = n >= FZ_LZ77_MIN_MATCH ? n - FZ_LZ77_MIN_MATCH + 1 : 0;
     for (size_t i = 0; i < hashed; i++) w->hash[i] = hash8(x + i);
 
-    fz_parse ps = { s, w, x, n, local_log, h, 0 };
+    fz_parse ps = { s, w, x, n, local_log, h, 0, FZ_LZ77_VERIFY };
     uint32_t lit[256] = {0};
     size_t n_lit = 0;
     double bits = 0.0;
@@ -290,10 +326,10 @@ int64_t fz_lz77_measure(const void *stream, void *worker, const fz_piece *piece,
             next_check += FZ_FEED_SLICE;
         }
         if (s->len && i + PREFETCH_AHEAD < hashed)
-            __builtin_prefetch(s->table + bucket_of(w->hash[i + PREFETCH_AHEAD]) * FZ_LZ77_WAYS);
+            __builtin_prefetch(bucket_at(s->table, w->hash[i + PREFETCH_AHEAD]));
         if (!have_m) m = find_match(&ps, i, rep);
         have_m = 0;
-        if (m.len && lookahead && i + 1 < n) {
+        if (m.len && lookahead && m.len < LOOKAHEAD_BELOW && i + 1 < n) {
             fz_match next = find_match(&ps, i + 1, rep);
             if (next.len && next.gain > m.gain) {
                 lit[x[i]]++;
@@ -315,7 +351,7 @@ int64_t fz_lz77_measure(const void *stream, void *worker, const fz_piece *piece,
         i += m.len;
     }
     for (int b = 0; b < 256; b++)
-        if (lit[b]) bits += 8.0 - (double)lit[b] * log2((double)lit[b] / (double)n_lit);
+        if (lit[b]) bits += FZ_LZ77_TABLE_BITS - (double)lit[b] * log2((double)lit[b] / (double)n_lit);
     return (int64_t)ceil(bits / 8.0);
 }
 

@@ -1,4 +1,4 @@
-"""Default mode: ZIP without the reference's faults (SPEC §3).
+"""Default mode: ZIP without the reference's faults (docs/semantics.md §3).
 
 * Selected samples leave the pool for good; candidates not taken go back
   with their freshest score.
@@ -185,7 +185,7 @@ def run_default(pool: Pool, budget: int | None, budget_bytes: int | None, k1: in
         if want <= 0 or n_eligible == 0:
             break
         round_no += 1
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         # stage 1: the K1 lowest stale scores among the eligible samples
         pool_ids = np.flatnonzero(eligible)
         order = pool_ids[stable_lowest(pi[pool_ids], min(k1, n_eligible))]
@@ -202,7 +202,7 @@ def run_default(pool: Pool, budget: int | None, budget_bytes: int | None, k1: in
         picks, evaluations, last_added = _stage3(view, cands, added[keep], min(k3, want, len(cands)),
                                                  remaining_bytes(), lazy, batch)
         view.finish()
-        t3 = time.perf_counter()
+        t3, c3 = time.perf_counter(), time.process_time()
         if not picks:
             break
         for i in picks:
@@ -215,7 +215,7 @@ def run_default(pool: Pool, budget: int | None, budget_bytes: int | None, k1: in
         pi[cands[rest]] = ic.raw_after(lengths[cands[rest]]) / (compressed + last_added[rest])
         on_round(RoundTrace(
             round=round_no, selected=len(selected), picks=len(picks),
-            stage1_s=t1 - t0, stage2_s=t2 - t1, stage3_s=t3 - t2,
+            stage1_s=t1 - t0, stage2_s=t2 - t1, stage3_s=t3 - t2, cpu_s=c3 - c0,
             evaluations=len(order) + evaluations,
             ratio=ic.raw_size / compressed if compressed else float("nan"),
         ))

@@ -6,7 +6,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class RoundTrace:
-    """What one round did: timings (seconds), evaluations and the running ratio."""
+    """What one round did: timings (seconds), evaluations and the running ratio.
+
+    ``stage*_s`` are wall times; ``cpu_s`` is the CPU time of the whole
+    process over the round (all threads), which other jobs on the machine
+    disturb far less than wall time.
+    """
 
     round: int
     selected: int
@@ -16,3 +21,4 @@ class RoundTrace:
     stage3_s: float
     evaluations: int
     ratio: float
+    cpu_s: float = float("nan")

@@ -96,14 +96,15 @@ def test_a_stretch_100_mb_back_costs_far_less_than_fresh(evals_stream, chat_text
 @native_lz77
 def test_the_cost_model_on_known_inputs():
     s = lz77_stream()
-    # one byte: 0 bits of entropy + an 8-bit table entry
+    # one byte: 0 bits of entropy + a 4-bit table entry
     assert measure(s, [b"a"]) == [1]
+    assert measure(s, [b"ab"]) == [2]   # 2 x 1 bit + 2 x 4 bits
     # a run: one literal (1 byte of table), then a match at offset 1 priced
     # 8 + log2(1) + log2(length) bits, then repeats of it ... all tiny
     assert measure(s, [b"a" * 100_000])[0] < 8
     # fresh text is priced about at its order-0 entropy
     text = bytes(range(32, 127)) * 1
-    assert measure(s, [text])[0] == int(np.ceil((len(text) * np.log2(len(text)) + 8 * len(text)) / 8))
+    assert measure(s, [text])[0] == int(np.ceil((len(text) * np.log2(len(text)) + 4 * len(text)) / 8))
     assert measure(s, [b""]) == [0]
 
 
