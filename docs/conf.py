@@ -28,7 +28,7 @@ extensions = [
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
-exclude_patterns = ["_build", "README.proposed.md", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 
 # MyST: GitHub-style heading anchors, so links work on GitHub and in the site alike
 myst_heading_anchors = 3

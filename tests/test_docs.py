@@ -38,7 +38,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-PAGES = sorted(p for p in DOCS.glob("*.md"))
+PAGES = sorted(p for p in DOCS.glob("*.md")) + [ROOT / "README.md"]
 RUN_LANGS = {"python": "python", "py": "python", "bash": "bash", "sh": "bash", "shell": "bash"}
 MARKER = re.compile(r"<!--\s*docs-test:\s*(skip|requires)\s*:?\s*(.*?)\s*-->")
 FENCE = re.compile(r"^(```+|~~~+)\s*(\{?[\w+-]*\}?)")
@@ -46,7 +46,7 @@ FENCE = re.compile(r"^(```+|~~~+)\s*(\{?[\w+-]*\}?)")
 # Every skipped example, by page: kept short on purpose (see the module docstring).
 ALLOWED_SKIPS = {
     "getting-started.md": 2,   # pip install . / pip install -e .[test] && pytest
-    "README.proposed.md": 2,   # the same two
+    "README.md": 2,            # the same two
     "benchmarks.md": 4,        # the timed benchmark runs take minutes
     "scoring.md": 1,           # the timed scoring benchmarks
 }
