@@ -45,7 +45,8 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "") not in ("", "0")
 
 
-sources = ["fastzip/_native.pyx", "csrc/fz_batch.c", "csrc/fz_stream.c", "csrc/fz_zlib.c", "csrc/fz_lz77.c"]
+sources = ["fastzip/_native.pyx", "csrc/fz_batch.c", "csrc/fz_stream.c", "csrc/fz_zlib.c", "csrc/fz_zcache.c",
+           "csrc/fz_lz77.c"]
 libraries = ["z"]
 macros = []
 compile_args = ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Wno-unused-parameter",
@@ -106,7 +107,7 @@ probe_lz4frame = "#include <lz4frame.h>\nint main(void){return LZ4F_getVersion()
 have_lz4frame = have_lz4 and _compiles(probe_lz4frame, libraries=["lz4"])
 pairs_extension = Extension(
     "fastzip._pairs",
-    sources=["fastzip/_pairs.pyx", "csrc/fz_batch.c", "csrc/fz_pairs.c"],
+    sources=["fastzip/_pairs.pyx", "csrc/fz_batch.c", "csrc/fz_pairs.c", "csrc/fz_zcache.c"],
     include_dirs=["csrc", numpy.get_include()],
     libraries=libraries,
     define_macros=[m for m in macros if m[0] != "FZ_HAVE_LZ4" or have_lz4frame]

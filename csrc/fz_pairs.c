@@ -40,10 +40,10 @@
 #include <lz4frame.h>
 #endif
 #include "fz_pairs.h"
+#include "fz_zcache.h"
 
 #define FZ_SINK 65536
 #define FZ_MIN_LOOKAHEAD 262   /* zlib's MIN_LOOKAHEAD: MAX_MATCH + MIN_MATCH + 1 */
-#define FZ_CACHE 8
 /* Rows shorter than this are compressed again with every column instead of
  * copying their deflate state (a copy moves about 256 KB). */
 #define FZ_REUSE_MIN 192
@@ -53,66 +53,13 @@
 #define FZ_INLINE_WORK ((size_t)96 << 10)
 #define FZ_ITEM_COST ((size_t)2 << 10)
 
-/* ---- a per-worker cache of equal-sized blocks for deflateCopy ------------- */
-
-typedef struct {
-    size_t size[FZ_CACHE];
-    void *block[FZ_CACHE];
-} fz_cache;
-
-static __thread fz_cache *tls_cache = NULL;
-typedef union { size_t size; max_align_t align; } fz_hdr;
-
-static voidpf cache_alloc(voidpf opaque, uInt items, uInt size) {
-    (void)opaque;
-    size_t n = (size_t)items * size;
-    fz_cache *c = tls_cache;
-    if (c) {
-        for (int i = 0; i < FZ_CACHE; i++) {
-            if (c->block[i] && c->size[i] == n) {
-                void *p = c->block[i];
-                c->block[i] = NULL;
-                return p;
-            }
-        }
-    }
-    fz_hdr *h = malloc(sizeof(fz_hdr) + n);
-    if (!h) return Z_NULL;
-    h->size = n;
-    return (voidpf)(h + 1);
-}
-
-static void cache_free(voidpf opaque, voidpf address) {
-    (void)opaque;
-    if (!address) return;
-    fz_hdr *h = (fz_hdr *)address - 1;
-    fz_cache *c = tls_cache;
-    if (c) {
-        for (int i = 0; i < FZ_CACHE; i++) {
-            if (!c->block[i]) {
-                c->block[i] = address;
-                c->size[i] = h->size;
-                return;
-            }
-        }
-    }
-    free(h);
-}
-
-static void cache_clear(fz_cache *c) {
-    for (int i = 0; i < FZ_CACHE; i++) {
-        if (c->block[i]) free((fz_hdr *)c->block[i] - 1);
-        c->block[i] = NULL;
-    }
-}
-
 /* ---- workers ---------------------------------------------------------------- */
 
 typedef struct {
     const fz_oneshot_cfg *cfg;
     z_stream z;
     int z_ready;
-    fz_cache cache;
+    fz_zcache cache;
     uint8_t *flat; size_t flat_cap;
     uint8_t *out; size_t out_cap;
 #ifdef FZ_HAVE_ZSTD
@@ -126,7 +73,7 @@ typedef struct {
 static void worker_clear(os_worker *w) {
     if (w->z_ready) deflateEnd(&w->z);
     w->z_ready = 0;
-    cache_clear(&w->cache);
+    fz_zcache_clear(&w->cache);
     free(w->flat);
     free(w->out);
 #ifdef FZ_HAVE_ZSTD
@@ -392,9 +339,9 @@ static size_t row_cols(const os_job *job, size_t r) {
 }
 
 static void free_row_stream(os_worker *w, z_stream *z) {
-    tls_cache = &w->cache;
+    fz_zcache_bind(&w->cache);
     deflateEnd(z);
-    tls_cache = NULL;
+    fz_zcache_bind(NULL);
     free(z);
 }
 
@@ -404,9 +351,9 @@ static int build_row(os_job *job, os_worker *w, size_t r, z_stream **out) {
     size_t i = row_of(job, r);
     z_stream *z = calloc(1, sizeof(*z));
     if (!z) return FZ_ENOMEM;
-    z->zalloc = cache_alloc;
-    z->zfree = cache_free;
-    tls_cache = &w->cache;
+    z->zalloc = fz_zcache_alloc;
+    z->zfree = fz_zcache_free;
+    fz_zcache_bind(&w->cache);
     int rc = FZ_OK;
     /* The smallest window that still holds the whole of a_i ++ sep ++ b_j:
      * deflate cannot tell it from the 32 KB one (no match can reach further
@@ -421,14 +368,14 @@ static int build_row(os_job *job, os_worker *w, size_t r, z_stream **out) {
     wbits = wbits < 0 ? -bits : wbits > MAX_WBITS ? 16 + bits : bits;
     if (deflateInit2(z, job->cfg->level, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
         free(z);
-        tls_cache = NULL;
+        fz_zcache_bind(NULL);
         return FZ_ENOMEM;
     }
     if (fz_reserve(&w->out, &w->out_cap, FZ_SINK)) rc = FZ_ENOMEM;
     if (rc == FZ_OK)
         rc = feed(z, w->out, p->a.data + p->a.offsets[i], a_len, Z_NO_FLUSH, &job->cancel);
     if (rc == FZ_OK) rc = feed(z, w->out, p->sep, p->sep_len, Z_NO_FLUSH, &job->cancel);
-    tls_cache = NULL;
+    fz_zcache_bind(NULL);
     if (rc != FZ_OK) {
         free_row_stream(w, z);
         return rc;
@@ -516,7 +463,7 @@ static void do_pairs(os_job *job, os_worker *w, size_t item) {
         int64_t size;
         if (row) {
             z_stream copy;
-            tls_cache = &w->cache;
+            fz_zcache_bind(&w->cache);
             if (deflateCopy(&copy, row) != Z_OK) {
                 size = FZ_ENOMEM;
             } else {
@@ -524,7 +471,7 @@ static void do_pairs(os_job *job, os_worker *w, size_t item) {
                 size = rc == FZ_OK ? (int64_t)copy.total_out : rc;
                 deflateEnd(&copy);
             }
-            tls_cache = NULL;
+            fz_zcache_bind(NULL);
         } else {
             fz_piece piece = {a, a_len, p->sep, p->sep_len, b, b_len};
             size = piece_size(w, &piece, &job->cancel);

@@ -7,10 +7,8 @@
  * exactly zlib.compress(stream ++ candidate, level), byte for byte.
  *
  * deflateCopy() allocates a fresh state (about 260 KB at memLevel 8) through
- * the *source* stream's allocator.  To keep copies cheap we give the source a
- * small allocator that serves blocks from the calling worker's own cache
- * (found through a thread-local pointer), so after the first candidate a
- * copy costs one memcpy per buffer and no malloc/free.
+ * the *source* stream's allocator, so the source gets fz_zcache's allocator:
+ * after the first candidate a copy costs one memcpy per buffer, no malloc.
  */
 #include <stdlib.h>
 #include <limits.h>
@@ -18,58 +16,9 @@
 #include <zlib.h>
 #include "fz_zlib.h"
 #include "fz_stream.h"
+#include "fz_zcache.h"
 
 #define FZ_ZLIB_SINK 65536   /* compressed output is counted, then dropped */
-#define FZ_BLOCK_CACHE 8      /* deflateCopy makes 5 allocations */
-
-/* ---- a per-worker cache of equally sized blocks -------------------------- */
-
-typedef struct {
-    size_t size[FZ_BLOCK_CACHE];
-    void  *block[FZ_BLOCK_CACHE];
-} fz_block_cache;
-
-/* The cache of the worker running on this thread, or NULL (plain malloc). */
-static __thread fz_block_cache *tls_cache = NULL;
-
-/* Every block carries its size in a header so that zfree can cache it. */
-typedef union { size_t size; max_align_t align; } fz_block_header;
-
-static voidpf fz_zalloc(voidpf opaque, uInt items, uInt size) {
-    (void)opaque;
-    size_t n = (size_t)items * size;
-    fz_block_cache *cache = tls_cache;
-    if (cache) {
-        for (int i = 0; i < FZ_BLOCK_CACHE; i++) {
-            if (cache->block[i] && cache->size[i] == n) {
-                void *p = cache->block[i];
-                cache->block[i] = NULL;
-                return p;
-            }
-        }
-    }
-    fz_block_header *h = malloc(sizeof(fz_block_header) + n);
-    if (!h) return Z_NULL;
-    h->size = n;
-    return (voidpf)(h + 1);
-}
-
-static void fz_zfree(voidpf opaque, voidpf address) {
-    (void)opaque;
-    if (!address) return;
-    fz_block_header *h = (fz_block_header *)address - 1;
-    fz_block_cache *cache = tls_cache;
-    if (cache) {
-        for (int i = 0; i < FZ_BLOCK_CACHE; i++) {
-            if (!cache->block[i]) {
-                cache->block[i] = address;
-                cache->size[i] = h->size;
-                return;
-            }
-        }
-    }
-    free(h);
-}
 
 /* ---- the stream ---------------------------------------------------------- */
 
@@ -83,7 +32,7 @@ struct fz_zlib_stream {
 };
 
 typedef struct {
-    fz_block_cache cache;
+    fz_zcache cache;
     unsigned char sink[FZ_ZLIB_SINK];
     uint8_t *whole;              /* level 0: stream ++ piece, contiguous */
     size_t whole_cap;
@@ -141,8 +90,8 @@ int fz_zlib_new(int level, fz_zlib_stream **out) {
     fz_zlib_stream *s = calloc(1, sizeof(*s));
     if (!s) return FZ_ENOMEM;
     s->level = level;
-    s->z.zalloc = fz_zalloc;
-    s->z.zfree = fz_zfree;
+    s->z.zalloc = fz_zcache_alloc;
+    s->z.zfree = fz_zcache_free;
     if (deflateInit2(&s->z, level, Z_DEFLATED, MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
         free(s);
         return FZ_ENOMEM;
@@ -202,8 +151,7 @@ void *fz_zlib_worker_new(void) {
 void fz_zlib_worker_free(void *worker) {
     fz_zlib_worker *w = worker;
     if (!w) return;
-    for (int i = 0; i < FZ_BLOCK_CACHE; i++)
-        if (w->cache.block[i]) free((fz_block_header *)w->cache.block[i] - 1);
+    fz_zcache_clear(&w->cache);
     free(w->whole);
     free(w->out);
     free(w);
@@ -224,10 +172,10 @@ int64_t fz_zlib_measure(const void *stream, void *worker, const fz_piece *piece,
         return stored_size(w, w->whole, n);
     }
 
-    tls_cache = &w->cache;
+    fz_zcache_bind(&w->cache);
     /* deflateCopy only reads the source; zlib's prototype lacks the const. */
     if (deflateCopy(&copy, (z_streamp)&s->z) != Z_OK) {
-        tls_cache = NULL;
+        fz_zcache_bind(NULL);
         return FZ_ENOMEM;
     }
     rc = feed(&copy, w->sink, piece->prefix, piece->prefix_len, Z_NO_FLUSH, cancel);
@@ -237,7 +185,7 @@ int64_t fz_zlib_measure(const void *stream, void *worker, const fz_piece *piece,
         rc = feed(&copy, w->sink, piece->suffix, piece->suffix_len, Z_FINISH, cancel);
     int64_t size = (int64_t)copy.total_out;
     deflateEnd(&copy);
-    tls_cache = NULL;
+    fz_zcache_bind(NULL);
     return rc == FZ_OK ? size : rc;
 }
 
