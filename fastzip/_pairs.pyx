@@ -57,36 +57,7 @@ def supported(str codec, str container) -> bool:
     return fz_oneshot_supported(CODEC_IDS[codec], CONTAINER_IDS[container]) == 1
 
 
-cdef extern from "Python.h":
-    int check_signals_raw "PyErr_CheckSignals" ()
-    void *PyErr_Occurred()
-
-
-cdef int _poll_signals(void *ctx) noexcept nogil:
-    cdef int stop
-    with gil:
-        stop = check_signals_raw() != 0
-    return stop
-
-
-cdef int _reraise_pending() except -1:
-    if PyErr_Occurred() != NULL:
-        return -1
-    return 0
-
-
-cdef object _raise(int rc, str what):
-    if rc == FZ_EINTR:
-        _reraise_pending()
-        PyErr_CheckSignals()
-        raise KeyboardInterrupt(what + " was interrupted")
-    if rc == FZ_ENOMEM:
-        raise MemoryError(what + ": out of memory")
-    if rc == FZ_EARG:
-        raise ValueError(what + ": invalid argument (level out of range or input too large)")
-    if rc == FZ_EUNAVAIL:
-        raise RuntimeError(what + ": codec or container not compiled in")
-    raise RuntimeError(f"{what}: codec error ({rc})")
+include "_signals.pxi"
 
 
 cdef fz_oneshot_cfg _cfg(str codec, int level, str container) except *:
