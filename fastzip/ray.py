@@ -566,9 +566,10 @@ def run_cli(args) -> int:
     """``fastzip select --ray``."""
     ray = _ray()
     from . import io
-    from .shards import expand_inputs, write_chosen
+    from .shards import check_unchanged, expand_inputs, write_chosen
 
     paths = expand_inputs(args.input)
+    stamps = [io.input_stamp(path) for path in paths]
     if args.compat is not None or args.budget is None:
         raise InputError("--ray needs default mode with --budget")
     to_folder = args.output != "-" and (args.output.endswith(os.sep) or os.path.isdir(args.output) or
@@ -592,6 +593,7 @@ def run_cli(args) -> int:
         partitions=args.partitions, oversample=args.oversample, seed=args.seed, checkpoint=args.checkpoint,
         lazy=False if args.exhaustive else None, progress=not args.quiet)
     trace["ray_start_s"] = startup
+    check_unchanged(paths, stamps)          # the chosen records are read again, by offset
     if to_folder:
         from .shards import _read_records, shard_format
 

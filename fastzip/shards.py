@@ -277,32 +277,17 @@ def _read_records(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, 
 
 def write_chosen(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
                  output: str, fmt: str | None = None) -> None:
-    """Write the chosen records, in the given order, to ``output`` (atomically).
+    """Write the chosen records, in the given order, to ``output`` (atomically; ``-`` is stdout).
 
     JSONL from JSONL copies each line byte for byte; Parquet from Parquet
-    takes the rows with their schema; anything else converts the records.
+    takes the rows with their schema; anything else converts the records
+    (as :func:`fastzip.io.subset_bytes` does).
     """
     formats = {_format_of(paths[int(s)]) for s in np.unique(shards)}
-    if output == "-":                      # stdout: JSONL lines (copied as they are from JSONL shards)
-        _write_stdout(paths, shards, starts, lengths, formats)
-        return
-    fmt = fmt or _output_format(output, paths)
+    fmt = "jsonl" if output == "-" else fmt or _output_format(output, paths)
     if fmt == "jsonl" and formats <= {"jsonl"}:
-        handles: dict[int, Any] = {}
-        try:
-            with io.atomic_writer(output, "wb") as out:
-                for s, start, length in zip(shards, starts, lengths):
-                    f = handles.get(int(s))
-                    if f is None:
-                        f = handles[int(s)] = open(paths[int(s)], "rb")
-                    f.seek(int(start))
-                    line = f.read(int(length))
-                    out.write(line if line.endswith(b"\n") else line + b"\n")
-        finally:
-            for f in handles.values():
-                f.close()
-        return
-    if fmt == "parquet" and formats <= {"parquet"}:
+        payload = b"".join(_lines(paths, shards, starts, lengths))
+    elif fmt == "parquet" and formats <= {"parquet"}:
         pa = _pyarrow()
         tables, positions = [], []
         for s in np.unique(shards):
@@ -311,43 +296,44 @@ def write_chosen(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, l
             positions.append(where)
         table = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
         order = np.argsort(np.concatenate(positions), kind="stable")
-        table = table.take(pa.array(order, type=pa.int64()))
-        with io.atomic_writer(output, "wb") as out:
-            pa.parquet.write_table(table, out)
-        return
-    records = _read_records(paths, shards, starts, lengths)
-    if fmt == "parquet":
-        pa = _pyarrow()
-        with io.atomic_writer(output, "wb") as out:
-            pa.parquet.write_table(pa.Table.from_pylist(records), out)
-    elif fmt == "jsonl":
-        with io.atomic_writer(output, "wb") as out:
-            for record in records:
-                out.write(json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n")
+        sink = pa.BufferOutputStream()
+        pa.parquet.write_table(table.take(pa.array(order, type=pa.int64())), sink)
+        payload = sink.getvalue().to_pybytes()
     else:
-        text = json.dumps(records, ensure_ascii=False, indent=1) + "\n"
-        io.write_bytes_atomic(output, text.encode("utf-8", "surrogatepass"))
+        records = _read_records(paths, shards, starts, lengths)
+        if fmt == "parquet":
+            pa = _pyarrow()
+            sink = pa.BufferOutputStream()
+            pa.parquet.write_table(pa.Table.from_pylist(records), sink)
+            payload = sink.getvalue().to_pybytes()
+        elif fmt == "jsonl":
+            payload = b"".join(io.json_bytes(record) + b"\n" for record in records)
+        else:
+            payload = io.json_bytes(records, indent=1) + b"\n"
+    io.write_outputs({output: payload})
 
 
-def _write_stdout(paths, shards, starts, lengths, formats) -> None:
-    out = sys.stdout.buffer
-    if formats <= {"jsonl"}:
-        handles: dict[int, Any] = {}
-        try:
-            for s, start, length in zip(shards, starts, lengths):
-                f = handles.get(int(s))
-                if f is None:
-                    f = handles[int(s)] = open(paths[int(s)], "rb")
-                f.seek(int(start))
-                line = f.read(int(length))
-                out.write(line if line.endswith(b"\n") else line + b"\n")
-        finally:
-            for f in handles.values():
-                f.close()
-    else:
-        for record in _read_records(paths, shards, starts, lengths):
-            out.write(json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n")
-    out.flush()
+def _lines(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> Iterator[bytes]:
+    """The chosen JSONL lines, byte for byte, each ending in a newline."""
+    handles: dict[int, Any] = {}
+    try:
+        for s, start, length in zip(shards, starts, lengths):
+            f = handles.get(int(s))
+            if f is None:
+                f = handles[int(s)] = open(paths[int(s)], "rb")
+            f.seek(int(start))
+            line = f.read(int(length))
+            yield line if line.endswith(b"\n") else line + b"\n"
+    finally:
+        for f in handles.values():
+            f.close()
+
+
+def check_unchanged(paths: Sequence[str], stamps: Sequence[io.FileStamp | None]) -> None:
+    """Raise when a shard changed since it was scored: its records are about to be copied out by offset."""
+    for path, stamp in zip(paths, stamps):
+        if stamp is not None and io.input_stamp(path) != stamp:
+            raise InputError("the input changed during the run; nothing was written", path=path)
 
 
 # ---------------------------------------------------------------------------
@@ -390,6 +376,7 @@ def select_shards(input: str | Sequence[str], budget: int, output: str | None = 
     scorer = Scorer(codec, level, serializer, text_field, n_threads)
     n = prefilter_size(budget, k1, k3)
     timings: dict[str, float] = {}
+    stamps = [io.input_stamp(path) for path in paths]
     t0 = time.perf_counter()
     top = score_shards(paths, n, scorer, dedupe=dedupe, batch_size=batch_size, progress=progress)
     kept = top.result()
@@ -406,6 +393,7 @@ def select_shards(input: str | Sequence[str], budget: int, output: str | None = 
     where = np.argsort(kept.ids)[where]
     if output is not None:
         t2 = time.perf_counter()
+        check_unchanged(paths, stamps)
         write_chosen(paths, kept.extra["shard"][where], kept.extra["start"][where],
                      kept.extra["length"][where], output, output_format)
         timings["write_s"] = time.perf_counter() - t2

@@ -122,3 +122,22 @@ def test_stdout_output(tmp_path, data_dir, capsysbinary):
     capsysbinary.readouterr()
     run(str(tmp_path / "sh"), "-o", "-", "--budget", "40", *K)
     assert capsysbinary.readouterr().out == (tmp_path / "mem.jsonl").read_bytes()
+
+
+def test_a_shard_changed_during_the_run_fails_and_writes_nothing(tmp_path, data_dir, monkeypatch, capsys):
+    """The chosen records are copied out of the shards by offset: a changed shard must stop the run."""
+    split_jsonl(data_dir / "openai_evals_5k.jsonl", tmp_path / "sh", 1000)
+    real = shards._select_kept
+
+    def select_then_change_a_shard(*args, **kwargs):
+        part = real(*args, **kwargs)
+        with open(tmp_path / "sh" / "part-002.jsonl", "ab") as f:
+            f.write(b'{"text": "appended while the run was going"}\n')
+        return part
+
+    monkeypatch.setattr(shards, "_select_kept", select_then_change_a_shard)
+    out = tmp_path / "ooc.jsonl"
+    assert main(["select", str(tmp_path / "sh"), "-o", str(out), "--budget", "100", *K, "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "part-002.jsonl" in err[0] and "changed during the run" in err[0]
+    assert not out.exists()
