@@ -229,3 +229,13 @@ def test_docs_build_without_warnings(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-5000:]
     assert (tmp_path / "html" / "semantics.html").exists()
     assert (tmp_path / "html" / "api" / "selection.html").exists()
+
+
+def test_no_file_points_to_a_document_outside_the_repository() -> None:
+    """Every pointer to the semantics names docs/semantics.md; nothing names the old outside document."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    needle = "SP" + "EC"            # spelled apart so that this file does not match itself
+    found = subprocess.run(["git", "grep", "-n", needle], cwd=ROOT, capture_output=True, text=True)
+    assert found.returncode == 1 and found.stdout == "", found.stdout[:2000]
+    assert (DOCS / "semantics.md").exists()
