@@ -352,6 +352,7 @@ def test_idle_pool_threads_use_no_cpu(data_dir, openmp):
     if openmp and not fastzip.build_info()["openmp"]:
         pytest.skip("built without OpenMP")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), FASTZIP_OPENMP="1" if openmp else "0")
+    env.pop("FASTZIP_FORCE_FALLBACK", None)      # this is the native pool's test, whatever the session forces
     if openmp:
         env["OMP_WAIT_POLICY"] = "active"
     out = subprocess.run([sys.executable, "-c", IDLE_PROBE, str(data_dir / "openai_evals_5k.jsonl")],
