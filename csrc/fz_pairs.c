@@ -42,7 +42,6 @@
 #include "fz_pairs.h"
 #include "fz_zcache.h"
 
-#define FZ_SINK 65536
 #define FZ_MIN_LOOKAHEAD 262   /* zlib's MIN_LOOKAHEAD: MAX_MATCH + MIN_MATCH + 1 */
 /* Rows shorter than this are compressed again with every column instead of
  * copying their deflate state (a copy moves about 256 KB). */
@@ -115,31 +114,6 @@ static int check_cfg(const fz_oneshot_cfg *cfg) {
     return FZ_OK;
 }
 
-/* Feed len bytes with the given flush mode, dropping the output. */
-static int feed(z_stream *z, unsigned char *sink, const uint8_t *data, size_t len, int flush,
-                fz_cancel_flag *cancel) {
-    size_t done = 0;
-    if (len == 0 && flush == Z_NO_FLUSH) return FZ_OK;
-    do {
-        size_t take = len - done;
-        if (take > FZ_FEED_SLICE) take = FZ_FEED_SLICE;
-        int last = done + take == len;
-        z->next_in = (Bytef *)(data + done);
-        z->avail_in = (uInt)take;
-        int mode = last ? flush : Z_NO_FLUSH;
-        int rc;
-        do {
-            z->next_out = sink;
-            z->avail_out = FZ_SINK;
-            rc = deflate(z, mode);
-            if (rc == Z_STREAM_ERROR) return FZ_ECODEC;
-        } while (z->avail_out == 0 || (mode == Z_FINISH && rc != Z_STREAM_END));
-        done += take;
-        if (cancel && *cancel) return FZ_EINTR;
-    } while (done < len);
-    return FZ_OK;
-}
-
 /* zlib.compress's own loop: the whole input, output in CPython's block sizes. */
 static const size_t cpython_blocks[] = {
     32u << 10, 64u << 10, 256u << 10, 1u << 20, 4u << 20, 8u << 20, 16u << 20, 16u << 20,
@@ -202,10 +176,10 @@ static int64_t zlib_size(os_worker *w, const fz_piece *p, fz_cancel_flag *cancel
         if (!src) return FZ_ENOMEM;
         return cpython_deflate(w, src, n);
     }
-    if (fz_reserve(&w->out, &w->out_cap, FZ_SINK)) return FZ_ENOMEM;
-    int rc = feed(&w->z, w->out, p->prefix, p->prefix_len, Z_NO_FLUSH, cancel);
-    if (rc == FZ_OK) rc = feed(&w->z, w->out, p->body, p->body_len, Z_NO_FLUSH, cancel);
-    if (rc == FZ_OK) rc = feed(&w->z, w->out, p->suffix, p->suffix_len, Z_FINISH, cancel);
+    if (fz_reserve(&w->out, &w->out_cap, FZ_DEFLATE_SINK)) return FZ_ENOMEM;
+    int rc = fz_deflate_feed(&w->z, w->out, p->prefix, p->prefix_len, Z_NO_FLUSH, cancel);
+    if (rc == FZ_OK) rc = fz_deflate_feed(&w->z, w->out, p->body, p->body_len, Z_NO_FLUSH, cancel);
+    if (rc == FZ_OK) rc = fz_deflate_feed(&w->z, w->out, p->suffix, p->suffix_len, Z_FINISH, cancel);
     return rc == FZ_OK ? (int64_t)w->z.total_out : rc;
 }
 
@@ -371,10 +345,10 @@ static int build_row(os_job *job, os_worker *w, size_t r, z_stream **out) {
         fz_zcache_bind(NULL);
         return FZ_ENOMEM;
     }
-    if (fz_reserve(&w->out, &w->out_cap, FZ_SINK)) rc = FZ_ENOMEM;
+    if (fz_reserve(&w->out, &w->out_cap, FZ_DEFLATE_SINK)) rc = FZ_ENOMEM;
     if (rc == FZ_OK)
-        rc = feed(z, w->out, p->a.data + p->a.offsets[i], a_len, Z_NO_FLUSH, &job->cancel);
-    if (rc == FZ_OK) rc = feed(z, w->out, p->sep, p->sep_len, Z_NO_FLUSH, &job->cancel);
+        rc = fz_deflate_feed(z, w->out, p->a.data + p->a.offsets[i], a_len, Z_NO_FLUSH, &job->cancel);
+    if (rc == FZ_OK) rc = fz_deflate_feed(z, w->out, p->sep, p->sep_len, Z_NO_FLUSH, &job->cancel);
     fz_zcache_bind(NULL);
     if (rc != FZ_OK) {
         free_row_stream(w, z);
@@ -455,7 +429,7 @@ static void do_pairs(os_job *job, os_worker *w, size_t item) {
         row = row_acquire(job, w, r);
         if (!row) { row_release(job, w, r); return; }
     }
-    if (fz_reserve(&w->out, &w->out_cap, FZ_SINK)) { fail(job, FZ_ENOMEM); row = NULL; }
+    if (fz_reserve(&w->out, &w->out_cap, FZ_DEFLATE_SINK)) { fail(job, FZ_ENOMEM); row = NULL; }
     for (size_t k = k0; k < k1 && !job->cancel; k++) {
         size_t j = p->cols ? (size_t)p->cols[base + k] : k;
         const uint8_t *b = p->b.data + p->b.offsets[j];
@@ -467,7 +441,7 @@ static void do_pairs(os_job *job, os_worker *w, size_t item) {
             if (deflateCopy(&copy, row) != Z_OK) {
                 size = FZ_ENOMEM;
             } else {
-                int rc = feed(&copy, w->out, b, b_len, Z_FINISH, &job->cancel);
+                int rc = fz_deflate_feed(&copy, w->out, b, b_len, Z_FINISH, &job->cancel);
                 size = rc == FZ_OK ? (int64_t)copy.total_out : rc;
                 deflateEnd(&copy);
             }

@@ -54,3 +54,27 @@ void fz_zcache_clear(fz_zcache *cache) {
         cache->block[i] = NULL;
     }
 }
+
+int fz_deflate_feed(z_stream *z, unsigned char *sink, const uint8_t *data, size_t len, int flush,
+                    fz_cancel_flag *cancel) {
+    size_t done = 0;
+    if (len == 0 && flush == Z_NO_FLUSH) return FZ_OK;
+    do {
+        size_t take = len - done;
+        if (take > FZ_FEED_SLICE) take = FZ_FEED_SLICE;
+        int last = done + take == len;
+        z->next_in = (Bytef *)(data + done);
+        z->avail_in = (uInt)take;
+        int mode = last ? flush : Z_NO_FLUSH;
+        int rc;
+        do {
+            z->next_out = sink;
+            z->avail_out = FZ_DEFLATE_SINK;
+            rc = deflate(z, mode);
+            if (rc == Z_STREAM_ERROR) return FZ_ECODEC;
+        } while (z->avail_out == 0 || (mode == Z_FINISH && rc != Z_STREAM_END));
+        done += take;
+        if (cancel && *cancel) return FZ_EINTR;
+    } while (done < len);
+    return FZ_OK;
+}

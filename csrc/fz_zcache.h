@@ -1,6 +1,8 @@
 /*
- * fz_zcache.h: a zlib allocator that serves blocks from a per-worker cache.
+ * fz_zcache.h: the zlib pieces that the incremental streams (fz_zlib.c) and
+ * the pair sizes (fz_pairs.c) share: a cached allocator and a feed loop.
  *
+ * The allocator serves blocks from a per-worker cache.
  * deflateCopy() allocates a fresh state (about 260 KB at memLevel 8) through
  * the *source* stream's allocator, once per candidate.  Giving the source
  * this allocator makes a copy cost one memcpy per buffer and no malloc/free
@@ -11,6 +13,11 @@
 #define FZ_ZCACHE_H
 #include <stddef.h>
 #include <zlib.h>
+#include "fz_common.h"
+
+/* Compressed output is only counted: each deflate call writes into a sink
+ * of this many bytes, then the bytes are dropped. */
+#define FZ_DEFLATE_SINK 65536
 
 #define FZ_ZCACHE_SLOTS 8   /* deflateCopy makes 5 allocations */
 
@@ -26,4 +33,10 @@ void   fz_zcache_free(voidpf opaque, voidpf address);
 void   fz_zcache_bind(fz_zcache *cache);
 /* Free every block a cache holds. */
 void   fz_zcache_clear(fz_zcache *cache);
+
+/* Feed `len` bytes to `z` with the given flush mode, output into `sink`
+ * (FZ_DEFLATE_SINK bytes) and dropped.  zlib's avail_in is a uInt, so the
+ * input goes in slices of FZ_FEED_SLICE; `cancel` is read between slices. */
+int fz_deflate_feed(z_stream *z, unsigned char *sink, const uint8_t *data, size_t len, int flush,
+                    fz_cancel_flag *cancel);
 #endif

@@ -18,14 +18,13 @@
 #include "fz_stream.h"
 #include "fz_zcache.h"
 
-#define FZ_ZLIB_SINK 65536   /* compressed output is counted, then dropped */
 
 /* ---- the stream ---------------------------------------------------------- */
 
 struct fz_zlib_stream {
     z_stream z;
     int level;
-    unsigned char sink[FZ_ZLIB_SINK];
+    unsigned char sink[FZ_DEFLATE_SINK];
     /* level 0 only: the raw stream (see stored_size) */
     uint8_t *raw;
     size_t raw_len, raw_cap;
@@ -33,7 +32,7 @@ struct fz_zlib_stream {
 
 typedef struct {
     fz_zcache cache;
-    unsigned char sink[FZ_ZLIB_SINK];
+    unsigned char sink[FZ_DEFLATE_SINK];
     uint8_t *whole;              /* level 0: stream ++ piece, contiguous */
     size_t whole_cap;
     unsigned char *out;          /* level 0: output, CPython-sized blocks */
@@ -107,32 +106,6 @@ void fz_zlib_free(fz_zlib_stream *s) {
     free(s);
 }
 
-/* Feed `len` bytes with the given flush mode, dropping the output.
- * zlib's avail_in is a uInt, so input goes in slices. */
-static int feed(z_stream *z, unsigned char *sink, const uint8_t *data, size_t len,
-                int flush, fz_cancel_flag *cancel) {
-    size_t done = 0;
-    if (len == 0 && flush == Z_NO_FLUSH) return FZ_OK;
-    do {
-        size_t take = len - done;
-        if (take > FZ_FEED_SLICE) take = FZ_FEED_SLICE;
-        int last = (done + take == len);
-        z->next_in = (Bytef *)(data + done);
-        z->avail_in = (uInt)take;
-        int mode = last ? flush : Z_NO_FLUSH;
-        int rc;
-        do {
-            z->next_out = sink;
-            z->avail_out = FZ_ZLIB_SINK;
-            rc = deflate(z, mode);
-            if (rc == Z_STREAM_ERROR) return FZ_ECODEC;
-        } while (z->avail_out == 0 || (mode == Z_FINISH && rc != Z_STREAM_END));
-        done += take;
-        if (cancel && *cancel) return FZ_EINTR;
-    } while (done < len);
-    return FZ_OK;
-}
-
 int fz_zlib_append(fz_zlib_stream *s, const uint8_t *data, size_t len, fz_cancel_flag *cancel) {
     if (len == 0) return FZ_OK;
     if (s->level == 0) {
@@ -141,7 +114,7 @@ int fz_zlib_append(fz_zlib_stream *s, const uint8_t *data, size_t len, fz_cancel
         s->raw_len += len;
         return FZ_OK;
     }
-    return feed(&s->z, s->sink, data, len, Z_NO_FLUSH, cancel);
+    return fz_deflate_feed(&s->z, s->sink, data, len, Z_NO_FLUSH, cancel);
 }
 
 void *fz_zlib_worker_new(void) {
@@ -178,11 +151,11 @@ int64_t fz_zlib_measure(const void *stream, void *worker, const fz_piece *piece,
         fz_zcache_bind(NULL);
         return FZ_ENOMEM;
     }
-    rc = feed(&copy, w->sink, piece->prefix, piece->prefix_len, Z_NO_FLUSH, cancel);
+    rc = fz_deflate_feed(&copy, w->sink, piece->prefix, piece->prefix_len, Z_NO_FLUSH, cancel);
     if (rc == FZ_OK)
-        rc = feed(&copy, w->sink, piece->body, piece->body_len, Z_NO_FLUSH, cancel);
+        rc = fz_deflate_feed(&copy, w->sink, piece->body, piece->body_len, Z_NO_FLUSH, cancel);
     if (rc == FZ_OK)
-        rc = feed(&copy, w->sink, piece->suffix, piece->suffix_len, Z_FINISH, cancel);
+        rc = fz_deflate_feed(&copy, w->sink, piece->suffix, piece->suffix_len, Z_FINISH, cancel);
     int64_t size = (int64_t)copy.total_out;
     deflateEnd(&copy);
     fz_zcache_bind(NULL);
