@@ -33,7 +33,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from .errors import InputError, MissingDependencyError, OutputError, UsageError
+from ._optional import require_pyarrow
+from .errors import InputError, OutputError, UsageError
 from .serialize import Pool, check_serializer, dumps_json
 
 FORMATS = ("json", "jsonl", "parquet")
@@ -181,7 +182,8 @@ def _read_bytes(path: str) -> tuple[bytes, FileStamp | None]:
     return data, FileStamp.of(st) if stat.S_ISREG(st.st_mode) else None
 
 
-def _check_record(record: Any, index: int, path: str, line: int | None = None) -> None:
+def check_record(record: Any, index: int, path: str, line: int | None = None) -> None:
+    """Refuse a record that is neither a JSON object nor a string."""
     if record is None or not isinstance(record, (dict, str)):
         kind = "null" if record is None else type(record).__name__
         raise InputError(f"a record must be a JSON object or a string, got {kind}",
@@ -221,7 +223,7 @@ class _JsonlLines:
                 continue   # blank lines carry no record
             index = len(self.starts)
             record = _parse_json(line, self.name, index, number)
-            _check_record(record, index, self.name, number)
+            check_record(record, index, self.name, number)
             self.starts.append(start)
             self.lengths.append(len(line))
             self.numbers.append(number)
@@ -238,22 +240,12 @@ def _read_json_list(raw: bytes, name: str) -> list:
     if not isinstance(data, list):
         raise InputError(f"expected a JSON list of records, got a JSON {type(data).__name__}", path=name)
     for i, record in enumerate(data):
-        _check_record(record, i, name)
+        check_record(record, i, name)
     return data
 
 
-def _pyarrow() -> Any:
-    try:
-        import pyarrow
-        import pyarrow.parquet
-    except ImportError:
-        raise MissingDependencyError("reading or writing Parquet needs pyarrow: "
-                                     "pip install 'fastzip[parquet]'") from None
-    return pyarrow
-
-
 def _read_parquet_table(raw: bytes, name: str) -> Any:
-    pa = _pyarrow()
+    pa = require_pyarrow()
     try:
         return pa.parquet.read_table(pa.BufferReader(raw))
     except (OSError, pa.ArrowException) as exc:
@@ -266,7 +258,7 @@ def take_rows(table: Any, indices: Sequence[int]) -> Any:
     Arrow's ``take`` has no kernel for some types (binary and string views);
     those tables are cut into one-row slices and put back together.
     """
-    pa = _pyarrow()
+    pa = require_pyarrow()
     try:
         return table.take(pa.array(list(indices), type=pa.int64()))
     except pa.ArrowNotImplementedError:
@@ -275,7 +267,7 @@ def take_rows(table: Any, indices: Sequence[int]) -> Any:
 
 def _parquet_rows(table: Any, name: str) -> Iterator[Any]:
     """The table's rows as dicts, a batch at a time (never the whole table as Python objects)."""
-    pa = _pyarrow()
+    pa = require_pyarrow()
     index = 0
     for batch in table.to_batches(max_chunksize=4096):
         try:
@@ -570,7 +562,7 @@ def _line(line: bytes) -> bytes:
 
 
 def _parquet_bytes(dataset: Dataset, indices: list[int], path: str) -> bytes:
-    pa = _pyarrow()
+    pa = require_pyarrow()
     try:
         if dataset.table is not None:
             table = take_rows(dataset.table, indices)

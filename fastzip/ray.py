@@ -34,25 +34,16 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ._optional import require_ray
 from .errors import InputError
 from .scale import (PartSelection, ScoredBatch, Scorer, TopN, _resolve_dedupe, _select_kwargs, local_select,
                     merge, prefilter_size)
 
-__all__ = ["select", "splitmix64", "partition_of", "RAY_INSTALL"]
+__all__ = ["select", "splitmix64", "partition_of"]
 
-RAY_INSTALL = "pip install 'fastzip[ray]'"
 MAX_DRIVER_SAMPLES = 2_000_000
 SYNTHETIC_COLUMNS = ("row_hash", "path")
 SHARD_BITS = 40          # CLI ids: shard << 40 | record number in the shard
-
-
-def _ray():
-    try:
-        import ray
-        import ray.data  # noqa: F401
-    except ImportError:
-        raise InputError(f"the Ray engine needs Ray Data: {RAY_INSTALL}") from None
-    return ray
 
 
 def splitmix64(x: np.ndarray) -> np.ndarray:
@@ -286,7 +277,7 @@ def select(ds, budget: int, *, id_column: str | None = None, text_field: str | N
     selection ratio) is in the schema metadata under ``fastzip_trace`` and
     as the dataset's ``fastzip_trace`` attribute.
     """
-    ray = _ray()
+    ray = require_ray()
     from .selection import _check_ks, _positive_int
 
     k1, k2, k3 = _check_ks(k1, k2, k3)
@@ -468,7 +459,7 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
     them) in selection order, the chosen (shard, start, length) locations as
     one array of shape (B, 3), and the trace.
     """
-    ray = _ray()
+    ray = require_ray()
     from .selection import _check_ks, _positive_int
     from .shards import _read_records
 
@@ -564,7 +555,7 @@ def _file_partition_task(paths: list, ids: np.ndarray, starts: np.ndarray, lengt
 
 def run_cli(args) -> int:
     """``fastzip select --ray``."""
-    ray = _ray()
+    ray = require_ray()
     from . import io
     from .shards import check_unchanged, expand_inputs, write_chosen
 

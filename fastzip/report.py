@@ -51,7 +51,7 @@ from .serialize import FRAMING, Pool
 if TYPE_CHECKING:  # pragma: no cover
     from .selection import SelectionResult
 
-from .errors import MissingDependencyError
+from ._optional import require_matplotlib
 from .judge import judge_ratio
 
 __all__ = [
@@ -60,7 +60,6 @@ __all__ = [
     "check_report_path",
     "figure",
     "report_data",
-    "require_matplotlib",
     "write_report",
 ]
 
@@ -70,27 +69,6 @@ REPORT_SUFFIXES = (".html", ".htm", ".png", ".svg", ".pdf")
 RANDOM_SEEDS = (0, 1, 2, 3, 4)
 #: Above this many bytes of selected text, the judge compresses at level 9, not 19.
 JUDGE_FAST_ABOVE = 8 << 20
-
-_EXTRA_MESSAGE = ("the selection report needs matplotlib, which is not installed; "
-                  "install it with: pip install 'fastzip[plot]'")
-
-
-def require_matplotlib() -> Any:
-    """Import matplotlib, or raise :class:`MissingDependencyError` naming the extra.
-
-    Returns
-    -------
-    module
-        The ``matplotlib`` module.
-    """
-    try:
-        import matplotlib
-        from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
-        from matplotlib.figure import Figure  # noqa: F401
-    except ImportError:
-        raise MissingDependencyError(_EXTRA_MESSAGE) from None
-    return matplotlib
-
 
 def check_report_path(path: str | os.PathLike, inputs: Sequence[str | os.PathLike] = (),
                       others: Sequence[str | os.PathLike] = ()) -> str:
@@ -129,7 +107,7 @@ def check_report_path(path: str | os.PathLike, inputs: Sequence[str | os.PathLik
     if suffix not in REPORT_SUFFIXES:
         raise InputError(f"unknown report format {suffix or '(no suffix)'!r}; use one of "
                          f"{', '.join(REPORT_SUFFIXES)}", path=path)
-    require_matplotlib()
+    require_matplotlib("the selection report")
     io.check_output(path, inputs=[os.fspath(p) for p in inputs], others=[os.fspath(p) for p in others])
     return "html" if suffix in (".html", ".htm") else suffix[1:]
 
@@ -375,7 +353,7 @@ def figure(data: ReportData, *, title: str | None = None) -> Any:
         ``"stage2"``, ``"stage3"``, ``"lengths-pool"``, ``"lengths-selection"``,
         ``"scores-pool"``, ``"scores-selection"``) so it can be found again.
     """
-    require_matplotlib()
+    require_matplotlib("the selection report")
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 

@@ -28,16 +28,8 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from . import io
+from ._optional import require_pyarrow
 from .errors import InputError
-
-def _pyarrow():
-    try:
-        import pyarrow
-        import pyarrow.parquet
-    except ImportError:
-        raise InputError("reading or writing Parquet needs pyarrow: pip install 'fastzip[parquet]'") from None
-    return pyarrow
-
 
 SHARD_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet",
                  ".json": "json"}
@@ -102,13 +94,6 @@ class RecordBatch:
     consumed_bytes: int = 0               # of the shard, for progress
 
 
-def _check_record(record: Any, index: int, path: str, line: int | None = None) -> None:
-    if record is None or not isinstance(record, (dict, str)):
-        kind = "null" if record is None else type(record).__name__
-        raise InputError(f"a record must be a JSON object or a string, got {kind}",
-                         path=path, record=index, line=line)
-
-
 def _jsonl_batches(path: str, shard: int, first: int, batch_size: int) -> Iterator[RecordBatch]:
     records: list = []
     starts: list[int] = []
@@ -126,7 +111,7 @@ def _jsonl_batches(path: str, shard: int, first: int, batch_size: int) -> Iterat
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not valid UTF-8"
                 raise InputError(f"malformed JSON: {reason}", path=path, record=index, line=number) from None
-            _check_record(record, index, path, number)
+            io.check_record(record, index, path, number)
             records.append(record)
             starts.append(start)
             lengths.append(len(raw))
@@ -142,7 +127,7 @@ def _jsonl_batches(path: str, shard: int, first: int, batch_size: int) -> Iterat
 
 
 def _parquet_batches(path: str, shard: int, first: int, batch_size: int) -> Iterator[RecordBatch]:
-    pa = _pyarrow()
+    pa = require_pyarrow()
     try:
         pf = pa.parquet.ParquetFile(path)
     except (OSError, pa.ArrowInvalid) as exc:
@@ -239,7 +224,7 @@ def _output_format(output: str, paths: Sequence[str]) -> str:
 
 def _parquet_rows(path: str, rows: np.ndarray):
     """The rows of one Parquet file at ``rows`` (in that order), reading only their row groups."""
-    pa = _pyarrow()
+    pa = require_pyarrow()
     pf = pa.parquet.ParquetFile(path)
     sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)]
     bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
@@ -288,7 +273,7 @@ def write_chosen(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, l
     if fmt == "jsonl" and formats <= {"jsonl"}:
         payload = b"".join(_lines(paths, shards, starts, lengths))
     elif fmt == "parquet" and formats <= {"parquet"}:
-        pa = _pyarrow()
+        pa = require_pyarrow()
         tables, positions = [], []
         for s in np.unique(shards):
             where = np.flatnonzero(shards == s)
@@ -302,7 +287,7 @@ def write_chosen(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, l
     else:
         records = _read_records(paths, shards, starts, lengths)
         if fmt == "parquet":
-            pa = _pyarrow()
+            pa = require_pyarrow()
             sink = pa.BufferOutputStream()
             pa.parquet.write_table(pa.Table.from_pylist(records), sink)
             payload = sink.getvalue().to_pybytes()

@@ -99,7 +99,7 @@ def _plot_available(args: argparse.Namespace) -> bool:
     if not getattr(args, "plot", None):
         return True
     from fastzip.errors import MissingDependencyError
-    from fastzip.law.plotting import require_matplotlib
+    from fastzip._optional import require_matplotlib
 
     try:
         require_matplotlib()

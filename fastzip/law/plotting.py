@@ -19,25 +19,13 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from fastzip.errors import MissingDependencyError, InputError
+from fastzip._optional import require_matplotlib
+from fastzip.errors import InputError
 from fastzip.io import write_bytes_atomic
 from fastzip.law.check import CheckReport
 from fastzip.law.fit import Law
 
 _COLOURS = {"ok": "#2ca02c", "risk": "#d62728"}
-
-
-def require_matplotlib() -> Any:
-    """Import matplotlib or raise :class:`MissingDependencyError` saying how to get it."""
-    try:
-        import matplotlib
-        from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
-        from matplotlib.figure import Figure  # noqa: F401
-    except ImportError:
-        raise MissingDependencyError(
-            "plotting needs matplotlib, which is not installed; "
-            "install it with: pip install 'fastzip[plot]' (or: pip install matplotlib)") from None
-    return matplotlib
 
 
 def plot(laws: Union[Law, Sequence[Law]], path: Union[str, "os.PathLike[str]"],
