@@ -143,15 +143,7 @@ class Dataset:
 
     def check_unchanged(self) -> None:
         """Raise when the input file changed (size, time or identity) since it was read."""
-        if self.stamp is None:
-            return
-        try:
-            now = FileStamp.of(os.stat(self.path))
-        except OSError as exc:
-            raise InputError(f"the input went away during the run ({exc.strerror}); nothing was written",
-                             path=self.name) from None
-        if now != self.stamp:
-            raise InputError("the input changed during the run; nothing was written", path=self.name)
+        check_unchanged(self.path, self.stamp, self.name)
 
     def records_at(self, indices: Sequence[int]) -> list:
         """The records at ``indices``, in that order, as Python objects."""
@@ -161,6 +153,23 @@ class Dataset:
             starts, lengths = self.line_spans
             return [json.loads(self.raw[starts[i]:starts[i] + lengths[i]]) for i in indices]
         return take_rows(self.table, indices).to_pylist()
+
+
+def check_unchanged(path: str, stamp: FileStamp | None, name: str | None = None) -> None:
+    """Raise when the file at ``path`` is no longer the one ``stamp`` describes (``None``: no check).
+
+    Called before an output is written, so that nothing is written from an
+    input that changed (or went away) during the run.
+    """
+    if stamp is None:
+        return
+    try:
+        now = FileStamp.of(os.stat(path))
+    except OSError as exc:
+        raise InputError(f"the input went away during the run ({exc.strerror}); nothing was written",
+                         path=name or path) from None
+    if now != stamp:
+        raise InputError("the input changed during the run; nothing was written", path=name or path)
 
 
 def _read_bytes(path: str) -> tuple[bytes, FileStamp | None]:

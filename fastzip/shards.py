@@ -317,8 +317,7 @@ def _lines(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, lengths
 def check_unchanged(paths: Sequence[str], stamps: Sequence[io.FileStamp | None]) -> None:
     """Raise when a shard changed since it was scored: its records are about to be copied out by offset."""
     for path, stamp in zip(paths, stamps):
-        if stamp is not None and io.input_stamp(path) != stamp:
-            raise InputError("the input changed during the run; nothing was written", path=path)
+        io.check_unchanged(path, stamp)
 
 
 # ---------------------------------------------------------------------------
