@@ -30,7 +30,7 @@ import math
 import os
 import sys
 import time
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 import numpy as np
 
@@ -104,6 +104,24 @@ class _BlockScorer:
         return pa.table({"id": pa.array(scored.ids), "score": pa.array(scored.scores),
                          "nbytes": pa.array(scored.nbytes),
                          "digest": pa.array(_digests(scored.items), type=pa.binary(16))})
+
+
+def _raise_unwrapped(exc: Exception) -> NoReturn:
+    """Raise the fastzip error a worker raised (see :func:`_unwrap`), else ``exc`` itself."""
+    err = _unwrap(exc)
+    if err is exc:
+        raise exc
+    raise err from None
+
+
+def _scored(trace: dict[str, Any], started: float, seen: int, budget: int) -> None:
+    """Record the scoring pass in ``trace`` and refuse an empty pool or a budget larger than it."""
+    trace["score_s"] = time.perf_counter() - started
+    trace["pool"] = seen
+    if seen == 0:
+        raise InputError("the pool is empty")
+    if budget > seen:
+        raise InputError(f"budget ({budget}) is larger than the pool ({seen} samples)")
 
 
 def _unwrap(exc: BaseException) -> BaseException:
@@ -312,16 +330,8 @@ def select(ds, budget: int, *, id_column: str | None = None, text_field: str | N
             quota = math.ceil(oversample * budget / m)
             tops, seen = _collect(scored, prefilter_size(quota, k1, k3), dedupe, parts=(seed, m))
     except Exception as exc:  # a worker's InputError comes back wrapped
-        err = _unwrap(exc)
-        if err is exc:
-            raise
-        raise err from None
-    trace["score_s"] = time.perf_counter() - t0
-    trace["pool"] = seen
-    if seen == 0:
-        raise InputError("the pool is empty")
-    if budget > seen:
-        raise InputError(f"budget ({budget}) is larger than the pool ({seen} samples)")
+        _raise_unwrapped(exc)
+    _scored(trace, t0, seen, budget)
 
     t1 = time.perf_counter()
     if strategy == "exact":
@@ -492,17 +502,9 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
         else:
             tops, seen = _collect(scored, prefilter_size(quota, k1, k3), dedupe, ("start", "length"),
                                   parts=(seed, m), shard_counts=counts)
-    except Exception as exc:
-        err = _unwrap(exc)
-        if err is exc:
-            raise
-        raise err from None
-    trace["score_s"] = time.perf_counter() - t0
-    trace["pool"] = seen
-    if seen == 0:
-        raise InputError("the pool is empty")
-    if budget > seen:
-        raise InputError(f"budget ({budget}) is larger than the pool ({seen} samples)")
+    except Exception as exc:  # a worker's InputError comes back wrapped
+        _raise_unwrapped(exc)
+    _scored(trace, t0, seen, budget)
     t1 = time.perf_counter()
     if strategy == "exact":
         kept = tops[0].result()
