@@ -114,39 +114,6 @@ static int check_cfg(const fz_oneshot_cfg *cfg) {
     return FZ_OK;
 }
 
-/* zlib.compress's own loop: the whole input, output in CPython's block sizes. */
-static const size_t cpython_blocks[] = {
-    32u << 10, 64u << 10, 256u << 10, 1u << 20, 4u << 20, 8u << 20, 16u << 20, 16u << 20,
-    32u << 20, 32u << 20, 32u << 20, 32u << 20, 64u << 20, 64u << 20, 128u << 20, 128u << 20,
-    256u << 20,
-};
-
-static int64_t cpython_deflate(os_worker *w, const uint8_t *data, size_t len) {
-    z_stream *z = &w->z;
-    z->next_in = (Bytef *)data;
-    z->avail_in = 0;
-    int64_t produced = 0;
-    int rc = Z_OK;
-    size_t nblocks = sizeof(cpython_blocks) / sizeof(cpython_blocks[0]);
-    size_t left = len;
-    for (size_t b = 0; rc != Z_STREAM_END; b++) {
-        size_t block = cpython_blocks[b < nblocks ? b : nblocks - 1];
-        if (fz_reserve(&w->out, &w->out_cap, block)) return FZ_ENOMEM;
-        z->next_out = w->out;
-        z->avail_out = (uInt)block;
-        do {
-            if (z->avail_in == 0 && left) {
-                z->avail_in = left > UINT_MAX ? UINT_MAX : (uInt)left;
-                left -= z->avail_in;
-            }
-            rc = deflate(z, left ? Z_NO_FLUSH : Z_FINISH);
-            if (rc == Z_STREAM_ERROR) return FZ_ECODEC;
-        } while (z->avail_out != 0 && rc != Z_STREAM_END);
-        produced += (int64_t)(block - z->avail_out);
-    }
-    return produced;
-}
-
 /* The piece as one contiguous buffer (no copy when only one part is non-empty). */
 static const uint8_t *contiguous(os_worker *w, const fz_piece *p, size_t *len) {
     size_t n = fz_piece_len(p);
@@ -174,7 +141,7 @@ static int64_t zlib_size(os_worker *w, const fz_piece *p, fz_cancel_flag *cancel
         size_t n;
         const uint8_t *src = contiguous(w, p, &n);
         if (!src) return FZ_ENOMEM;
-        return cpython_deflate(w, src, n);
+        return fz_deflate_cpython(&w->z, src, n, &w->out, &w->out_cap);
     }
     if (fz_reserve(&w->out, &w->out_cap, FZ_DEFLATE_SINK)) return FZ_ENOMEM;
     int rc = fz_deflate_feed(&w->z, w->out, p->prefix, p->prefix_len, Z_NO_FLUSH, cancel);

@@ -1,4 +1,5 @@
 /* fz_zcache.c: see fz_zcache.h. */
+#include <limits.h>
 #include <stdlib.h>
 #include "fz_zcache.h"
 
@@ -77,4 +78,36 @@ int fz_deflate_feed(z_stream *z, unsigned char *sink, const uint8_t *data, size_
         if (cancel && *cancel) return FZ_EINTR;
     } while (done < len);
     return FZ_OK;
+}
+
+static const size_t cpython_blocks[] = {
+    32u << 10, 64u << 10, 256u << 10, 1u << 20, 4u << 20, 8u << 20, 16u << 20, 16u << 20,
+    32u << 20, 32u << 20, 32u << 20, 32u << 20, 64u << 20, 64u << 20, 128u << 20, 128u << 20,
+    256u << 20,
+};
+
+int64_t fz_deflate_cpython(z_stream *z, const uint8_t *data, size_t len, uint8_t **out, size_t *cap) {
+    z->next_in = (Bytef *)data;
+    z->avail_in = 0;
+    int64_t produced = 0;
+    int rc = Z_OK;
+    size_t nblocks = sizeof(cpython_blocks) / sizeof(cpython_blocks[0]);
+    /* zlib's avail_in is a uInt: CPython feeds at most UINT_MAX at a time */
+    size_t left = len;
+    for (size_t b = 0; rc != Z_STREAM_END; b++) {
+        size_t block = cpython_blocks[b < nblocks ? b : nblocks - 1];
+        if (fz_reserve(out, cap, block)) return FZ_ENOMEM;
+        z->next_out = *out;
+        z->avail_out = (uInt)block;
+        do {
+            if (z->avail_in == 0 && left) {
+                z->avail_in = left > UINT_MAX ? UINT_MAX : (uInt)left;
+                left -= z->avail_in;
+            }
+            rc = deflate(z, left ? Z_NO_FLUSH : Z_FINISH);
+            if (rc == Z_STREAM_ERROR) return FZ_ECODEC;
+        } while (z->avail_out != 0 && rc != Z_STREAM_END);
+        produced += (int64_t)(block - z->avail_out);
+    }
+    return produced;
 }

@@ -39,4 +39,12 @@ void   fz_zcache_clear(fz_zcache *cache);
  * input goes in slices of FZ_FEED_SLICE; `cancel` is read between slices. */
 int fz_deflate_feed(z_stream *z, unsigned char *sink, const uint8_t *data, size_t len, int flush,
                     fz_cancel_flag *cancel);
+
+/* zlib.compress()'s own call sequence on a fresh (or reset) `z`: the whole
+ * input at once with Z_FINISH, output in CPython's growing block sizes
+ * (Modules/zlibmodule.c, Python >= 3.10) through *out (grown as needed).
+ * Level 0's stored blocks end wherever one deflate() call's output space
+ * ends, so this is the only exact way to size them.  Returns the compressed
+ * size, or a negative FZ_E* code. */
+int64_t fz_deflate_cpython(z_stream *z, const uint8_t *data, size_t len, uint8_t **out, size_t *cap);
 #endif

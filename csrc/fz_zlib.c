@@ -49,39 +49,13 @@ typedef struct {
  * concatenation in one call sequence.  Stored blocks cost a memcpy, so this
  * O(stream) path is still fast.
  */
-static const size_t cpython_blocks[] = {
-    32u << 10, 64u << 10, 256u << 10, 1u << 20, 4u << 20, 8u << 20, 16u << 20, 16u << 20,
-    32u << 20, 32u << 20, 32u << 20, 32u << 20, 64u << 20, 64u << 20, 128u << 20, 128u << 20,
-    256u << 20,
-};
-
 static int64_t stored_size(fz_zlib_worker *w, const uint8_t *data, size_t len) {
     z_stream z;
     memset(&z, 0, sizeof(z));
     if (deflateInit(&z, 0) != Z_OK) return FZ_ENOMEM;
-    z.next_in = (Bytef *)data;
-    int64_t produced = 0;
-    int rc = Z_OK;
-    size_t nblocks = sizeof(cpython_blocks) / sizeof(cpython_blocks[0]);
-    /* zlib's avail_in is a uInt: CPython feeds at most UINT_MAX at a time */
-    size_t left = len;
-    for (size_t b = 0; rc != Z_STREAM_END; b++) {
-        size_t block = cpython_blocks[b < nblocks ? b : nblocks - 1];
-        if (fz_reserve(&w->out, &w->out_cap, block)) { deflateEnd(&z); return FZ_ENOMEM; }
-        z.next_out = w->out;
-        z.avail_out = (uInt)block;
-        do {
-            if (z.avail_in == 0 && left) {
-                z.avail_in = left > UINT_MAX ? UINT_MAX : (uInt)left;
-                left -= z.avail_in;
-            }
-            rc = deflate(&z, left ? Z_NO_FLUSH : Z_FINISH);
-            if (rc == Z_STREAM_ERROR) { deflateEnd(&z); return FZ_ECODEC; }
-        } while (z.avail_out != 0 && rc != Z_STREAM_END);
-        produced += (int64_t)(block - z.avail_out);
-    }
+    int64_t size = fz_deflate_cpython(&z, data, len, &w->out, &w->out_cap);
     deflateEnd(&z);
-    return produced;
+    return size;
 }
 
 int fz_zlib_new(int level, fz_zlib_stream **out) {
