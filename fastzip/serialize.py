@@ -232,6 +232,17 @@ class Pool:
     def item(self, i: int) -> bytes:
         return self.data[self.offsets[i]:self.offsets[i + 1]].tobytes()
 
+    def take(self, indices: np.ndarray) -> Pool:
+        """A new pool of the samples at ``indices``, in that order."""
+        indices = np.asarray(indices, dtype=np.int64)
+        lengths = self.lengths[indices]
+        offsets = np.zeros(len(indices) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        data = np.empty(int(offsets[-1]), dtype=np.uint8)
+        for k, i in enumerate(indices.tolist()):
+            data[offsets[k]:offsets[k + 1]] = self.data[self.offsets[i]:self.offsets[i + 1]]
+        return Pool(data, offsets, self.serializer)
+
     def first_occurrences(self) -> np.ndarray:
         """Indices of the samples whose bytes no earlier sample has, in pool order.
 
