@@ -22,11 +22,11 @@ still test something.
 """
 from __future__ import annotations
 
-import pytest
-
 import corpora
-import fastzip
+import pytest
 from codec_matrix import DEFAULT_LEVEL_CODECS, check_marginal_sizes, codec_label, rate, text_pieces
+
+import fastzip
 from fastzip.benchmarks import measure
 
 MB = 1_000_000

@@ -14,7 +14,6 @@ import subprocess
 import sys
 
 import pytest
-
 from corpora import SHAREGPT_INSTALL, sharegpt_conversations
 
 MB = 1 << 20

@@ -26,12 +26,12 @@ from __future__ import annotations
 import functools
 import random
 
+import corpora
 import numpy as np
 import pytest
-
-import corpora
-import fastzip
 from codec_matrix import ALL_CODECS, BUILTIN_CODECS, CUSTOM_CODECS, codec_label
+
+import fastzip
 from fastzip.judge import judge_ratio
 from fastzip.serialize import Pool
 
@@ -51,7 +51,7 @@ CASES = ([("faq", c, lv) for c, lv in ALL_CODECS + [LZ77]]
 JUDGED: dict[tuple, float] = {}   # (pool, codec, level) -> judge ratio
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def quality_pool(name: str) -> tuple[list, Pool] | None:
     if name == "faq":
         rows = corpora.fixture_rows("faq_qa.jsonl")
@@ -67,7 +67,7 @@ def quality_pool(name: str) -> tuple[list, Pool] | None:
     return rows, Pool.from_samples(rows, "text")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def random_judge_ratio(name: str) -> float:
     """Mean judge ratio of random subsets of the budget's size, 5 fixed seeds."""
     rows, pool = quality_pool(name)

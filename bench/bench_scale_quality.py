@@ -95,7 +95,8 @@ def measure() -> list[dict]:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| pool | method | m | judge ratio (lower is better) | gap to central | picks shared with central | seconds |",
+    lines = ["| pool | method | m | judge ratio (lower is better) | gap to central "
+             "| picks shared with central | seconds |",
              "|---|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         shared = "" if r["shared_with_central"] is None else str(r["shared_with_central"])

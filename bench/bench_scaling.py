@@ -30,14 +30,14 @@ from __future__ import annotations
 
 import functools
 
+import corpora
 import numpy as np
 import pytest
-
-import corpora
-import fastzip
-from fastzip.serialize import Pool
 from codec_matrix import codec_label
 from naive_reference import naive_zip
+
+import fastzip
+from fastzip.serialize import Pool
 
 PER_CODEC_POOL = 5000
 PER_CODEC_MODES = [("default", "zlib", 9), ("default", "zstd", 3), ("default", "lz4", 0),
@@ -59,7 +59,7 @@ def k_values(pool_size: int) -> dict:
     return {"k1": min(10000, pool_size), "k2": K2, "k3": K3}
 
 
-def run_select(pool: list, mode: str, codec: str, level: int, threads: int) -> "fastzip.SelectionResult":
+def run_select(pool: list, mode: str, codec: str, level: int, threads: int) -> fastzip.SelectionResult:
     budget = len(pool) // BUDGET_FRACTION
     if mode == "compat":
         return fastzip.select(pool, budget, **k_values(len(pool)), compat="reference", n_threads=threads)

@@ -11,11 +11,10 @@ reference and compat must return identical indices.
 from __future__ import annotations
 
 import pytest
-
-import fastzip
-
 from corpora import SHAREGPT_INSTALL, sharegpt_pairs
 from naive_reference import naive_zip
+
+import fastzip
 
 POOL, BUDGET, K1, K2, K3 = 5000, 500, 5000, 200, 100
 SECONDS: dict[str, float] = {}

@@ -14,9 +14,16 @@ Not a test module (no ``bench_`` prefix), so pytest does not collect it.
 """
 from __future__ import annotations
 
-from fastzip.benchmarks.matrix import (BUILTIN_LEVELS, DEFAULT_LEVELS, EXAMPLE_CODECS,  # noqa: F401
-                                       check_marginal_sizes, codec_label, forced_fallback, rate)
 from fastzip import codecs
+from fastzip.benchmarks.matrix import (  # noqa: F401
+    BUILTIN_LEVELS,
+    DEFAULT_LEVELS,
+    EXAMPLE_CODECS,
+    check_marginal_sizes,
+    codec_label,
+    forced_fallback,
+    rate,
+)
 from fastzip.serialize import serialize_sample
 
 # the codecs with a PyPI binding (bench_quality and bench_kernels add lz77 by name)

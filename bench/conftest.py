@@ -6,9 +6,8 @@ block of ``--benchmark-json``; this file adds the repository's own corpora.
 """
 from __future__ import annotations
 
-import pytest
-
 import corpora
+import pytest
 
 # an installed fastzip loads the plugin through its pytest11 entry point (same name: loaded once);
 # this line covers a tree built in place
@@ -16,7 +15,7 @@ pytest_plugins = ["fastzip.benchmarks.plugin"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from fastzip.benchmarks.plugin import enable_json_block   # after pytest_plugins: assertions rewritten
+    from fastzip.benchmarks.plugin import enable_json_block  # after pytest_plugins: assertions rewritten
 
     enable_json_block(config)
 

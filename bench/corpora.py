@@ -34,13 +34,13 @@ def _package_dir(name: str) -> str | None:
     return list(spec.submodule_search_locations)[0]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def fixture_rows(name: str) -> list:
     with open(FIXTURES / name, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sharegpt_conversations() -> list | None:
     """Complete ShareGPT conversations from the (truncated) packaged file.
 
@@ -69,7 +69,7 @@ def sharegpt_conversations() -> list | None:
     return records
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sharegpt_pairs(limit: int | None = None) -> list | None:
     """ShareGPT human/gpt pairs as one-exchange ShareGPT samples, in file order."""
     conversations = sharegpt_conversations()
@@ -87,7 +87,7 @@ def sharegpt_pairs(limit: int | None = None) -> list | None:
     return pairs
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def evals_all_samples(limit: int = 200_000) -> list | None:
     """Samples of every OpenAI eval (the `evals` package), as OpenAI messages."""
     folder = _package_dir("evals")

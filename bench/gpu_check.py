@@ -22,14 +22,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from embeddings import clustered  # noqa: E402
+
 from fastzip import scoring  # noqa: E402
 from fastzip.scoring import _device  # noqa: E402
 
@@ -101,11 +103,11 @@ def check_losses(cp: Any, sync: Callable[[], None], batch: int, seq: int) -> Non
     ok, note = close(host, cpu, 1e-5, 1e-5)
     record("token_nll (numpy in)", size, cpu_s, host_s, ok, note)
     dev_logits, dev_labels = cp.asarray(logits), cp.asarray(labels)
-    del logits
+    logits = None  # free host memory before the device-input case
     res, res_s = timed(lambda: scoring.token_nll(dev_logits, dev_labels), sync)
     ok, note = close(res, cpu, 1e-5, 1e-5)
     record("token_nll (cupy in)", size, cpu_s, res_s, ok and isinstance(res, cp.ndarray), note)
-    del dev_logits
+    dev_logits = None
 
     lp = -rng.exponential(2.0, size=(4096, 2048))
     mask = rng.random((4096, 2048)) < 0.7

@@ -10,7 +10,7 @@ import sys
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, ROOT)   # the checkout, with its extension built in place or installed
 
-import fastzip
+import fastzip  # noqa: E402  (after the sys.path insert above)
 
 project = "fastzip"
 author = "the fastzip authors"

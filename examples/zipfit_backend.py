@@ -33,7 +33,6 @@ import time
 import types
 from pathlib import Path
 
-
 from fastzip import scoring
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import threading
 import zlib
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Sequence
 
 import numpy as np
 

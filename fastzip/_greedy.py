@@ -24,14 +24,13 @@ only those, in the stable order by pool index among equal scores.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from ._trace import RoundTrace
 from .compressor import IncrementalCompressor
 from .serialize import Pool
-
 
 # Stale candidates re-scored per lazy step.  A constant, not a function of
 # n_threads: which candidates get re-scored can change the picks where the

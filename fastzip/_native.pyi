@@ -1,5 +1,4 @@
 """Type stubs for the Cython wrapper over csrc/ (fastzip/_native.pyx)."""
-from typing import Optional
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +28,7 @@ class NativeStream:
         suffix: bytes = ...,
         base: int = ...,
         n_threads: int = ...,
-        index: Optional[npt.NDArray[np.int64]] = ...,
+        index: npt.NDArray[np.int64] | None = ...,
     ) -> npt.NDArray[np.int64]: ...
     def params(self, frame_len: int) -> tuple[dict[str, int], dict[str, int]]: ...
     def zstd_params(self, frame_len: int) -> tuple[dict[str, int], dict[str, int]]: ...

@@ -47,7 +47,7 @@ class Capabilities:
     estimate: bool = False
 
     @classmethod
-    def from_bits(cls, bits: int) -> "Capabilities":
+    def from_bits(cls, bits: int) -> Capabilities:
         """Decode the C kernels' FZ_CAP_* bits."""
         return cls(sum_of_frames=bool(bits & CAP_SUM_OF_FRAMES), whole_stream=bool(bits & CAP_WHOLE_STREAM),
                    cheap_append=bool(bits & CAP_CHEAP_APPEND), monotone=bool(bits & CAP_MONOTONE),

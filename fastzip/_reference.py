@@ -13,7 +13,7 @@ candidate is measured as ", " + repr + "]" (just repr + "]" after "[").
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

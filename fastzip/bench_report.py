@@ -36,7 +36,8 @@ import math
 import os
 import sys
 from collections import OrderedDict, defaultdict
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from .benchmarks.results import COLUMNS, HIDDEN, JSON_KEY, QUALITY, THROUGHPUT
 from .errors import FastzipError, InputError

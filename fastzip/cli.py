@@ -8,7 +8,8 @@ import os
 import signal
 import sys
 import time
-from typing import Iterator, NoReturn
+from collections.abc import Iterator
+from typing import NoReturn
 
 from . import __version__
 from .errors import FastzipError, InputError, Terminated
@@ -77,7 +78,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sel.add_argument("--report", metavar="FILE.html|FILE.png",
                      help="also draw the selection against the pool (needs the plot extra)")
     sel.add_argument("--quiet", action="store_true", help="no progress bar or summary")
-    from .shards import add_select_options   # scale: out of core and Ray (docs/semantics.md §7)
+    from .shards import add_select_options  # scale: out of core and Ray (docs/semantics.md §7)
     add_select_options(sel)
     sel.set_defaults(func=_cmd_select)
 

@@ -22,8 +22,9 @@ and declares its :class:`fastzip._protocol.Capabilities`;
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from . import _fallback
 from ._protocol import Capabilities

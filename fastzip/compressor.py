@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import threading
 import zlib
-from typing import Iterable, Sequence, Union
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from . import codecs
 from .errors import InputError, UsageError
 from .serialize import pack, serialize_list
 
-Candidates = Union[Sequence[Union[bytes, bytearray, memoryview, str]], tuple]
+Candidates = Sequence[bytes | bytearray | memoryview | str] | tuple
 
 
 MAX_THREADS = 256   # the native thread pool's limit; results never depend on the count

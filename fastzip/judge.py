@@ -6,7 +6,8 @@ selection made with one codec would be judged by its own blind spots.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .errors import UsageError
 from .serialize import Pool

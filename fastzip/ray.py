@@ -30,14 +30,24 @@ import math
 import os
 import sys
 import time
-from typing import Any, NoReturn, Sequence
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import numpy as np
 
 from ._optional import require_ray
 from .errors import InputError
-from .scale import (PartSelection, ScoredBatch, Scorer, TopN, _resolve_dedupe, _select_kwargs, local_select,
-                    merge, prefilter_size)
+from .scale import (
+    PartSelection,
+    ScoredBatch,
+    Scorer,
+    TopN,
+    _resolve_dedupe,
+    _select_kwargs,
+    local_select,
+    merge,
+    prefilter_size,
+)
 
 __all__ = ["select", "splitmix64", "partition_of"]
 
@@ -605,7 +615,7 @@ def run_cli(args) -> int:
     if not args.quiet:
         print(f"fastzip: selected {len(indices)} of {trace['pool']} samples on Ray ({trace['strategy']}) in "
               f"{time.perf_counter() - started:.2f} s (Ray start {startup:.2f} s"
-              f"{'; %d scored shards reused' % trace['reused_shards'] if trace.get('reused_shards') else ''}); "
+              f"{'; {} scored shards reused'.format(trace['reused_shards']) if trace.get('reused_shards') else ''}); "
               f"ratio {trace['ratio']:.4f} "
               f"-> {args.output}", file=sys.stderr)
     return 0

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -111,14 +112,14 @@ class ScoredBatch:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def take(self, index: np.ndarray) -> "ScoredBatch":
+    def take(self, index: np.ndarray) -> ScoredBatch:
         """The samples at ``index``, in that order."""
         return ScoredBatch(self.ids[index], self.scores[index], self.nbytes[index],
                            None if self.items is None else self.items[index],
                            {k: v[index] for k, v in self.extra.items()})
 
     @classmethod
-    def concat(cls, batches: Sequence["ScoredBatch"]) -> "ScoredBatch":
+    def concat(cls, batches: Sequence[ScoredBatch]) -> ScoredBatch:
         batches = [b for b in batches if b is not None]
         if not batches:
             return cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))

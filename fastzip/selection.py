@@ -1,8 +1,9 @@
 """fastzip.select: ZIP data selection (docs/semantics.md §2, §3, §5)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 

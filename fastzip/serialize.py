@@ -17,13 +17,14 @@ offsets, which is what the batch kernels read.
 from __future__ import annotations
 
 import base64
-import hashlib
 import datetime
 import decimal
+import hashlib
 import json
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -264,7 +265,7 @@ class Pool:
 
     @classmethod
     def from_samples(cls, samples: Iterable[Any], serializer: str, text_field: str | None = None,
-                     allow_empty: bool = False) -> "Pool":
+                     allow_empty: bool = False) -> Pool:
         """Serialize a pool; an empty sample is an error naming its record."""
         check_serializer(serializer)
         # one growing buffer: never the pieces and their concatenation at once

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

@@ -100,7 +100,8 @@ BAD_INPUTS = {
     "not_list.json": ('{"text": "a"}', "expected a JSON list"),
     "empty.jsonl": ("", "the pool is empty"),
     "empty_sample.jsonl": ('{"text": "a"}\n{"text": ""}\n', "record 1 (line 2): empty sample"),
-    "wrong_type.jsonl": ('{"text": "a"}\n{"instruction": 3}\n', "record 1 (line 2): field 'instruction' must be a string"),
+    "wrong_type.jsonl": ('{"text": "a"}\n{"instruction": 3}\n',
+                         "record 1 (line 2): field 'instruction' must be a string"),
     "missing_field.jsonl": ('{"body": "a"}\n{"other": "b"}\n', "record 1 (line 2): missing field 'body'"),
 }
 

@@ -55,8 +55,9 @@ def test_zipfit_zstd_and_lz4_modes(algorithm, level):
     if importlib.util.find_spec("zip_fit") is None:
         pytest.skip(f"needs zip_fit: {INSTALL}")
     if algorithm == "zstd":
-        import fastzip
         import zstandard
+
+        import fastzip
 
         if fastzip.build_info()["codecs"]["zstd"]["library"] != ".".join(map(str, zstandard.ZSTD_VERSION)):
             if os.environ.get("CI", "") not in ("", "0", "false"):

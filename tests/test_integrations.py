@@ -1,4 +1,7 @@
-"""The pipeline integrations in examples/: each runs where its toolkit is installed, else skips with the install command."""
+"""The pipeline integrations in examples/.
+
+Each runs where its toolkit is installed, else skips with the install command.
+"""
 from __future__ import annotations
 
 import json
@@ -47,9 +50,8 @@ def test_datatrove_scoring_then_selection(tmp_path, evals_rows, examples_on_path
 
 def test_data_juicer_selector(evals_rows, examples_on_path):
     pytest.importorskip("data_juicer", reason="Data-Juicer is not installed: pip install py-data-juicer")
-    from datasets import Dataset
-
     import data_juicer_zip
+    from datasets import Dataset
 
     texts = [sample_text(r) for r in evals_rows[:1000]]
     op = data_juicer_zip.FastzipZipSelector(budget=40, **K)

@@ -7,14 +7,13 @@ import zlib
 
 import numpy as np
 import pytest
+from conftest import in_ci
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fastzip
 from fastzip import codecs
 from fastzip.serialize import pack
-
-from conftest import in_ci
 
 
 def zstd_reference_size(ic: fastzip.IncrementalCompressor, stream: bytes, piece: bytes) -> int:

@@ -174,7 +174,7 @@ def test_check_passes_in_band_points_and_flags_planted_outliers():
     rng = np.random.default_rng(99)
     fresh_r = rng.uniform(1.6, 4.9, 60)
     fresh_l = f(fresh_r) + rng.normal(0.0, NOISE, 60)
-    verdicts = [check(fitted, r, l).verdict for r, l in zip(fresh_r, fresh_l)]
+    verdicts = [check(fitted, r, loss).verdict for r, loss in zip(fresh_r, fresh_l)]
     # a ±2 sd band holds about 95 % of new runs
     assert verdicts.count("ok") / len(verdicts) >= 0.85
 
@@ -205,21 +205,21 @@ def test_check_with_a_performance_floor():
     runs, true = performance_runs(3)
     loss_law = fit(runs, target="loss", form="loglinear", n_boot=100)
     perf_law = fit(runs, target="performance", form="loglinear", n_boot=100)
-    r, l = 3.0, 2.6 - 0.8 * math.log(3.0)
-    predicted = perf_law.predict(r, l)
-    assert predicted == pytest.approx(true["a"] + true["b"] * math.log(r) + true["c"] * l, abs=0.02)
+    r, loss = 3.0, 2.6 - 0.8 * math.log(3.0)
+    predicted = perf_law.predict(r, loss)
+    assert predicted == pytest.approx(true["a"] + true["b"] * math.log(r) + true["c"] * loss, abs=0.02)
 
-    ok = check((perf_law, loss_law), r, l, performance_floor=predicted - 0.1)
+    ok = check((perf_law, loss_law), r, loss, performance_floor=predicted - 0.1)
     assert ok.verdict == "ok"
     assert [i.target for i in ok.items] == ["loss", "performance"]
     assert ok.expected == ok.item("loss").expected  # the headline is the loss law's
 
-    risk = check({"loss": loss_law, "performance": perf_law}, r, l, performance_floor=predicted + 0.1)
+    risk = check({"loss": loss_law, "performance": perf_law}, r, loss, performance_floor=predicted + 0.1)
     assert risk.verdict == "risk"
     assert "below the floor" in risk.reason and "\n" not in risk.reason
     assert risk.item("loss").verdict == "ok" and risk.item("performance").verdict == "risk"
 
-    only_perf = check(perf_law, r, l)
+    only_perf = check(perf_law, r, loss)
     assert only_perf.verdict == "ok" and only_perf.observed is None and "no floor" in only_perf.reason
     json.dumps(risk.to_dict(), allow_nan=False)
     assert risk.summary().startswith("RISK: ")
@@ -244,7 +244,7 @@ def test_check_rejects_bad_arguments():
 
 # ------------------------------------------------------- degenerate input
 def _runs(ratios, losses):
-    return [{"name": f"v{i}", "ratio": r, "loss": l} for i, (r, l) in enumerate(zip(ratios, losses))]
+    return [{"name": f"v{i}", "ratio": r, "loss": loss} for i, (r, loss) in enumerate(zip(ratios, losses))]
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
@@ -397,23 +397,23 @@ def test_trainer_state_faults(tmp_path):
 
 def test_first_epoch_loss_from_csv(tmp_path):
     rows = [(10, 2.4, 0.25), (20, 2.2, 0.5), (30, 2.1, 0.75), (40, 2.0, 1.0), (50, 1.5, 1.25), (60, 1.4, 1.5)]
-    first = [l for _, l, e in rows if e <= 1]
+    first = [loss for _, loss, e in rows if e <= 1]
     with_epoch = tmp_path / "loss.csv"
-    with_epoch.write_text("step,loss,epoch\n" + "".join(f"{s},{l},{e}\n" for s, l, e in rows))
+    with_epoch.write_text("step,loss,epoch\n" + "".join(f"{s},{loss},{e}\n" for s, loss, e in rows))
     assert law.loss_from_csv(with_epoch) == pytest.approx(np.mean(first))
     assert law.first_epoch_loss(with_epoch) == pytest.approx(np.mean(first))
 
     reordered = tmp_path / "reordered.csv"
-    reordered.write_text("epoch,step,loss\n" + "".join(f"{e},{s},{l}\n" for s, l, e in rows))
+    reordered.write_text("epoch,step,loss\n" + "".join(f"{e},{s},{loss}\n" for s, loss, e in rows))
     assert law.loss_from_csv(reordered) == pytest.approx(np.mean(first))
 
     no_header = tmp_path / "no_header.csv"
-    no_header.write_text("".join(f"{s},{l},{e}\n" for s, l, e in rows))
+    no_header.write_text("".join(f"{s},{loss},{e}\n" for s, loss, e in rows))
     assert law.loss_from_csv(no_header) == pytest.approx(np.mean(first))
 
     no_epoch = tmp_path / "no_epoch.csv"  # every row counts as first epoch
-    no_epoch.write_text("step,loss\n" + "".join(f"{s},{l}\n" for s, l, _ in rows))
-    assert law.loss_from_csv(no_epoch) == pytest.approx(np.mean([l for _, l, _ in rows]))
+    no_epoch.write_text("step,loss\n" + "".join(f"{s},{loss}\n" for s, loss, _ in rows))
+    assert law.loss_from_csv(no_epoch) == pytest.approx(np.mean([loss for _, loss, _ in rows]))
 
     bad = tmp_path / "bad.csv"
     bad.write_text("step,loss\n10,2.0\n20,oops\n")

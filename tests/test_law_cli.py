@@ -134,10 +134,10 @@ def test_check_ok_and_risk_exit_codes(runs_csv, capsys):
 
 
 def test_check_json_and_floor(runs_csv, capsys, tmp_path):
-    r, l = 3.0, expected_loss(3.0)
+    r, loss = 3.0, expected_loss(3.0)
     perf = law.fit(runs_csv, target="performance", n_boot=100)
-    predicted = perf.predict(r, l)
-    code = run_cli("law", "check", runs_csv, "--ratio", r, "--loss", l, "--floor", predicted + 0.05,
+    predicted = perf.predict(r, loss)
+    code = run_cli("law", "check", runs_csv, "--ratio", r, "--loss", loss, "--floor", predicted + 0.05,
                    "--bootstrap", "100", "--json")
     result = json.loads(capsys.readouterr().out)
     assert code == 1 and result["verdict"] == "risk"
@@ -145,7 +145,7 @@ def test_check_json_and_floor(runs_csv, capsys, tmp_path):
     assert result["items"][0]["verdict"] == "ok" and result["items"][1]["verdict"] == "risk"
     assert result["items"][1]["expected"] == pytest.approx(predicted)
     assert set(result["laws"]) == {"loss", "performance"}
-    assert run_cli("law", "check", runs_csv, "--ratio", r, "--loss", l, "--floor", predicted - 0.05,
+    assert run_cli("law", "check", runs_csv, "--ratio", r, "--loss", loss, "--floor", predicted - 0.05,
                    "--bootstrap", "100") == 0
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import fastzip
-from fastzip.judge import judge_ratio
 from fastzip.errors import InputError
+from fastzip.judge import judge_ratio
 from fastzip.serialize import Pool
 
 REFERENCE_CASES = {

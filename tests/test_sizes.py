@@ -7,14 +7,13 @@ import zlib
 
 import numpy as np
 import pytest
+from conftest import in_ci, load_jsonl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fastzip
 from fastzip import codecs, scoring
 from fastzip.errors import InputError
-
-from conftest import in_ci, load_jsonl
 
 zstandard = pytest.importorskip("zstandard")
 lz4_frame = pytest.importorskip("lz4.frame")

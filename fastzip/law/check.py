@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any
 
-from fastzip.law.fit import Law
 from fastzip.errors import InputError
+from fastzip.law.fit import Law
 
-LawsLike = Union[Law, Sequence[Law], Mapping[str, Law]]
+LawsLike = Law | Sequence[Law] | Mapping[str, Law]
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,9 @@ class CheckItem:
     expected: float
     band: tuple[float, float]
     sd: float
-    observed: Optional[float]
-    standardized_residual: Optional[float]
-    floor: Optional[float]
+    observed: float | None
+    standardized_residual: float | None
+    floor: float | None
     verdict: str
     reason: str
 
@@ -66,14 +67,14 @@ class CheckReport:
 
     ratio: float
     loss: float
-    quality: Optional[float]
+    quality: float | None
     z: float
     verdict: str
     reason: str
     expected: float
     band: tuple[float, float]
-    observed: Optional[float]
-    standardized_residual: Optional[float]
+    observed: float | None
+    standardized_residual: float | None
     items: tuple[CheckItem, ...]
     notes: tuple[str, ...]
 
@@ -81,7 +82,7 @@ class CheckReport:
     def is_risk(self) -> bool:
         return self.verdict == "risk"
 
-    def item(self, target: str) -> Optional[CheckItem]:
+    def item(self, target: str) -> CheckItem | None:
         """The finding of the ``target`` law, or ``None`` if none was given."""
         return next((i for i in self.items if i.target == target), None)
 
@@ -155,8 +156,8 @@ def _loss_item(law: Law, ratio: float, loss: float, z: float) -> CheckItem:
     return CheckItem("loss", law.form, b.center, (b.low, b.high), b.sd, loss, res, None, verdict, reason)
 
 
-def _performance_item(law: Law, ratio: float, loss: float, quality: Optional[float],
-                      floor: Optional[float], z: float) -> CheckItem:
+def _performance_item(law: Law, ratio: float, loss: float, quality: float | None,
+                      floor: float | None, z: float) -> CheckItem:
     if "quality" in law.predictors and quality is None:
         raise InputError("this performance law uses quality; pass quality=")
     b = law.band(ratio, loss, quality if "quality" in law.predictors else None, z=z)
@@ -172,8 +173,8 @@ def _performance_item(law: Law, ratio: float, loss: float, quality: Optional[flo
     return CheckItem("performance", law.form, b.center, (b.low, b.high), b.sd, None, None, floor, verdict, reason)
 
 
-def check(law: LawsLike, ratio: float, loss: float, performance_floor: Optional[float] = None,
-          z: float = 2.0, *, quality: Optional[float] = None) -> CheckReport:
+def check(law: LawsLike, ratio: float, loss: float, performance_floor: float | None = None,
+          z: float = 2.0, *, quality: float | None = None) -> CheckReport:
     """Check a new data version (``ratio``, first-epoch ``loss``) against ``law``.
 
     ``law`` is a loss law, a performance law, or both as ``(loss_law,

@@ -19,8 +19,9 @@ import contextlib
 import json
 import math
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any
 
 from fastzip.codecs import available_codecs
 from fastzip.law.check import check
@@ -98,8 +99,8 @@ def _plot_available(args: argparse.Namespace) -> bool:
     """With ``--plot``, make sure matplotlib is there before any work is done."""
     if not getattr(args, "plot", None):
         return True
-    from fastzip.errors import MissingDependencyError
     from fastzip._optional import require_matplotlib
+    from fastzip.errors import MissingDependencyError
 
     try:
         require_matplotlib()
@@ -233,7 +234,7 @@ def run_fit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _new_version(args: argparse.Namespace) -> tuple[float, float, Optional[str]]:
+def _new_version(args: argparse.Namespace) -> tuple[float, float, str | None]:
     from fastzip.law.ingest import dataset_ratio, first_epoch_loss, loss_from_csv, loss_from_trainer_state
 
     if args.data is not None:

@@ -20,8 +20,9 @@ has one. The forms are described in :mod:`fastzip.law.forms`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Optional, Sequence, Union
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -33,7 +34,7 @@ from fastzip.law.runs import Run, RunsLike, validate
 TARGETS: tuple[str, ...] = ("loss", "performance")
 FORM_CHOICES: tuple[str, ...] = ("auto",) + _forms.FORMS
 
-ArrayLike = Union[float, Sequence[float], np.ndarray]
+ArrayLike = float | Sequence[float] | np.ndarray
 
 
 class Band(NamedTuple):
@@ -52,7 +53,7 @@ class _Model:
     form: str
     theta: np.ndarray  # (p,)
     t0: float
-    boot_theta: Optional[np.ndarray]  # (n_boot, p) or None
+    boot_theta: np.ndarray | None  # (n_boot, p) or None
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,12 +72,12 @@ class Law:
     formula: str
     predictors: tuple[str, ...]
     params: dict[str, float]
-    ci: Optional[dict[str, tuple[float, float]]]
+    ci: dict[str, tuple[float, float]] | None
     ci_level: float
     r2: float
     residual_std: float
     n_runs: int
-    cv_rmse: dict[str, Optional[float]]
+    cv_rmse: dict[str, float | None]
     reason: str
     notes: tuple[str, ...]
     ratio_range: tuple[float, float]
@@ -86,7 +87,7 @@ class Law:
     _model: _Model = field(repr=False)
 
     # ----------------------------------------------------------------- predict
-    def _inputs(self, ratio: ArrayLike, loss: Optional[ArrayLike], quality: Optional[ArrayLike]):
+    def _inputs(self, ratio: ArrayLike, loss: ArrayLike | None, quality: ArrayLike | None):
         scalar = np.ndim(ratio) == 0
         x = np.atleast_1d(np.asarray(ratio, dtype=float))
         if not np.all(np.isfinite(x)):
@@ -110,8 +111,8 @@ class Law:
         extras = np.column_stack(cols) if cols else np.empty((x.size, 0))
         return x, extras, scalar
 
-    def predict(self, ratio: ArrayLike, loss: Optional[ArrayLike] = None,
-                quality: Optional[ArrayLike] = None) -> Any:
+    def predict(self, ratio: ArrayLike, loss: ArrayLike | None = None,
+                quality: ArrayLike | None = None) -> Any:
         """Predicted ``target`` at ``ratio`` (and ``loss``/``quality`` for a
         performance law). Scalars in, float out; arrays in, array out."""
         x, extras, scalar = self._inputs(ratio, loss, quality)
@@ -119,8 +120,8 @@ class Law:
         y = _forms.evaluate(m.form, m.theta, m.t0, x, extras)[0]
         return float(y[0]) if scalar else y
 
-    def band(self, ratio: ArrayLike, loss: Optional[ArrayLike] = None,
-             quality: Optional[ArrayLike] = None, z: float = 2.0) -> Band:
+    def band(self, ratio: ArrayLike, loss: ArrayLike | None = None,
+             quality: ArrayLike | None = None, z: float = 2.0) -> Band:
         """Prediction band for a *new run*: ``center ± z*sd`` with
         ``sd = sqrt(residual_std**2 + bootstrap variance of the prediction)``."""
         x, extras, scalar = self._inputs(ratio, loss, quality)
@@ -179,7 +180,7 @@ class Law:
         return "\n".join(lines)
 
 
-def _finite(v: Optional[float]) -> Optional[float]:
+def _finite(v: float | None) -> float | None:
     return None if v is None or not math.isfinite(v) else float(v)
 
 
@@ -196,7 +197,7 @@ def _loo_rmse(form: str, x: np.ndarray, extras: np.ndarray, y: np.ndarray) -> fl
     return rmse if math.isfinite(rmse) else math.inf
 
 
-def _applicable(form: str, x: np.ndarray, extras: np.ndarray, names: list[str]) -> Optional[str]:
+def _applicable(form: str, x: np.ndarray, extras: np.ndarray, names: list[str]) -> str | None:
     """Why ``form`` cannot be fitted to these runs, or ``None`` if it can."""
     if form in _forms.LOG_FORMS and np.any(x <= 0):
         i = int(np.argmax(x <= 0))
@@ -223,7 +224,7 @@ def _check_options(target: str, form: str, n_boot: int, ci: float) -> None:
 
 
 def fit(runs: RunsLike, target: str = "loss", form: str = "auto", *, n_boot: int = 1000,
-        ci: float = 0.95, seed: int = 0, use_quality: Optional[bool] = None) -> Law:
+        ci: float = 0.95, seed: int = 0, use_quality: bool | None = None) -> Law:
     """Fit an entropy law to ``runs``.
 
     Parameters
@@ -301,7 +302,7 @@ def fit(runs: RunsLike, target: str = "loss", form: str = "auto", *, n_boot: int
     )
 
 
-def _table(run_list: list[Run], target: str, use_quality: Optional[bool]):
+def _table(run_list: list[Run], target: str, use_quality: bool | None):
     """Validate the runs and return (predictors, ratio x, extra predictors, target y)."""
     if target == "loss":
         predictors: tuple[str, ...] = ("ratio",)
@@ -333,9 +334,9 @@ def _refuse_degenerate(x: np.ndarray, extras: np.ndarray, y: np.ndarray, predict
 
 
 def _choose_form(form: str, x: np.ndarray, extras: np.ndarray, y: np.ndarray, names: list[str],
-                 notes: list[str]) -> tuple[str, dict[str, Optional[float]], str]:
+                 notes: list[str]) -> tuple[str, dict[str, float | None], str]:
     """The form to fit, the leave-one-out RMSE of each form tried, and why."""
-    cv: dict[str, Optional[float]] = {}
+    cv: dict[str, float | None] = {}
     if form != "auto":
         why = _applicable(form, x, extras, names)
         if why is not None:

@@ -18,8 +18,9 @@ import json
 import math
 import numbers
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional, Union
+from typing import Any, Union
 
 from fastzip.errors import InputError
 from fastzip.law.runs import REQUIRED_COLUMNS, Run, RunsLike, run_from_mapping
@@ -93,7 +94,7 @@ def read_runs(path: PathLike) -> list[Run]:
 
 
 # --------------------------------------------------------- first-epoch losses
-def _finite_number(value: Any, what: str, path: str, record: Optional[int]) -> float:
+def _finite_number(value: Any, what: str, path: str, record: int | None) -> float:
     if isinstance(value, str):
         try:
             value = float(value.strip())
@@ -192,7 +193,7 @@ def loss_from_csv(path: PathLike, max_epoch: float = 1.0) -> float:
     return sum(losses) / len(losses)
 
 
-def first_epoch_loss(source: Union[float, PathLike], max_epoch: float = 1.0) -> float:
+def first_epoch_loss(source: float | PathLike, max_epoch: float = 1.0) -> float:
     """First-epoch training loss from a number, a ``trainer_state.json`` (or a
     checkpoint folder), or a CSV loss log; see :func:`loss_from_trainer_state`
     and :func:`loss_from_csv`. Files ending in ``.json`` and folders are read
@@ -211,7 +212,7 @@ def first_epoch_loss(source: Union[float, PathLike], max_epoch: float = 1.0) -> 
 
 
 # ------------------------------------------------------------- dataset ratios
-def ratio_and_count(path: PathLike, *, codec: str = "zlib", level: Optional[int] = None,
+def ratio_and_count(path: PathLike, *, codec: str = "zlib", level: int | None = None,
                     serializer: str = "repr") -> tuple[float, int]:
     """Compression ratio of a data file and its number of records.
 
@@ -229,7 +230,7 @@ def ratio_and_count(path: PathLike, *, codec: str = "zlib", level: Optional[int]
     return float(compression_ratio(records, **kwargs)), len(records)
 
 
-def dataset_ratio(path: PathLike, *, codec: str = "zlib", level: Optional[int] = None,
+def dataset_ratio(path: PathLike, *, codec: str = "zlib", level: int | None = None,
                   serializer: str = "repr") -> float:
     """Compression ratio R of a data file (JSON list, JSONL or Parquet), as
     ``fastzip.compression_ratio(fastzip.io.read_records(path), ...)``."""

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import Any
 
 import numpy as np
 
@@ -28,8 +29,8 @@ from fastzip.law.fit import Law
 _COLOURS = {"ok": "#2ca02c", "risk": "#d62728"}
 
 
-def plot(laws: Union[Law, Sequence[Law]], path: Union[str, "os.PathLike[str]"],
-         report: Optional[CheckReport] = None, *, z: Optional[float] = None, dpi: int = 120) -> Path:
+def plot(laws: Law | Sequence[Law], path: str | os.PathLike[str],
+         report: CheckReport | None = None, *, z: float | None = None, dpi: int = 120) -> Path:
     """Draw one panel per law into ``path`` (format from its suffix, PNG by
     default), written atomically. ``report`` adds the checked point, coloured
     by its verdict; ``z`` (default: the report's, else 2) sets the band."""
@@ -56,7 +57,7 @@ def plot(laws: Union[Law, Sequence[Law]], path: Union[str, "os.PathLike[str]"],
     return out
 
 
-def _draw(ax: Any, law: Law, report: Optional[CheckReport], z: float) -> None:
+def _draw(ax: Any, law: Law, report: CheckReport | None, z: float) -> None:
     x = np.array([r.ratio for r in law.runs])
     y = np.array([getattr(r, law.target) for r in law.runs], dtype=float)
     fixed: dict[str, float] = {}

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+from typing import Any, Union
 
 from fastzip.errors import InputError
 
@@ -36,17 +37,17 @@ class Run:
     name: str
     ratio: float
     loss: float
-    performance: Optional[float] = None
-    quality: Optional[float] = None
+    performance: float | None = None
+    quality: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-RunsLike = Union[str, "os.PathLike[str]", Iterable[Union[Run, Mapping[str, Any]]], Mapping[str, Sequence[Any]]]
+RunsLike = Union[str, "os.PathLike[str]", Iterable[Run | Mapping[str, Any]], Mapping[str, Sequence[Any]]]
 
 
-def _number(value: Any, column: str, record: int, path: Optional[str], required: bool) -> Optional[float]:
+def _number(value: Any, column: str, record: int, path: str | None, required: bool) -> float | None:
     """Parse one cell; ``None``/empty is missing. NaN parses (and is refused by
     :func:`validate` only where the fit uses the column)."""
     if value is None or (isinstance(value, str) and value.strip() == ""):
@@ -65,7 +66,7 @@ def _number(value: Any, column: str, record: int, path: Optional[str], required:
     raise InputError(f"'{column}' is {value!r}, expected a number", path=path, record=record)
 
 
-def run_from_mapping(row: Mapping[str, Any], record: int, path: Optional[str] = None) -> Run:
+def run_from_mapping(row: Mapping[str, Any], record: int, path: str | None = None) -> Run:
     """Build a :class:`Run` from a mapping; ``record`` is its 1-based position.
 
     Column names are matched case-insensitively; unknown columns are ignored.

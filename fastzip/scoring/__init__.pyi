@@ -1,4 +1,5 @@
-from typing import Any, Literal, Sequence, overload
+from collections.abc import Sequence
+from typing import Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt

@@ -88,7 +88,7 @@ _KCENTER_UPDATE = (
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def token_nll_kernel(ctype: str) -> Any:
     """The compiled row-NLL kernel for ``ctype`` in {"float", "double"}."""
     if ctype not in ("float", "double"):
@@ -100,7 +100,7 @@ def token_nll_kernel(ctype: str) -> Any:
     return cp.RawKernel(code, f"token_nll_rows_{ctype}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def kcenter_update_kernel() -> Any:
     """The element-wise min-distance update (dtype-generic)."""
     cp = cupy_status().module

@@ -22,6 +22,7 @@ import functools
 from typing import Any, NamedTuple
 
 import numpy as np
+
 from ..errors import InputError
 
 DEVICES = ("auto", "cpu", "cuda")

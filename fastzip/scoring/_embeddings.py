@@ -5,9 +5,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..errors import InputError
 from . import _device
 from ._validate import check_embeddings
-from ..errors import InputError
 
 DEFAULT_DTYPE = np.float32
 # Largest temporary similarity block, in elements (64 MiB of float32).

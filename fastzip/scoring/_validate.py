@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ._device import to_host
 from ..errors import InputError
+from ._device import to_host
 
 
 def check_real_dtype(x: Any, name: str) -> None:

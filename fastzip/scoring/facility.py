@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from . import _device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare
 from ._validate import as_count
-from ..errors import InputError
 
 FIRST_BATCH = 8
 MAX_BATCH = 1024

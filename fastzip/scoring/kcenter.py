@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from . import _device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare
 from ._validate import as_count, as_index_array
-from ..errors import InputError
 
 METRICS = ("cosine", "l2")
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from . import _device
 from ._validate import as_count, check_all_finite, check_real_dtype
-from ..errors import InputError
 
 DEFAULT_CHUNK_ROWS_CPU = 64
 DEFAULT_CHUNK_ROWS_GPU = 1024

@@ -15,7 +15,8 @@ level=9, separator=" ", order="ba"`` with the test texts as rows; ZIP-FIT:
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +53,7 @@ def ncd_matrix(a: Sequence[str | bytes], b: Sequence[str | bytes] | None = None,
         means more similar.  Without ``symmetric`` the matrix is only roughly
         symmetric, and its diagonal is small but not zero.
     """
-    from ..sizes import pair_sizes   # the native kernels: loaded on first use
+    from ..sizes import pair_sizes  # the native kernels: loaded on first use
 
     if formula not in FORMULAS:
         raise InputError(f"formula must be one of {', '.join(FORMULAS)}, got {formula!r}")

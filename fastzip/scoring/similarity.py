@@ -5,10 +5,10 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from . import _device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare, unit_rows
 from ._validate import as_index_array, check_embeddings
-from ..errors import InputError
 
 ROW_BLOCK = 4096
 
