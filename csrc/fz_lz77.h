@@ -13,8 +13,9 @@
  * Memory: 1 byte per stream byte (the raw bytes; the buffer grows by
  * doubling, so up to 2 bytes of address space) plus a fixed 64 MiB table
  * (2^21 x 32 bytes; pages are touched as positions land in them).  A
- * worker keeps 9 bytes per byte of the largest candidate it measured (the
- * bytes, a hash and a chain link per position) plus a local head table of
+ * worker keeps 13 bytes per byte of the largest candidate it measured (the
+ * bytes, and per position a hash, a chain link and the stream slot to
+ * verify) plus a local head table of
  * at most 4 MiB.  With 12.6 M slots, a stream of unique text much longer
  * than ~16 MB loses its oldest positions to newer ones bucket by bucket;
  * repetitive text (real corpora) keeps far more reachable.
