@@ -22,11 +22,11 @@ The overall verdict is ``risk`` when any law says so.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from fastzip._checks import finite_number
 from fastzip.errors import InputError
 from fastzip.law.fit import Law
 
@@ -108,7 +108,7 @@ class CheckReport:
 
 def _clean(obj: Any) -> Any:
     if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
+        return finite_number(obj)
     if isinstance(obj, dict):
         return {k: _clean(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -136,9 +136,10 @@ def _laws_by_target(law: LawsLike) -> dict[str, Law]:
 
 
 def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+    number = finite_number(value)
+    if number is None:
         raise InputError(f"{name} must be a finite number; got {value!r}")
-    return float(value)
+    return number
 
 
 def _loss_item(law: Law, ratio: float, loss: float, z: float) -> CheckItem:

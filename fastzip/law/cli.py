@@ -17,12 +17,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from fastzip._checks import finite_number, real_number
 from fastzip.codecs import available_codecs
 from fastzip.law.check import check
 from fastzip.law.fit import FORM_CHOICES, TARGETS, Law, fit
@@ -43,12 +43,10 @@ def _non_negative_int(text: str) -> int:
 
 
 def _finite(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    value = finite_number(text, parse_text=True)
+    if value is None:
+        what = "a number" if real_number(text, parse_text=True) is None else "a finite number"
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
     return value
 
 

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from fastzip._checks import finite_number
 from fastzip.errors import InputError
 from fastzip.law import forms as _forms
 from fastzip.law.ingest import as_runs
@@ -147,13 +148,14 @@ class Law:
             "form": self.form,
             "formula": self.formula,
             "predictors": list(self.predictors),
-            "params": {k: _finite(v) for k, v in self.params.items()},
-            "ci": None if self.ci is None else {k: [_finite(lo), _finite(hi)] for k, (lo, hi) in self.ci.items()},
+            "params": {k: finite_number(v) for k, v in self.params.items()},
+            "ci": None if self.ci is None else {k: [finite_number(lo), finite_number(hi)]
+                                                for k, (lo, hi) in self.ci.items()},
             "ci_level": self.ci_level,
-            "r2": _finite(self.r2),
-            "residual_std": _finite(self.residual_std),
+            "r2": finite_number(self.r2),
+            "residual_std": finite_number(self.residual_std),
             "n_runs": self.n_runs,
-            "cv_rmse": {k: _finite(v) for k, v in self.cv_rmse.items()},
+            "cv_rmse": {k: finite_number(v) for k, v in self.cv_rmse.items()},
             "reason": self.reason,
             "notes": list(self.notes),
             "ratio_range": list(self.ratio_range),
@@ -178,10 +180,6 @@ class Law:
         lines.append(f"  {self.reason}")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
-
-
-def _finite(v: float | None) -> float | None:
-    return None if v is None or not math.isfinite(v) else float(v)
 
 
 # --------------------------------------------------------------------- fitting

@@ -15,13 +15,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
-import numbers
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Union
 
+from fastzip._checks import finite_number, real_number
 from fastzip.errors import InputError
 from fastzip.law.runs import REQUIRED_COLUMNS, Run, RunsLike, run_from_mapping
 
@@ -95,17 +94,12 @@ def read_runs(path: PathLike) -> list[Run]:
 
 # --------------------------------------------------------- first-epoch losses
 def _finite_number(value: Any, what: str, path: str, record: int | None) -> float:
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            raise InputError(f"{what} is {value!r}, expected a number", path=path, record=record) from None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    number = real_number(value, parse_text=True)
+    if number is None:
         raise InputError(f"{what} is {value!r}, expected a number", path=path, record=record)
-    value = float(value)
-    if not math.isfinite(value):
-        raise InputError(f"{what} is {value}; the run diverged or the log is corrupt", path=path, record=record)
-    return value
+    if finite_number(number) is None:
+        raise InputError(f"{what} is {number}; the run diverged or the log is corrupt", path=path, record=record)
+    return number
 
 
 def loss_from_trainer_state(path: PathLike, max_epoch: float = 1.0) -> float:
@@ -198,9 +192,9 @@ def first_epoch_loss(source: float | PathLike, max_epoch: float = 1.0) -> float:
     checkpoint folder), or a CSV loss log; see :func:`loss_from_trainer_state`
     and :func:`loss_from_csv`. Files ending in ``.json`` and folders are read
     as trainer states, everything else as CSV."""
-    if isinstance(source, numbers.Real) and not isinstance(source, bool):
-        value = float(source)
-        if not math.isfinite(value):
+    value = real_number(source)
+    if value is not None:
+        if finite_number(value) is None:
             raise InputError(f"loss is {value}, expected a finite number")
         return value
     if not isinstance(source, (str, os.PathLike)):

@@ -17,12 +17,12 @@ rules a fit needs:
 """
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Union
 
+from fastzip._checks import finite_number, real_number
 from fastzip.errors import InputError
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("ratio", "loss")
@@ -56,14 +56,10 @@ def _number(value: Any, column: str, record: int, path: str | None, required: bo
         return None
     if isinstance(value, bool):
         raise InputError(f"'{column}' is a boolean, expected a number", path=path, record=record)
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            pass
-    raise InputError(f"'{column}' is {value!r}, expected a number", path=path, record=record)
+    number = real_number(value, parse_text=True)
+    if number is None:
+        raise InputError(f"'{column}' is {value!r}, expected a number", path=path, record=record)
+    return number
 
 
 def run_from_mapping(row: Mapping[str, Any], record: int, path: str | None = None) -> Run:
@@ -95,7 +91,7 @@ def validate(runs: Sequence[Run], columns: Sequence[str]) -> None:
             if value is None:
                 raise InputError(f"run '{run.name}' has no '{column}' (every run needs one to fit this law)",
                                  record=i)
-            if not math.isfinite(value):
+            if finite_number(value) is None:
                 raise InputError(f"run '{run.name}' has {column} = {value}; values must be finite numbers",
                                  record=i)
     seen_names: dict[str, int] = {}

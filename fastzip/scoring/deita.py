@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import finite_number
 from ..errors import InputError
 from . import _device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare
@@ -44,9 +45,10 @@ def deita_filter(embeddings: Any, order: Any = None, threshold: float = 0.9,
     x, xp = prep.x, prep.xp
     n = int(x.shape[0])
     visit = np.arange(n, dtype=np.int64) if order is None else as_index_array(order, n, "order")
-    threshold = float(threshold)
-    if not -1.0 <= threshold <= 1.0:
+    value = finite_number(threshold)
+    if value is None or not -1.0 <= value <= 1.0:
         raise InputError(f"threshold is a cosine similarity and must be in [-1, 1], got {threshold}")
+    threshold = value
     limit = visit.size if budget is None else min(as_count(budget, "budget"), visit.size)
 
     kept = _KeptSet(xp, int(x.shape[1]), x.dtype)
