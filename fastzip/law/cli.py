@@ -24,6 +24,7 @@ from typing import Any
 
 from fastzip._checks import finite_number, real_number
 from fastzip.codecs import available_codecs
+from fastzip.io import write_json
 from fastzip.law.check import check
 from fastzip.law.fit import FORM_CHOICES, TARGETS, Law, fit
 from fastzip.serialize import SERIALIZERS
@@ -64,15 +65,6 @@ def _level(text: str) -> float:
     return value
 
 
-def _write_json_atomic(path: str, obj: Any) -> None:
-    """Write ``obj`` as JSON to ``path`` through a temporary file and a rename."""
-    from ..io import atomic_writer
-
-    with atomic_writer(path, "w") as fh:
-        json.dump(obj, fh, indent=2, allow_nan=False)
-        fh.write("\n")
-
-
 @contextlib.contextmanager
 def _blame(path: str) -> Iterator[None]:
     """Name the runs table in errors that come from its rows (record = data row)."""
@@ -88,7 +80,7 @@ def _blame(path: str) -> Iterator[None]:
 
 def _emit_json(obj: Any, args: argparse.Namespace) -> None:
     if args.output:
-        _write_json_atomic(args.output, obj)
+        write_json(obj, args.output)
     if args.json:
         print(json.dumps(obj, indent=2, allow_nan=False))
 
