@@ -19,13 +19,23 @@ whatever device did the work.
 from __future__ import annotations
 
 import functools
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 
-DEVICES = ("auto", "cpu", "cuda")
+Device = Literal["auto", "cpu", "cuda"]
+"""Where a scoring function computes: ``device=`` of every heavy function."""
+
+ResolvedDevice = Literal["cpu", "cuda"]
+"""What :func:`resolve_device` decides."""
+
+Array = Any
+"""A numpy or CuPy array (CuPy in, CuPy out); ``Any`` keeps CuPy an optional dependency."""
+
+DEVICES: tuple[Device, ...] = get_args(Device)
 
 
 class CupyStatus(NamedTuple):
@@ -57,7 +67,7 @@ def is_cupy_array(x: Any) -> bool:
     return type(x).__module__.split(".", 1)[0] == "cupy"
 
 
-def resolve_device(device: str, *arrays: Any) -> str:
+def resolve_device(device: Device, *arrays: Any) -> ResolvedDevice:
     """Return ``"cpu"`` or ``"cuda"`` for *device* and the given input arrays."""
     if device not in DEVICES:
         raise InputError(f"device must be one of {DEVICES}, got {device!r}")
@@ -73,12 +83,12 @@ def resolve_device(device: str, *arrays: Any) -> str:
     return "cpu"
 
 
-def array_module(device: str) -> Any:
+def array_module(device: ResolvedDevice) -> Any:
     """numpy for ``"cpu"``, cupy for ``"cuda"`` (after :func:`resolve_device`)."""
     return cupy_status().module if device == "cuda" else np
 
 
-def to_device(x: Any, device: str, dtype: Any = None) -> Any:
+def to_device(x: Any, device: ResolvedDevice, dtype: npt.DTypeLike | None = None) -> Array:
     """Move *x* to *device* (as a numpy or CuPy array), casting to *dtype* if given."""
     if device == "cuda":
         cp = cupy_status().module

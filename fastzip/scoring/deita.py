@@ -9,22 +9,25 @@ similarity matrix. The result is the same as the one-at-a-time loop.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .._checks import finite_number
 from ..errors import InputError
 from . import _device
+from ._device import Array, Device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare
 from ._validate import as_count, as_index_array
 
 CANDIDATE_BLOCK = 512
 
 
-def deita_filter(embeddings: Any, order: Any = None, threshold: float = 0.9,
-                 budget: int | None = None, *, dtype: Any = DEFAULT_DTYPE,
-                 device: str = "auto") -> Any:
+def deita_filter(embeddings: Array, order: Array | Sequence[int] | None = None, threshold: float = 0.9,
+                 budget: int | None = None, *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                 device: Device = "auto") -> Array:
     """Indices kept by the DEITA repr filter, in the order they were kept.
 
     Args:

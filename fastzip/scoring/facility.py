@@ -16,12 +16,14 @@ batch recomputes its rows with one ``(batch, d) x (d, n)`` product.
 from __future__ import annotations
 
 import heapq
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 from . import _device
+from ._device import Array, Device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare
 from ._validate import as_count
 
@@ -30,10 +32,24 @@ MAX_BATCH = 1024
 DEFAULT_CACHE_BYTES = 1 << 30
 
 
-def facility_location_greedy(embeddings: Any, k: int, *, dtype: Any = DEFAULT_DTYPE,
+@overload
+def facility_location_greedy(embeddings: Array, k: int, *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                             return_gains: Literal[False] = False,
+                             similarity_cache_bytes: int = DEFAULT_CACHE_BYTES,
+                             device: Device = "auto") -> Array: ...
+
+
+@overload
+def facility_location_greedy(embeddings: Array, k: int, *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                             return_gains: Literal[True],
+                             similarity_cache_bytes: int = DEFAULT_CACHE_BYTES,
+                             device: Device = "auto") -> tuple[Array, Array]: ...
+
+
+def facility_location_greedy(embeddings: Array, k: int, *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
                              return_gains: bool = False,
                              similarity_cache_bytes: int = DEFAULT_CACHE_BYTES,
-                             device: str = "auto") -> Any:
+                             device: Device = "auto") -> Array | tuple[Array, Array]:
     """Pick *k* points greedily for facility location; return indices in pick order.
 
     Args:

@@ -7,21 +7,39 @@ fused element-wise minimum. Memory: the embeddings, plus O(n) vectors (and an
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal, get_args, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 from . import _device
+from ._device import Array, Device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare
 from ._validate import as_count, as_index_array
 
-METRICS = ("cosine", "l2")
+Metric = Literal["cosine", "l2"]
+"""The distances :func:`kcenter_greedy` knows."""
+
+METRICS: tuple[Metric, ...] = get_args(Metric)
 
 
-def kcenter_greedy(embeddings: Any, k: int, initial: Any = None, metric: str = "cosine", *,
-                   dtype: Any = DEFAULT_DTYPE, return_radii: bool = False,
-                   device: str = "auto") -> Any:
+@overload
+def kcenter_greedy(embeddings: Array, k: int, initial: Array | Sequence[int] | None = None,
+                   metric: Metric = "cosine", *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                   return_radii: Literal[False] = False, device: Device = "auto") -> Array: ...
+
+
+@overload
+def kcenter_greedy(embeddings: Array, k: int, initial: Array | Sequence[int] | None = None,
+                   metric: Metric = "cosine", *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                   return_radii: Literal[True], device: Device = "auto") -> tuple[Array, Array]: ...
+
+
+def kcenter_greedy(embeddings: Array, k: int, initial: Array | Sequence[int] | None = None,
+                   metric: Metric = "cosine", *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                   return_radii: bool = False, device: Device = "auto") -> Array | tuple[Array, Array]:
     """Pick *k* points by greedy k-center; return their indices in pick order.
 
     Args:

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import InputError
 from . import _device
+from ._device import Array, Device
 from ._validate import as_count, check_all_finite, check_real_dtype
 
 DEFAULT_CHUNK_ROWS_CPU = 64
@@ -20,9 +21,9 @@ DEFAULT_CHUNK_ROWS_GPU = 1024
 DEFAULT_VOCAB_CHUNK = 32768
 
 
-def token_nll(logits: Any, labels: Any, ignore_index: int = -100, *, shift: bool = True,
+def token_nll(logits: Array, labels: Array, ignore_index: int = -100, *, shift: bool = True,
               chunk_size: int | None = None, vocab_chunk_size: int = DEFAULT_VOCAB_CHUNK,
-              device: str = "auto") -> Any:
+              device: Device = "auto") -> Array:
     """Per-sample mean negative log-likelihood (natural log) of *labels* under *logits*.
 
     Args:
@@ -81,7 +82,7 @@ def token_nll(logits: Any, labels: Any, ignore_index: int = -100, *, shift: bool
     return _device.like_input(mean, was_cupy)
 
 
-def from_logprobs(token_logprobs: Any, mask: Any = None) -> Any:
+def from_logprobs(token_logprobs: Array, mask: Array | None = None) -> Array:
     """Per-sample mean NLL from per-token log-probabilities (e.g. from vLLM).
 
     Args:
@@ -113,14 +114,14 @@ def from_logprobs(token_logprobs: Any, mask: Any = None) -> Any:
         return -scored.sum(axis=1) / m.sum(axis=1)
 
 
-def perplexity(nll: Any) -> Any:
+def perplexity(nll: Array) -> Array:
     """``exp(nll)``: perplexity from mean NLL in nats. Same array type as the input."""
     xp = _device.cupy_status().module if _device.is_cupy_array(nll) else np
     values = _finite_float_array(xp, nll, "nll")
     return xp.exp(values)
 
 
-def ifd(cond_nll: Any, uncond_nll: Any) -> Any:
+def ifd(cond_nll: Array, uncond_nll: Array) -> Array:
     """Instruction-Following Difficulty (Cherry-LLM, Li et al. 2024; Superfiltering).
 
     ``IFD = s(A|Q) / s(A)``: the mean answer loss given the instruction divided
@@ -255,7 +256,7 @@ def _row_nll_gpu(logits: Any, b_idx: np.ndarray, t_idx: np.ndarray, target: np.n
             flat = flat.astype(ctype)
         offsets = cp.asarray((b_idx * seq + t_idx) * vocab)
         _launch_nll(kernel, flat, offsets, cp.asarray(target), vocab, out, NLL_THREADS)
-        return cp.asnumpy(out)
+        return _device.to_host(out)
     # On the host: gather and ship ``chunk_rows`` scored rows at a time.
     for start in range(0, b_idx.size, chunk_rows):
         stop = min(start + chunk_rows, b_idx.size)
@@ -264,7 +265,7 @@ def _row_nll_gpu(logits: Any, b_idx: np.ndarray, t_idx: np.ndarray, target: np.n
         offsets = cp.arange(stop - start, dtype=cp.int64) * vocab
         _launch_nll(kernel, dev_rows, offsets, cp.asarray(target[start:stop]), vocab,
                     out[start:stop], NLL_THREADS)
-    return cp.asnumpy(out)
+    return _device.to_host(out)
 
 
 def _launch_nll(kernel: Any, rows: Any, offsets: Any, target: Any, vocab: int, out: Any,

@@ -16,19 +16,26 @@ level=9, separator=" ", order="ba"`` with the test texts as rows; ZIP-FIT:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 
-FORMULAS = ("ncd", "cdm", "clm")
+Formula = Literal["ncd", "cdm", "clm"]
+"""The distances :func:`ncd_matrix` computes (see the module docstring)."""
+
+Order = Literal["ab", "ba"]
+"""Which item comes first in a pair: ``a_i ++ sep ++ b_j`` or ``b_j ++ sep ++ a_i``."""
+
+FORMULAS: tuple[Formula, ...] = get_args(Formula)
 
 
 def ncd_matrix(a: Sequence[str | bytes], b: Sequence[str | bytes] | None = None,
                codec: str = "zstd", level: int | None = 3, n_threads: int = -1, *,
-               formula: str = "ncd", separator: bytes | str = b"", container: str | None = None,
-               order: str = "ab", symmetric: bool = False) -> np.ndarray:
+               formula: Formula = "ncd", separator: bytes | str = b"", container: str | None = None,
+               order: Order = "ab", symmetric: bool = False) -> npt.NDArray[np.float64]:
     """Pairwise compression distance between the items of *a* (rows) and *b* (columns).
 
     Parameters
@@ -59,31 +66,35 @@ def ncd_matrix(a: Sequence[str | bytes], b: Sequence[str | bytes] | None = None,
         raise InputError(f"formula must be one of {', '.join(FORMULAS)}, got {formula!r}")
     rows = _as_bytes_list(a, "a")
     cols = rows if b is None else _as_bytes_list(b, "b")
-    kwargs = dict(codec=codec, level=level, separator=separator, container=container, order=order,
-                  n_threads=n_threads)
     if symmetric:
         if b is not None:
             raise InputError("symmetric=True compares a with itself: leave b out")
         n = len(rows)
         i, j = np.triu_indices(n)
-        size_a, _, upper = pair_sizes(rows, None, pairs=np.stack([i, j], axis=1), **kwargs)
+        size_a, _, upper = pair_sizes(rows, None, codec, level, separator, container, order,
+                                      pairs=np.stack([i, j], axis=1), n_threads=n_threads)
         joint = np.empty((n, n), dtype=np.int64)
         joint[i, j] = upper
         joint[j, i] = upper
         size_b = size_a
     else:
-        size_a, size_b, joint = pair_sizes(rows, None if b is None else cols, **kwargs)
+        size_a, size_b, joint = pair_sizes(rows, None if b is None else cols, codec, level, separator, container,
+                                           order, n_threads=n_threads)
     return _formula(formula, size_a[:, None].astype(np.float64), size_b[None, :].astype(np.float64),
                     joint.astype(np.float64))
 
 
-def _formula(formula: str, a: np.ndarray, b: np.ndarray, ab: np.ndarray) -> np.ndarray:
+def _formula(formula: Formula, a: npt.NDArray[np.float64], b: npt.NDArray[np.float64],
+             ab: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """npc_gzip's / ZIP-FIT's float64 arithmetic, element by element, broadcast."""
+    out: npt.NDArray[np.float64]
     if formula == "ncd":
-        return (ab - np.minimum(a, b)) / np.maximum(a, b)
-    if formula == "cdm":
-        return ab / (a + b)
-    return (1 - (a + b - ab)) / ab
+        out = (ab - np.minimum(a, b)) / np.maximum(a, b)
+    elif formula == "cdm":
+        out = ab / (a + b)
+    else:
+        out = (1 - (a + b - ab)) / ab
+    return out
 
 
 def _as_bytes_list(items: Any, name: str) -> list[bytes]:

@@ -1,20 +1,33 @@
 """Nearest-neighbour cosine similarity of every sample to a reference set."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 from . import _device
+from ._device import Array, Device, ResolvedDevice
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare, unit_rows
 from ._validate import as_index_array, check_embeddings
 
 ROW_BLOCK = 4096
 
 
-def max_similarity(embeddings: Any, selected: Any, *, dtype: Any = DEFAULT_DTYPE,
-                   return_index: bool = False, device: str = "auto") -> Any:
+@overload
+def max_similarity(embeddings: Array, selected: Array | Sequence[int], *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                   return_index: Literal[False] = False, device: Device = "auto") -> Array: ...
+
+
+@overload
+def max_similarity(embeddings: Array, selected: Array | Sequence[int], *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                   return_index: Literal[True], device: Device = "auto") -> tuple[Array, Array]: ...
+
+
+def max_similarity(embeddings: Array, selected: Array | Sequence[int], *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                   return_index: bool = False, device: Device = "auto") -> Array | tuple[Array, Array]:
     """Largest cosine similarity of each row of *embeddings* to the *selected* set.
 
     Args:
@@ -57,7 +70,7 @@ def max_similarity(embeddings: Any, selected: Any, *, dtype: Any = DEFAULT_DTYPE
     return best_out
 
 
-def _reference_rows(x: Any, xp: Any, selected: Any, device: str) -> Any:
+def _reference_rows(x: Any, xp: Any, selected: Any, device: ResolvedDevice) -> Any:
     """Unit reference rows: picked from *x* by index, or given as a 2-D array."""
     if not hasattr(selected, "ndim"):
         selected = np.asarray(selected)
