@@ -1,4 +1,4 @@
-"""Input checks shared by the scoring functions; each raises a one-line ``ValueError``."""
+"""Input checks shared by the scoring functions; each raises a one-line :class:`~fastzip.errors.InputError`."""
 from __future__ import annotations
 
 import operator

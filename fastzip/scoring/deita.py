@@ -30,19 +30,36 @@ def deita_filter(embeddings: Array, order: Array | Sequence[int] | None = None, 
                  device: Device = "auto") -> Array:
     """Indices kept by the DEITA repr filter, in the order they were kept.
 
-    Args:
-        embeddings: ``(n, d)`` float array (rows need not be normalized).
-        order: indices to visit, in order (a permutation of ``range(n)`` or a
-            subset; no repeats). ``None`` visits ``0 .. n-1``.
-        threshold: keep a sample when its cosine similarity to every kept sample
-            is ``<= threshold``; in ``[-1, 1]`` (DEITA uses 0.9).
-        budget: stop once this many samples are kept (``None``: no limit).
-        dtype: compute dtype, float32 (default) or float64.
-        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    Parameters
+    ----------
+    embeddings : numpy.ndarray or cupy.ndarray
+        ``(n, d)`` float array (rows need not be normalized).
+    order : array_like of int or None
+        Indices to visit, in order (a permutation of ``range(n)`` or a subset;
+        no repeats). ``None`` visits ``0 .. n-1``.
+    threshold : float, default 0.9
+        Keep a sample when its cosine similarity to every kept sample is
+        ``<= threshold``; in ``[-1, 1]`` (DEITA uses 0.9).
+    budget : int or None
+        Stop once this many samples are kept (``None``: no limit).
+    dtype : numpy.dtype, default float32
+        Compute dtype, float32 or float64.
+    device : {"auto", "cpu", "cuda"}
+        Where to compute (see :mod:`fastzip.scoring`).
 
-    Returns:
-        int64 indices into *embeddings*; pairwise cosine similarity among them
-        is ``<= threshold``. The first visited sample is always kept.
+    Returns
+    -------
+    numpy.ndarray or cupy.ndarray
+        int64 indices into *embeddings*; pairwise cosine similarity among
+        them is ``<= threshold``. The first visited sample is always kept.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        Bad embeddings, dtype or order, a zero row, a threshold that is not
+        a number in ``[-1, 1]``, or a budget below 1.
+    RuntimeError
+        ``device="cuda"`` without CuPy or a usable CUDA GPU.
     """
     prep = prepare(embeddings, device, dtype, normalize=True)
     x, xp = prep.x, prep.xp

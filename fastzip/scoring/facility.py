@@ -52,20 +52,39 @@ def facility_location_greedy(embeddings: Array, k: int, *, dtype: npt.DTypeLike 
                              device: Device = "auto") -> Array | tuple[Array, Array]:
     """Pick *k* points greedily for facility location; return indices in pick order.
 
-    Args:
-        embeddings: ``(n, d)`` float array.
-        k: number of points, ``1 <= k <= n``.
-        dtype: compute dtype, float32 (default) or float64.
-        return_gains: also return each pick's marginal gain (non-increasing).
-        similarity_cache_bytes: keep the ``n x n`` similarity matrix (filled by
-            the first pass) when it fits in this many bytes (default 1 GiB:
-            n <= 16,384 in float32), so re-evaluations are memory reads; above
-            it, similarities are recomputed from the embeddings with one
-            matrix product per batch. 0 never caches.
-        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    Parameters
+    ----------
+    embeddings : numpy.ndarray or cupy.ndarray
+        ``(n, d)`` float array.
+    k : int
+        Number of points, ``1 <= k <= n``.
+    dtype : numpy.dtype, default float32
+        Compute dtype, float32 or float64.
+    return_gains : bool, default False
+        Also return each pick's marginal gain (non-increasing).
+    similarity_cache_bytes : int, default 1 GiB
+        Keep the ``n x n`` similarity matrix (filled by the first pass) when
+        it fits in this many bytes (1 GiB: n <= 16,384 in float32), so
+        re-evaluations are memory reads; above it, similarities are
+        recomputed from the embeddings with one matrix product per batch.
+        0 never caches.
+    device : {"auto", "cpu", "cuda"}
+        Where to compute (see :mod:`fastzip.scoring`).
 
-    Returns:
-        ``(k,)`` int64 indices; with ``return_gains`` also ``(k,)`` float64 gains.
+    Returns
+    -------
+    indices : numpy.ndarray or cupy.ndarray
+        ``(k,)`` int64 indices in pick order.
+    gains : numpy.ndarray or cupy.ndarray
+        Only with ``return_gains``: ``(k,)`` float64 marginal gains.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        Bad embeddings or dtype, a zero row, ``k`` out of range, or a
+        negative ``similarity_cache_bytes``.
+    RuntimeError
+        ``device="cuda"`` without CuPy or a usable CUDA GPU.
     """
     prep = prepare(embeddings, device, dtype, normalize=True)
     x, xp = prep.x, prep.xp

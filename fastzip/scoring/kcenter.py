@@ -42,26 +42,45 @@ def kcenter_greedy(embeddings: Array, k: int, initial: Array | Sequence[int] | N
                    return_radii: bool = False, device: Device = "auto") -> Array | tuple[Array, Array]:
     """Pick *k* points by greedy k-center; return their indices in pick order.
 
-    Args:
-        embeddings: ``(n, d)`` float array.
-        k: number of new points to pick (``1 <= k <=`` points not in *initial*).
-        initial: indices already selected (e.g. a labelled set). Picks start
-            from them and are never repeated; they are not part of the output.
-        metric: ``"cosine"`` (distance ``1 - cos``, rows normalized first) or
-            ``"l2"`` (Euclidean).
-        dtype: compute dtype, float32 (default) or float64.
-        return_radii: also return the covering radius after each pick.
-        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
-
     First pick when *initial* is empty: the point farthest from the mean of
     the (normalized, for cosine) rows, so the result does not depend on the
     row order. Every tie, there and later, goes to the lowest index.
 
-    Returns:
-        ``(k,)`` int64 indices in pick order; with ``return_radii`` also a
-        ``(k,)`` float64 array whose entry ``i`` is the covering radius (largest
-        distance from any point to its nearest picked or initial point) after
-        pick ``i``, in the metric's own units; it never increases.
+    Parameters
+    ----------
+    embeddings : numpy.ndarray or cupy.ndarray
+        ``(n, d)`` float array.
+    k : int
+        Number of new points to pick (``1 <= k <=`` points not in *initial*).
+    initial : array_like of int or None
+        Indices already selected (e.g. a labelled set). Picks start from them
+        and are never repeated; they are not part of the output.
+    metric : {"cosine", "l2"}
+        ``"cosine"`` (distance ``1 - cos``, rows normalized first) or ``"l2"``
+        (Euclidean).
+    dtype : numpy.dtype, default float32
+        Compute dtype, float32 or float64.
+    return_radii : bool, default False
+        Also return the covering radius after each pick.
+    device : {"auto", "cpu", "cuda"}
+        Where to compute (see :mod:`fastzip.scoring`).
+
+    Returns
+    -------
+    indices : numpy.ndarray or cupy.ndarray
+        ``(k,)`` int64 indices in pick order.
+    radii : numpy.ndarray or cupy.ndarray
+        Only with ``return_radii``: ``(k,)`` float64, entry ``i`` the covering
+        radius (largest distance from any point to its nearest picked or
+        initial point) after pick ``i``, in the metric's own units; it never
+        increases.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        Bad embeddings, metric, dtype or indices, or ``k`` out of range.
+    RuntimeError
+        ``device="cuda"`` without CuPy or a usable CUDA GPU.
     """
     if metric not in METRICS:
         raise InputError(f"metric must be one of {METRICS}, got {metric!r}")

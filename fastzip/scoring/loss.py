@@ -26,34 +26,47 @@ def token_nll(logits: Array, labels: Array, ignore_index: int = -100, *, shift: 
               device: Device = "auto") -> Array:
     """Per-sample mean negative log-likelihood (natural log) of *labels* under *logits*.
 
-    Args:
-        logits: ``(batch, seq, vocab)`` float array (float16/32/64; computed in
-            float32, or float64 for float64 input).
-        labels: ``(batch, seq)`` integer array; positions equal to
-            ``ignore_index`` are not scored (prompt, padding).
-        ignore_index: label value that marks unscored positions.
-        shift: ``True`` (default) follows the Hugging Face causal-LM convention:
-            pass the same ``labels`` you would give the model (usually
-            ``input_ids`` with the prompt set to ``-100``); ``logits[:, t]``
-            scores ``labels[:, t + 1]`` and the last logit is unused. The result
-            then equals the per-sample ``outputs.loss`` the model would report.
-            ``False``: labels are already aligned, ``logits[:, t]`` scores
-            ``labels[:, t]``.
-        chunk_size: scored rows per chunk (default 64 on the CPU, 1024 per
-            host-to-GPU transfer).
-        vocab_chunk_size: vocabulary columns per block on the CPU.
-        device: ``"auto"``, ``"cpu"`` or ``"cuda"`` (see ``fastzip.scoring``).
+    Parameters
+    ----------
+    logits : numpy.ndarray or cupy.ndarray
+        ``(batch, seq, vocab)`` float array (float16/32/64; computed in
+        float32, or float64 for float64 input).
+    labels : numpy.ndarray or cupy.ndarray
+        ``(batch, seq)`` integer array; positions equal to ``ignore_index``
+        are not scored (prompt, padding).
+    ignore_index : int, default -100
+        Label value that marks unscored positions.
+    shift : bool, default True
+        ``True`` follows the Hugging Face causal-LM convention: pass the same
+        ``labels`` you would give the model (usually ``input_ids`` with the
+        prompt set to ``-100``); ``logits[:, t]`` scores ``labels[:, t + 1]``
+        and the last logit is unused. The result then equals the per-sample
+        ``outputs.loss`` the model would report. ``False``: labels are already
+        aligned, ``logits[:, t]`` scores ``labels[:, t]``.
+    chunk_size : int or None
+        Scored rows per chunk (default 64 on the CPU, 1024 per host-to-GPU
+        transfer).
+    vocab_chunk_size : int, default 32768
+        Vocabulary columns per block on the CPU.
+    device : {"auto", "cpu", "cuda"}
+        Where to compute (see :mod:`fastzip.scoring`).
 
-    Returns:
-        ``(batch,)`` float64: the mean NLL over each sample's scored tokens; NaN
-        for a sample with no scored token (as PyTorch's mean over nothing).
-        numpy in -> numpy out; CuPy in -> CuPy out.
+    Returns
+    -------
+    numpy.ndarray or cupy.ndarray
+        ``(batch,)`` float64: the mean NLL over each sample's scored tokens;
+        NaN for a sample with no scored token (as PyTorch's mean over
+        nothing). numpy in -> numpy out; CuPy in -> CuPy out.
 
-    Raises:
-        ValueError: bad shapes or dtypes, a label outside ``[0, vocab)`` that is
-            not ``ignore_index``, or a non-finite loss at a scored position (NaN
-            or +inf logits, or a target logit of -inf). Only scored rows are
-            read, so NaN at ignored positions is harmless.
+    Raises
+    ------
+    fastzip.errors.InputError
+        Bad shapes or dtypes, a label outside ``[0, vocab)`` that is not
+        ``ignore_index``, or a non-finite loss at a scored position (NaN or
+        +inf logits, or a target logit of -inf). Only scored rows are read,
+        so NaN at ignored positions is harmless.
+    RuntimeError
+        ``device="cuda"`` without CuPy or a usable CUDA GPU.
     """
     logits = logits if hasattr(logits, "dtype") else np.asarray(logits)
     labels = labels if hasattr(labels, "dtype") else np.asarray(labels)
@@ -85,15 +98,26 @@ def token_nll(logits: Array, labels: Array, ignore_index: int = -100, *, shift: 
 def from_logprobs(token_logprobs: Array, mask: Array | None = None) -> Array:
     """Per-sample mean NLL from per-token log-probabilities (e.g. from vLLM).
 
-    Args:
-        token_logprobs: ``(batch, seq)`` log p(token) values (<= 0).
-        mask: ``(batch, seq)`` booleans (or 0/1) marking the tokens to score;
-            ``None`` scores every token. Unscored entries may hold anything,
-            NaN included.
+    Parameters
+    ----------
+    token_logprobs : numpy.ndarray or cupy.ndarray
+        ``(batch, seq)`` log p(token) values (<= 0).
+    mask : numpy.ndarray or cupy.ndarray or None
+        ``(batch, seq)`` booleans (or 0/1) marking the tokens to score;
+        ``None`` scores every token. Unscored entries may hold anything, NaN
+        included.
 
-    Returns:
+    Returns
+    -------
+    numpy.ndarray or cupy.ndarray
         ``(batch,)`` float64 mean of ``-logprob`` over the scored tokens; NaN
         for a sample with no scored token. Same array type as the input.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        A bad shape or dtype, a mask of another shape, a non-finite scored
+        value, or a positive log-probability.
     """
     was_cupy = _device.is_cupy_array(token_logprobs)
     xp = _device.cupy_status().module if was_cupy else np
@@ -115,7 +139,23 @@ def from_logprobs(token_logprobs: Array, mask: Array | None = None) -> Array:
 
 
 def perplexity(nll: Array) -> Array:
-    """``exp(nll)``: perplexity from mean NLL in nats. Same array type as the input."""
+    """Perplexity from mean NLL in nats: ``exp(nll)``.
+
+    Parameters
+    ----------
+    nll : numpy.ndarray or cupy.ndarray
+        Per-sample mean NLL (e.g. from :func:`token_nll`), finite.
+
+    Returns
+    -------
+    numpy.ndarray or cupy.ndarray
+        float64 perplexities; same array type as the input.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        An empty, non-float or non-finite ``nll``.
+    """
     xp = _device.cupy_status().module if _device.is_cupy_array(nll) else np
     values = _finite_float_array(xp, nll, "nll")
     return xp.exp(values)
@@ -128,9 +168,23 @@ def ifd(cond_nll: Array, uncond_nll: Array) -> Array:
     by the mean loss of the answer alone. Values near or above 1 mean the
     instruction does not help predict the answer (selectors usually drop > 1).
 
-    Args:
-        cond_nll: per-sample mean NLL of the answer conditioned on the prompt.
-        uncond_nll: per-sample mean NLL of the answer alone; must be > 0.
+    Parameters
+    ----------
+    cond_nll : numpy.ndarray or cupy.ndarray
+        Per-sample mean NLL of the answer conditioned on the prompt; >= 0.
+    uncond_nll : numpy.ndarray or cupy.ndarray
+        Per-sample mean NLL of the answer alone, same shape; > 0.
+
+    Returns
+    -------
+    numpy.ndarray or cupy.ndarray
+        float64 ``cond_nll / uncond_nll``; same array type as ``cond_nll``.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        Empty, non-float or non-finite inputs, different shapes, or values
+        out of range.
     """
     xp = _device.cupy_status().module if _device.is_cupy_array(cond_nll) else np
     cond = _finite_float_array(xp, cond_nll, "cond_nll")

@@ -40,18 +40,30 @@ def ncd_matrix(a: Sequence[str | bytes], b: Sequence[str | bytes] | None = None,
 
     Parameters
     ----------
-    a, b : sequences of ``str`` (UTF-8) or bytes-like items; ``b=None`` compares
-        *a* with itself (n x n).
-    codec, level, container : as in :func:`fastzip.compressed_sizes`; the default
-        container is the codec's one-shot call (zstd: ``ZstdCompressor(level).compress``).
-        ``codec="gzip"`` is gzip.compress; ``container="raw"`` with zstd gives
-        fastzip's incremental-stream sizes (the stream ``a_i``, the candidate ``b_j``).
-    n_threads : threads of the native call (-1: all cores); results do not depend on it.
-    formula : "ncd" | "cdm" | "clm" (see the module docstring).
-    separator : bytes or str put between the two items.
-    order : "ab" compresses ``a_i ++ sep ++ b_j``; "ba" ``b_j ++ sep ++ a_i``.
-    symmetric : only with ``b=None``: compute the pairs ``i <= j`` once and
-        mirror them, so the result is exactly symmetric, in about half the time.
+    a : sequence of str or bytes
+        The rows: ``str`` items (encoded as UTF-8) or bytes-like items.
+    b : sequence of str or bytes, or None
+        The columns; ``None`` compares *a* with itself (n x n).
+    codec : str, default "zstd"
+        As in :func:`fastzip.compressed_sizes`; ``"gzip"`` is gzip.compress.
+    level : int or None, default 3
+        The codec's level (``None``: its default).
+    n_threads : int, default -1
+        Threads of the native call (-1: all cores); results do not depend on it.
+    formula : {"ncd", "cdm", "clm"}
+        The distance (see the module docstring).
+    separator : bytes or str, default b""
+        Put between the two items of a pair.
+    container : str or None
+        As in :func:`fastzip.compressed_sizes`; the default is the codec's
+        one-shot call (zstd: ``ZstdCompressor(level).compress``);
+        ``container="raw"`` with zstd gives fastzip's incremental-stream sizes
+        (the stream ``a_i``, the candidate ``b_j``).
+    order : {"ab", "ba"}
+        ``"ab"`` compresses ``a_i ++ sep ++ b_j``; ``"ba"`` ``b_j ++ sep ++ a_i``.
+    symmetric : bool, default False
+        Only with ``b=None``: compute the pairs ``i <= j`` once and mirror
+        them, so the result is exactly symmetric, in about half the time.
 
     Returns
     -------
@@ -59,6 +71,17 @@ def ncd_matrix(a: Sequence[str | bytes], b: Sequence[str | bytes] | None = None,
         ``(len(a), len(b))`` float64.  NCD lies in about ``[0, 1.1]``; smaller
         means more similar.  Without ``symmetric`` the matrix is only roughly
         symmetric, and its diagonal is small but not zero.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        An unknown formula, ``symmetric`` with ``b``, or what
+        :func:`fastzip.pair_sizes` refuses (codec, level, container).
+    TypeError
+        A single str or bytes instead of a sequence, or an item that is
+        neither.
+    ValueError
+        An empty ``a`` or ``b``.
     """
     from ..sizes import pair_sizes  # the native kernels: loaded on first use
 

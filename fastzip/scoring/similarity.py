@@ -30,20 +30,38 @@ def max_similarity(embeddings: Array, selected: Array | Sequence[int], *, dtype:
                    return_index: bool = False, device: Device = "auto") -> Array | tuple[Array, Array]:
     """Largest cosine similarity of each row of *embeddings* to the *selected* set.
 
-    Args:
-        embeddings: ``(n, d)`` float array.
-        selected: either 1-D integer indices into *embeddings* (a row that is
-            itself selected scores 1.0), or a 2-D ``(m, d)`` float array of
-            reference embeddings.
-        dtype: compute dtype, float32 (default) or float64.
-        return_index: also return, per row, the position in *selected* of its
-            most similar member (lowest position on ties).
-        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    Computed in ``ROW_BLOCK x block`` tiles: memory stays bounded for any n and m.
 
-    Returns:
-        ``(n,)`` similarities in the compute dtype (and ``(n,)`` int64
-        positions with ``return_index``). Computed in ``ROW_BLOCK x block``
-        tiles: memory stays bounded for any n and m.
+    Parameters
+    ----------
+    embeddings : numpy.ndarray or cupy.ndarray
+        ``(n, d)`` float array.
+    selected : array_like
+        Either 1-D integer indices into *embeddings* (a row that is itself
+        selected scores 1.0), or a 2-D ``(m, d)`` float array of reference
+        embeddings.
+    dtype : numpy.dtype, default float32
+        Compute dtype, float32 or float64.
+    return_index : bool, default False
+        Also return, per row, the position in *selected* of its most similar
+        member (lowest position on ties).
+    device : {"auto", "cpu", "cuda"}
+        Where to compute (see :mod:`fastzip.scoring`).
+
+    Returns
+    -------
+    similarities : numpy.ndarray or cupy.ndarray
+        ``(n,)`` similarities in the compute dtype.
+    positions : numpy.ndarray or cupy.ndarray
+        Only with ``return_index``: ``(n,)`` int64 positions in *selected*.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        Bad embeddings, dtype or indices, a zero row, an empty reference
+        set, or references of another dimension.
+    RuntimeError
+        ``device="cuda"`` without CuPy or a usable CUDA GPU.
     """
     prep = prepare(embeddings, device, dtype, normalize=True)
     x, xp = prep.x, prep.xp
