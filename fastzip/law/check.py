@@ -178,7 +178,7 @@ def _clean(obj: Any) -> Any:
 
 def _laws_by_target(law: LawsLike) -> dict[str, Law]:
     if isinstance(law, Law):
-        laws: list[Any] = [law]
+        laws: list[object] = [law]
     elif isinstance(law, Mapping):
         laws = list(law.values())
     else:
@@ -195,7 +195,7 @@ def _laws_by_target(law: LawsLike) -> dict[str, Law]:
     return dict(sorted(out.items()))  # "loss" before "performance"
 
 
-def _number(name: str, value: Any) -> float:
+def _number(name: str, value: object) -> float:
     number = finite_number(value)
     if number is None:
         raise InputError(f"{name} must be a finite number; got {value!r}")

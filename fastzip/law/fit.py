@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 
@@ -163,8 +163,19 @@ class Law:
         extras = np.column_stack(cols) if cols else np.empty((x.size, 0))
         return x, extras, scalar
 
+    @overload
+    def predict(self, ratio: float, loss: float | None = None, quality: float | None = None) -> float: ...
+
+    @overload
+    def predict(self, ratio: Sequence[float] | np.ndarray, loss: ArrayLike | None = None,
+                quality: ArrayLike | None = None) -> np.ndarray: ...
+
+    @overload
     def predict(self, ratio: ArrayLike, loss: ArrayLike | None = None,
-                quality: ArrayLike | None = None) -> Any:
+                quality: ArrayLike | None = None) -> float | np.ndarray: ...
+
+    def predict(self, ratio: ArrayLike, loss: ArrayLike | None = None,
+                quality: ArrayLike | None = None) -> float | np.ndarray:
         """Predicted ``target`` at ``ratio`` (and ``loss``/``quality`` for a performance law).
 
         Parameters

@@ -111,7 +111,7 @@ def read_runs(path: PathLike) -> list[Run]:
 
 
 # --------------------------------------------------------- first-epoch losses
-def _finite_number(value: Any, what: str, path: str, record: int | None) -> float:
+def _finite_number(value: object, what: str, path: str, record: int | None) -> float:
     number = real_number(value, parse_text=True)
     if number is None:
         raise InputError(f"{what} is {value!r}, expected a number", path=path, record=record)

@@ -69,7 +69,7 @@ RunsLike = str | os.PathLike[str] | Iterable[Run | Mapping[str, Any]] | Mapping[
 """What :func:`fastzip.law.fit` accepts as runs: a path to a runs table, runs or rows, or columns."""
 
 
-def _number(value: Any, column: str, record: int, path: str | None, required: bool) -> float | None:
+def _number(value: object, column: str, record: int, path: str | None, required: bool) -> float | None:
     """Parse one cell; ``None``/empty is missing. NaN parses (and is refused by
     :func:`validate` only where the fit uses the column)."""
     if value is None or (isinstance(value, str) and value.strip() == ""):

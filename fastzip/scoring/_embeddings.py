@@ -8,7 +8,7 @@ import numpy.typing as npt
 
 from ..errors import InputError
 from . import _device
-from ._device import Array, Device, ResolvedDevice
+from ._device import Array, ArrayModule, Device, ResolvedDevice
 from ._validate import check_embeddings
 
 DEFAULT_DTYPE = np.float32
@@ -20,7 +20,7 @@ class Prepared(NamedTuple):
     """Embeddings ready for the kernels, with what is needed to shape the output."""
 
     x: Array                # (n, d) array on the chosen device, in the compute dtype
-    xp: Any                 # numpy or cupy
+    xp: ArrayModule         # numpy or cupy
     device: ResolvedDevice  # "cpu" or "cuda"
     was_cupy: bool          # the caller passed a CuPy array: return CuPy
 
@@ -54,7 +54,7 @@ def prepare(embeddings: Array, device: Device, dtype: npt.DTypeLike, *, normaliz
     return Prepared(x, xp, dev, was_cupy)
 
 
-def unit_rows(x: Any, xp: Any, name: str = "embeddings") -> Any:
+def unit_rows(x: Array, xp: ArrayModule, name: str = "embeddings") -> Array:
     """Rows of *x* scaled to unit L2 norm, as a new array."""
     norms = xp.sqrt(xp.einsum("ij,ij->i", x, x))
     zero = xp.flatnonzero(norms == 0)

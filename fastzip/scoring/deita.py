@@ -10,7 +10,6 @@ similarity matrix. The result is the same as the one-at-a-time loop.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +17,7 @@ import numpy.typing as npt
 from .._checks import finite_number
 from ..errors import InputError
 from . import _device
-from ._device import Array, Device
+from ._device import Array, ArrayModule, Device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare
 from ._validate import as_count, as_index_array
 
@@ -106,13 +105,13 @@ def _resolve_block(passes: np.ndarray, inner: np.ndarray, threshold: float,
 class _KeptSet:
     """Unit rows kept so far, in a buffer that doubles as it fills."""
 
-    def __init__(self, xp: Any, dim: int, dtype: Any):
+    def __init__(self, xp: ArrayModule, dim: int, dtype: npt.DTypeLike) -> None:
         self.xp = xp
         self.rows = xp.empty((1024, dim), dtype=dtype)
         self.size = 0
         self._indices: list[np.ndarray] = []
 
-    def add(self, rows: Any, indices: np.ndarray) -> None:
+    def add(self, rows: Array, indices: np.ndarray) -> None:
         need = self.size + int(rows.shape[0])
         if need > self.rows.shape[0]:
             grown = self.xp.empty((max(need, 2 * self.rows.shape[0]), self.rows.shape[1]),
@@ -123,7 +122,7 @@ class _KeptSet:
         self.size = need
         self._indices.append(indices)
 
-    def max_similarity(self, cand: Any) -> Any:
+    def max_similarity(self, cand: Array) -> Array:
         """Largest cosine similarity of each candidate row to the kept rows (-inf if none)."""
         best = self.xp.full(int(cand.shape[0]), -np.inf, dtype=cand.dtype)
         step = block_size(int(cand.shape[0]))

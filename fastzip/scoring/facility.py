@@ -16,14 +16,14 @@ batch recomputes its rows with one ``(batch, d) x (d, n)`` product.
 from __future__ import annotations
 
 import heapq
-from typing import Any, Literal, overload
+from typing import Literal, overload
 
 import numpy as np
 import numpy.typing as npt
 
 from ..errors import InputError
 from . import _device
-from ._device import Array, Device
+from ._device import Array, ArrayModule, Device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare
 from ._validate import as_count
 
@@ -120,7 +120,7 @@ def facility_location_greedy(embeddings: Array, k: int, *, dtype: npt.DTypeLike 
     return picks_out
 
 
-def _gains(rows: Any, coverage: Any, xp: Any) -> np.ndarray:
+def _gains(rows: Array, coverage: Array, xp: ArrayModule) -> np.ndarray:
     """Exact marginal gains ``sum_i max(sim(c, i) - coverage_i, 0)``; *rows* is scratch."""
     rows -= coverage[None, :]
     xp.maximum(rows, 0, out=rows)
@@ -130,7 +130,7 @@ def _gains(rows: Any, coverage: Any, xp: Any) -> np.ndarray:
 class _Similarities:
     """Rows of the cosine-similarity matrix: from a cache, or recomputed per request."""
 
-    def __init__(self, x: Any, xp: Any, cache_bytes: int):
+    def __init__(self, x: Array, xp: ArrayModule, cache_bytes: int) -> None:
         self.x, self.xp = x, xp
         n = int(x.shape[0])
         fits = n * n * x.dtype.itemsize <= cache_bytes
@@ -152,7 +152,7 @@ class _Similarities:
             out[start:stop] = _gains(block, zero, xp)
         return out
 
-    def rows(self, idx: np.ndarray) -> Any:
+    def rows(self, idx: np.ndarray) -> Array:
         """``(len(idx), n)`` similarities of points *idx* to every point (a fresh array)."""
         dev_idx = self.xp.asarray(idx)
         if self.cache is not None:

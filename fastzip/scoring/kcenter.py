@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from ..errors import InputError
 from . import _device
-from ._device import Array, Device
+from ._device import Array, ArrayModule, Device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare
 from ._validate import as_count, as_index_array
 
@@ -126,13 +126,13 @@ def kcenter_greedy(embeddings: Array, k: int, initial: Array | Sequence[int] | N
     return _device.like_input(picks, prep.was_cupy)
 
 
-def _farthest_from_mean(x: Any, sq_norm: Any, xp: Any) -> int:
+def _farthest_from_mean(x: Array, sq_norm: Array, xp: ArrayModule) -> int:
     """argmax_i |x_i - mean|^2 = argmax_i (|x_i|^2 - 2 x_i . mean); ties -> lowest index."""
     mean = x.mean(axis=0)
     return int(xp.argmax(sq_norm - 2 * (x @ mean)))
 
 
-def _min_dist_to_set(x: Any, sq_norm: Any, centers: np.ndarray, xp: Any) -> Any:
+def _min_dist_to_set(x: Array, sq_norm: Array, centers: np.ndarray, xp: ArrayModule) -> Array:
     """Squared distance from every row to its nearest row in *centers*, blockwise."""
     n = int(x.shape[0])
     out = xp.full(n, np.inf, dtype=x.dtype)
@@ -148,7 +148,7 @@ def _min_dist_to_set(x: Any, sq_norm: Any, centers: np.ndarray, xp: Any) -> Any:
     return out
 
 
-def _update_min_dist_cpu(dot: np.ndarray, sq_norm: np.ndarray, center_sq_norm: Any,
+def _update_min_dist_cpu(dot: np.ndarray, sq_norm: np.ndarray, center_sq_norm: np.floating[Any],
                          min_dist: np.ndarray) -> None:
     """min_dist = min(min_dist, max(|x|^2 + |c|^2 - 2 x.c, 0)), in place (*dot* is scratch)."""
     dot *= -2
@@ -158,7 +158,7 @@ def _update_min_dist_cpu(dot: np.ndarray, sq_norm: np.ndarray, center_sq_norm: A
     np.minimum(min_dist, dot, out=min_dist)
 
 
-def _update_min_dist_gpu(dot: Any, sq_norm: Any, center_sq_norm: Any, min_dist: Any) -> None:
+def _update_min_dist_gpu(dot: Array, sq_norm: Array, center_sq_norm: Array, min_dist: Array) -> None:
     """GPU twin of :func:`_update_min_dist_cpu`: one fused element-wise kernel."""
     from ._cuda_kernels import kcenter_update_kernel
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 from . import _device
-from ._device import Array, Device
+from ._device import Array, ArrayModule, Device
 from ._validate import as_count, check_all_finite, check_real_dtype
 
 DEFAULT_CHUNK_ROWS_CPU = 64
@@ -199,7 +200,7 @@ def ifd(cond_nll: Array, uncond_nll: Array) -> Array:
 
 # --- helpers -------------------------------------------------------------------------------
 
-def _finite_float_array(xp: Any, x: Any, name: str) -> Any:
+def _finite_float_array(xp: ArrayModule, x: Array, name: str) -> Array:
     arr = xp.asarray(x)
     check_real_dtype(arr, name)
     if arr.size == 0:
@@ -213,7 +214,7 @@ def _finite_float_array(xp: Any, x: Any, name: str) -> Any:
     return arr
 
 
-def _check_logits_labels(logits: Any, labels: Any, shift: bool) -> tuple[int, int]:
+def _check_logits_labels(logits: Array, labels: Array, shift: bool) -> tuple[int, int]:
     if getattr(logits, "ndim", None) != 3:
         raise InputError(f"logits must be 3-D (batch, seq, vocab), got shape "
                          f"{tuple(np.shape(logits))}")
@@ -257,7 +258,7 @@ def _raise_on_nonfinite(row_nll: np.ndarray, b_idx: np.ndarray, t_idx: np.ndarra
                          "the logits hold NaN or +inf there, or the target logit is -inf")
 
 
-def _compute_dtype(dtype: Any) -> Any:
+def _compute_dtype(dtype: npt.DTypeLike) -> type[np.floating[Any]]:
     return np.float64 if np.dtype(dtype) == np.float64 else np.float32
 
 
@@ -276,7 +277,7 @@ def _row_nll_cpu(logits: np.ndarray, b_idx: np.ndarray, t_idx: np.ndarray, targe
 
 
 def _lse_rows_cpu(logits: np.ndarray, b: np.ndarray, t: np.ndarray, vocab_chunk: int,
-                  ctype: Any) -> np.ndarray:
+                  ctype: type[np.floating[Any]]) -> np.ndarray:
     """Streaming log-sum-exp of rows ``logits[b, t, :]``, one vocabulary block at a time."""
     vocab = logits.shape[2]
     run_max = np.full(b.size, -np.inf, dtype=ctype)
@@ -293,7 +294,7 @@ def _lse_rows_cpu(logits: np.ndarray, b: np.ndarray, t: np.ndarray, vocab_chunk:
         return run_max.astype(np.float64) + np.log(run_sum.astype(np.float64))
 
 
-def _row_nll_gpu(logits: Any, b_idx: np.ndarray, t_idx: np.ndarray, target: np.ndarray,
+def _row_nll_gpu(logits: Array, b_idx: np.ndarray, t_idx: np.ndarray, target: np.ndarray,
                  chunk_rows: int) -> np.ndarray:
     """GPU twin of :func:`_row_nll_cpu`: one fused kernel launch per chunk of rows."""
     from ._cuda_kernels import NLL_THREADS, token_nll_kernel
@@ -322,7 +323,7 @@ def _row_nll_gpu(logits: Any, b_idx: np.ndarray, t_idx: np.ndarray, target: np.n
     return _device.to_host(out)
 
 
-def _launch_nll(kernel: Any, rows: Any, offsets: Any, target: Any, vocab: int, out: Any,
+def _launch_nll(kernel: Any, rows: Array, offsets: Array, target: Array, vocab: int, out: Array,
                 threads: int) -> None:
     n_rows = int(offsets.size)
     if n_rows == 0:

@@ -15,8 +15,8 @@ level=9, separator=" ", order="ba"`` with the test texts as rows; ZIP-FIT:
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal, get_args
+from collections.abc import Iterable, Sequence
+from typing import Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -120,7 +120,7 @@ def _formula(formula: Formula, a: npt.NDArray[np.float64], b: npt.NDArray[np.flo
     return out
 
 
-def _as_bytes_list(items: Any, name: str) -> list[bytes]:
+def _as_bytes_list(items: Iterable[object], name: str) -> list[bytes]:
     if isinstance(items, (str, bytes, bytearray, memoryview)):
         raise TypeError(f"{name} must be a sequence of items, not a single {type(items).__name__}")
     out = []

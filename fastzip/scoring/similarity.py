@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, overload
+from typing import Literal, overload
 
 import numpy as np
 import numpy.typing as npt
 
 from ..errors import InputError
 from . import _device
-from ._device import Array, Device, ResolvedDevice
+from ._device import Array, ArrayModule, Device, ResolvedDevice
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare, unit_rows
 from ._validate import as_index_array, check_embeddings
 
@@ -88,14 +88,14 @@ def max_similarity(embeddings: Array, selected: Array | Sequence[int], *, dtype:
     return best_out
 
 
-def _reference_rows(x: Any, xp: Any, selected: Any, device: ResolvedDevice) -> Any:
+def _reference_rows(x: Array, xp: ArrayModule, selected: Array | Sequence[int],
+                    device: ResolvedDevice) -> Array:
     """Unit reference rows: picked from *x* by index, or given as a 2-D array."""
-    if not hasattr(selected, "ndim"):
-        selected = np.asarray(selected)
-    if selected.ndim == 2:
-        if int(selected.shape[0]) == 0:
+    given: Array = selected if hasattr(selected, "ndim") else np.asarray(selected)
+    if given.ndim == 2:
+        if int(given.shape[0]) == 0:
             raise InputError("selected is empty")
-        check_embeddings(selected, "selected")
-        return unit_rows(_device.to_device(selected, device, x.dtype), xp, "selected")
-    idx = as_index_array(selected, int(x.shape[0]), "selected", unique=False)
+        check_embeddings(given, "selected")
+        return unit_rows(_device.to_device(given, device, x.dtype), xp, "selected")
+    idx = as_index_array(given, int(x.shape[0]), "selected", unique=False)
     return x[xp.asarray(idx)]
