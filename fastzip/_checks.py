@@ -32,8 +32,9 @@ def real_number(value: object, *, parse_text: bool = False) -> float | None:
     Returns
     -------
     float or None
-        ``float(value)``, or ``None`` for a ``bool``, a non-number, or text
-        that does not parse (or any text when ``parse_text`` is false).
+        ``float(value)`` (infinite for a number beyond float's range), or
+        ``None`` for a ``bool``, a non-number, or text that does not parse
+        (or any text when ``parse_text`` is false).
     """
     if isinstance(value, str):
         if not parse_text:
@@ -44,7 +45,10 @@ def real_number(value: object, *, parse_text: bool = False) -> float | None:
             return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int (or Fraction) beyond float's range
+        return -math.inf if value < 0 else math.inf
 
 
 def finite_number(value: object, *, parse_text: bool = False) -> float | None:
