@@ -23,7 +23,6 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "numpydoc",
-    "sphinx.ext.napoleon",   # the scoring kernels' docstrings use Google style (Args:, Returns:)
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
@@ -44,8 +43,6 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 numpydoc_validation_checks: set[str] = set()
-napoleon_google_docstring = True
-napoleon_numpy_docstring = False   # numpydoc renders those
 
 html_theme = "furo"
 html_title = f"fastzip {release}"

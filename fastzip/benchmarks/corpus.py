@@ -60,10 +60,18 @@ class QualityPool:
 
     @property
     def name(self) -> str:
+        """The pool's name in benchmark groups: ``CORPUS (N samples)``."""
         return f"{self.corpus} ({len(self.pool)} samples)"
 
     def random_judge_ratio(self) -> float:
-        """Mean :func:`fastzip.judge.judge_ratio` of random subsets of the budget's size (5 fixed seeds)."""
+        """What a random subset scores: the baseline a selection is judged against.
+
+        Returns
+        -------
+        float
+            Mean :func:`fastzip.judge.judge_ratio` of random subsets of the
+            budget's size (5 fixed seeds); computed once.
+        """
         if self._random is None:
             n = len(self.pool)
             self._random = float(np.mean([judge_ratio(self.pool, random.Random(seed).sample(range(n), self.budget))
@@ -102,13 +110,57 @@ class Corpus:
     @classmethod
     def from_samples(cls, name: str, samples: Iterable[Any], *, text_field: str | None = None,
                      source: str | None = None) -> Corpus:
-        """A corpus of records (dicts, strings or bytes), serialized with the ``text`` serializer."""
+        """A corpus of records, serialized with the ``text`` serializer.
+
+        Parameters
+        ----------
+        name : str
+            The corpus's name.
+        samples : iterable
+            Records: dicts, strings or bytes.
+        text_field : str or None
+            Read this field of each record.
+        source : str or None
+            Where the records come from.
+
+        Returns
+        -------
+        Corpus
+            The corpus.
+
+        Raises
+        ------
+        fastzip.errors.UsageError
+            Fewer than 10 samples.
+        """
         return cls.of_pool(name, Pool.from_samples(samples, "text", text_field), text_field=text_field,
                            source=source)
 
     @classmethod
     def of_pool(cls, name: str, pool: Pool, *, text_field: str | None = None, source: str | None = None) -> Corpus:
-        """A corpus over an already serialized pool; only the samples the benchmarks use are kept."""
+        """A corpus over an already serialized pool; only the samples the benchmarks use are kept.
+
+        Parameters
+        ----------
+        name : str
+            The corpus's name.
+        pool : Pool
+            The serialized samples.
+        text_field : str or None
+            The field the samples were read from, if any.
+        source : str or None
+            The file the samples come from, if any (named in errors).
+
+        Returns
+        -------
+        Corpus
+            The corpus.
+
+        Raises
+        ------
+        fastzip.errors.UsageError
+            Fewer than 10 samples.
+        """
         if len(pool) < MIN_SAMPLES:
             where = f"{source}: " if source else ""
             raise UsageError(f"{where}the benchmarks need at least {MIN_SAMPLES} samples, "
@@ -120,7 +172,28 @@ class Corpus:
 
     @classmethod
     def read(cls, path: str, *, text_field: str | None = None, format: str | None = None) -> Corpus:
-        """Read a JSON list, JSONL or Parquet file (the format follows the name, else ``format``)."""
+        """Read a corpus from a file.
+
+        Parameters
+        ----------
+        path : str
+            A JSON list, JSONL or Parquet file; its name without extension
+            names the corpus.
+        text_field : str or None
+            Read this field of each record.
+        format : {"json", "jsonl", "parquet"} or None
+            The format, when the file's name does not say it.
+
+        Returns
+        -------
+        Corpus
+            The corpus.
+
+        Raises
+        ------
+        fastzip.errors.FastzipError
+            An unreadable file, or fewer than 10 samples.
+        """
         from ..io import read_pool
 
         _, pool = read_pool(path, "text", format=format, text_field=text_field)
@@ -129,12 +202,29 @@ class Corpus:
 
     # -- workloads -----------------------------------------------------------------------
     def pieces(self, count: int | None = None) -> list[bytes]:
-        """The first ``count`` samples (all kept ones by default) as bytes."""
+        """The corpus's first samples.
+
+        Parameters
+        ----------
+        count : int or None
+            How many (all kept ones by default).
+
+        Returns
+        -------
+        list of bytes
+            The serialized samples.
+        """
         n = len(self.pool) if count is None else min(count, len(self.pool))
         return [self.pool.item(i) for i in range(n)]
 
     def one_shot_blob(self) -> bytes:
-        """Up to 1 MB of the corpus: its samples, one per line."""
+        """The one-shot workload.
+
+        Returns
+        -------
+        bytes
+            Up to 1 MB of the corpus: its samples, one per line.
+        """
         out, size = [], 0
         for i in range(len(self.pool)):
             if size >= ONE_SHOT_BYTES:
@@ -145,7 +235,20 @@ class Corpus:
         return b"\n".join(out)[:ONE_SHOT_BYTES]
 
     def stream_and_candidates(self, candidates: int) -> tuple[bytes, list[bytes]]:
-        """(stream, candidates): whole samples up to 1 MB or half the corpus, then the samples after them."""
+        """The incremental workload.
+
+        Parameters
+        ----------
+        candidates : int
+            How many candidates at most.
+
+        Returns
+        -------
+        stream : bytes
+            Whole samples, one per line, up to 1 MB or half the corpus.
+        candidates : list of bytes
+            The samples after them.
+        """
         target = min(STREAM_BYTES, self.total_bytes // 2)
         split = int(np.searchsorted(np.cumsum(self.pool.lengths + 1), target)) + 1
         split = min(max(split, 1), len(self.pool) - 1)
@@ -154,7 +257,19 @@ class Corpus:
         return stream, [self.pool.item(i) for i in range(split, end)]
 
     def quality_sizes(self, registered: bool) -> list[int]:
-        """Pool sizes the selection benchmarks use: built-in codecs run on both, registered ones on the small one."""
+        """Pool sizes the selection benchmarks use.
+
+        Parameters
+        ----------
+        registered : bool
+            For a registered codec (the small pool only).
+
+        Returns
+        -------
+        list of int
+            Built-in codecs: the first 2,000 and 300 samples (one size when
+            the corpus is small); registered ones: 300.
+        """
         small = min(QUALITY_POOL_REGISTERED, self.total)
         if registered:
             return [small]
@@ -162,7 +277,18 @@ class Corpus:
         return [full] if full == small else [full, small]
 
     def quality_pool(self, size: int) -> QualityPool:
-        """The selection pool of the first ``size`` samples (built once per corpus and size)."""
+        """The selection pool of the corpus's first samples, exact duplicates dropped.
+
+        Parameters
+        ----------
+        size : int
+            How many first samples.
+
+        Returns
+        -------
+        QualityPool
+            The pool, built once per corpus and size.
+        """
         if size not in self._quality:
             head = self.pool.take(np.arange(min(size, len(self.pool))))
             pool = head.take(head.first_occurrences())
@@ -173,7 +299,13 @@ class Corpus:
         return self._quality[size]
 
     def describe(self) -> dict[str, Any]:
-        """What the report prints about the corpus."""
+        """What the report prints about the corpus.
+
+        Returns
+        -------
+        dict
+            ``name``, ``source``, ``samples``, ``bytes``, ``samples_used`` and ``text_field``.
+        """
         return {"name": self.name, "source": self.source, "samples": self.total, "bytes": self.total_bytes,
                 "samples_used": len(self.pool), "text_field": self.text_field}
 

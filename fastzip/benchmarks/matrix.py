@@ -22,13 +22,13 @@ import os
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from .. import codecs
 from ..compressor import IncrementalCompressor, compression_ratio
 from ..errors import UsageError
+from .results import Benchmark
 
 #: the built-in codecs: those with a PyPI binding, and the native-only lz77
 BUILTINS: tuple[str, ...] = tuple(codecs.BUILTIN_CODECS) + tuple(codecs.NATIVE_ONLY_CODECS)
@@ -73,17 +73,40 @@ class CodecSpec:
 
     @property
     def label(self) -> str:
-        """``zstd-3``; ``lz4-0`` is lz4's default mode, ``lz4-9`` its HC mode; a registered codec bare."""
+        """The cell's name in ids and reports.
+
+        ``zstd-3``; ``lz4-0`` is lz4's default mode, ``lz4-9`` its HC mode; a
+        registered codec bare.
+        """
         return self.codec if self.registered else f"{self.codec}-{self.level}"
 
 
 def codec_label(codec: str, level: int) -> str:
-    """The label of ``codec`` at ``level`` (see :attr:`CodecSpec.label`)."""
+    """The label of a codec at a level.
+
+    Parameters
+    ----------
+    codec : str
+        A built-in or registered codec.
+    level : int
+        Its level (ignored for a registered codec).
+
+    Returns
+    -------
+    str
+        As :attr:`CodecSpec.label`.
+    """
     return CodecSpec(codec, level, codec not in BUILTINS).label
 
 
 def registered_codecs() -> list[str]:
-    """Names of the codecs registered now, plus the stdlib examples."""
+    """Names of the codecs registered now, plus the stdlib examples.
+
+    Returns
+    -------
+    list of str
+        The examples (bz2, lzma) first, then every other registered codec.
+    """
     custom = [name for name in codecs.available_codecs() if name not in BUILTINS]
     return list(dict.fromkeys(list(EXAMPLE_CODECS) + custom))
 
@@ -104,6 +127,11 @@ def codec_matrix(selection: str | None = None) -> list[CodecSpec]:
     fastzip.UsageError
         For a name that is neither a built-in nor a registered codec, or a
         level the codec does not have.
+
+    Returns
+    -------
+    list of CodecSpec
+        The cells, in order, without repeats.
     """
     registered = registered_codecs()
     if selection is None:
@@ -135,6 +163,11 @@ def example_codecs_registered() -> Iterator[list[str]]:
     """Register the stdlib examples that are not registered yet; remove them after.
 
     A codec the user registered under the same name is left alone.
+
+    Yields
+    ------
+    list of str
+        The examples' names.
     """
     added = [name for name in EXAMPLE_CODECS if name not in codecs.available_codecs()]
     for name in added:
@@ -147,8 +180,21 @@ def example_codecs_registered() -> Iterator[list[str]]:
 
 
 # ----------------------------------------------------------------------------- checks
-def rate(benchmark: Any, amount: float) -> float | None:
-    """``amount`` per second of the benchmark's mean time; None when timings are off."""
+def rate(benchmark: Benchmark, amount: float) -> float | None:
+    """How much per second, at the benchmark's mean time.
+
+    Parameters
+    ----------
+    benchmark : pytest_benchmark.fixture.BenchmarkFixture
+        A benchmark that has run.
+    amount : float
+        What one round processed (MB, candidates).
+
+    Returns
+    -------
+    float or None
+        ``amount`` per second; ``None`` when timings are off (``--benchmark-disable``).
+    """
     if benchmark.disabled or not benchmark.stats:
         return None
     return float(amount / benchmark.stats.stats.mean)
@@ -156,7 +202,13 @@ def rate(benchmark: Any, amount: float) -> float | None:
 
 @contextlib.contextmanager
 def forced_fallback() -> Iterator[None]:
-    """New streams use the PyPI bindings (python-zstandard, python-lz4) inside the block."""
+    """New streams use the PyPI bindings (python-zstandard, python-lz4) inside the block.
+
+    Yields
+    ------
+    None
+        The environment variable ``FASTZIP_FORCE_FALLBACK`` is restored on exit.
+    """
     old = os.environ.get("FASTZIP_FORCE_FALLBACK")
     os.environ["FASTZIP_FORCE_FALLBACK"] = "1"
     try:
@@ -169,7 +221,14 @@ def forced_fallback() -> Iterator[None]:
 
 
 def zstd_versions_match() -> bool:
-    """True when the native zstd kernel (if any) links the same libzstd as python-zstandard."""
+    """Whether zstd sizes can be checked against python-zstandard.
+
+    Returns
+    -------
+    bool
+        True when the native zstd kernel (if any) links the same libzstd as
+        python-zstandard.
+    """
     import zstandard
 
     if not codecs.native_available("zstd"):
@@ -179,7 +238,22 @@ def zstd_versions_match() -> bool:
 
 
 def one_shot_size(blob: bytes, codec: str, level: int) -> int:
-    """Compressed size of ``blob`` as :func:`fastzip.compression_ratio` measures it."""
+    """Compressed size of ``blob`` as :func:`fastzip.compression_ratio` measures it.
+
+    Parameters
+    ----------
+    blob : bytes
+        The data.
+    codec : str
+        A built-in or registered codec.
+    level : int
+        Its level.
+
+    Returns
+    -------
+    int
+        The compressed size in bytes.
+    """
     return round(len(blob) / compression_ratio(blob, codec=codec, level=level))
 
 
@@ -187,11 +261,26 @@ def check_marginal_sizes(ic: IncrementalCompressor, stream: bytes, cands: Sequen
                          sizes: np.ndarray) -> None:
     """Assert that ``sizes`` (from ``ic.marginal_sizes(cands)``) are exact, cheaply.
 
-    ``ic`` holds ``stream`` as one piece.  zlib and registered codecs: equal
-    to one-shot compression of ``stream ++ separator ++ candidate``.  zstd
-    and lz4 (whose sizes are sums of frames, see fastzip.compressor): equal
-    to the same measurement through the independent PyPI bindings, when
-    those link the same library version.
+    zlib and registered codecs: equal to one-shot compression of ``stream
+    ++ separator ++ candidate``.  zstd and lz4 (whose sizes are sums of
+    frames, see fastzip.compressor): equal to the same measurement through
+    the independent PyPI bindings, when those link the same library version.
+
+    Parameters
+    ----------
+    ic : IncrementalCompressor
+        The stream measured; it holds ``stream`` as one piece.
+    stream : bytes
+        The stream's bytes.
+    cands : sequence of bytes
+        The candidates measured.
+    sizes : numpy.ndarray
+        What ``ic.marginal_sizes(cands)`` returned.
+
+    Raises
+    ------
+    AssertionError
+        A size that is not exact.
     """
     sep = ic.separator if stream else b""
     if ic.codec == "zlib":

@@ -15,7 +15,7 @@ from ..judge import judge_ratio
 from ..selection import select
 from .corpus import CANDIDATES_BUILTIN, CANDIDATES_REGISTERED, MB, Corpus, QualityPool
 from .matrix import CodecSpec, check_marginal_sizes, rate
-from .results import QUALITY, THROUGHPUT, record
+from .results import QUALITY, THROUGHPUT, Benchmark, record
 
 #: below this pool size a selection need not beat random subsets
 MIN_POOL_TO_BEAT_RANDOM = 100
@@ -30,8 +30,26 @@ def _codec_info(spec: CodecSpec) -> dict[str, Any]:
     return {"codec": spec.codec, "level": spec.level, "label": spec.label, "registered": spec.registered}
 
 
-def one_shot(benchmark: Any, corpus: Corpus, spec: CodecSpec) -> float:
-    """Time compressing up to 1 MB of the corpus once (:func:`fastzip.compression_ratio`); return the ratio."""
+def one_shot(benchmark: Benchmark, corpus: Corpus, spec: CodecSpec) -> float:
+    """Time compressing up to 1 MB of the corpus once (:func:`fastzip.compression_ratio`).
+
+    Group ``throughput one-shot CORPUS``; zlib's size is checked against the
+    stdlib's :func:`zlib.compress`.
+
+    Parameters
+    ----------
+    benchmark : pytest_benchmark.fixture.BenchmarkFixture
+        The test's ``benchmark`` fixture.
+    corpus : Corpus
+        The corpus.
+    spec : CodecSpec
+        The codec and level.
+
+    Returns
+    -------
+    float
+        The compression ratio.
+    """
     blob = corpus.one_shot_blob()
     benchmark.group = f"throughput one-shot {corpus.name}"
     ratio: float = benchmark.pedantic(compression_ratio, args=(blob,),
@@ -46,12 +64,24 @@ def one_shot(benchmark: Any, corpus: Corpus, spec: CodecSpec) -> float:
     return ratio
 
 
-def incremental(benchmark: Any, corpus: Corpus, spec: CodecSpec, threads: int = 1) -> None:
+def incremental(benchmark: Benchmark, corpus: Corpus, spec: CodecSpec, threads: int = 1) -> None:
     """Time ``marginal_sizes`` of the corpus's next samples against a stream of its first ones.
 
     The stream holds whole samples up to 1 MB (or half the corpus); the
     candidates are the 200 samples after it (3 for a registered codec, which
-    recompresses the whole stream for each).
+    recompresses the whole stream for each).  Group ``throughput incremental
+    CORPUS``; the first sizes are checked by :func:`~fastzip.benchmarks.matrix.check_marginal_sizes`.
+
+    Parameters
+    ----------
+    benchmark : pytest_benchmark.fixture.BenchmarkFixture
+        The test's ``benchmark`` fixture.
+    corpus : Corpus
+        The corpus.
+    spec : CodecSpec
+        The codec and level.
+    threads : int, default 1
+        Threads of ``marginal_sizes``.
     """
     stream, cands = corpus.stream_and_candidates(CANDIDATES_REGISTERED if spec.registered else CANDIDATES_BUILTIN)
     ic = IncrementalCompressor(spec.codec, spec.level, separator=b"\n")
@@ -66,13 +96,30 @@ def incremental(benchmark: Any, corpus: Corpus, spec: CodecSpec, threads: int = 
            mb_per_s=rate(benchmark, cand_bytes / MB), candidates_per_s=rate(benchmark, len(cands)))
 
 
-def selection_quality(benchmark: Any, qpool: QualityPool, spec: CodecSpec, threads: int = 1) -> float:
+def selection_quality(benchmark: Benchmark, qpool: QualityPool, spec: CodecSpec, threads: int = 1) -> float:
     """Time a default-mode selection of 1/10 of the pool and judge it against random subsets.
 
     The judge is :func:`fastzip.judge.judge_ratio` (zstd-19 over the whole
     selection, in index order); ``vs_random`` is the selection's judge ratio
     divided by the mean of 5 random subsets of the same size (lower is
-    better).  Returns ``vs_random``.
+    better).  With zstd on a pool of 100 samples or more the selection must
+    beat random subsets.
+
+    Parameters
+    ----------
+    benchmark : pytest_benchmark.fixture.BenchmarkFixture
+        The test's ``benchmark`` fixture.
+    qpool : QualityPool
+        The selection pool.
+    spec : CodecSpec
+        The codec and level of the selection.
+    threads : int, default 1
+        Threads of :func:`fastzip.select`.
+
+    Returns
+    -------
+    float
+        ``vs_random``.
     """
     benchmark.group = f"quality {qpool.name}"
     result = benchmark.pedantic(select, args=(qpool.pool, qpool.budget, qpool.k1, qpool.k2, qpool.k3),

@@ -60,6 +60,13 @@ _REPORT = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add the ``--fastzip-*`` options (see the module docstring).
+
+    Parameters
+    ----------
+    parser : pytest.Parser
+        pytest's command-line parser.
+    """
     group = parser.getgroup("fastzip", "fastzip benchmarks (pytest --pyargs fastzip.benchmarks)")
     group.addoption("--fastzip-corpus", action="append", metavar="PATH", default=None,
                     help="JSON list, JSONL or Parquet file to benchmark on (repeatable); "
@@ -76,7 +83,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Read the corpora the user named now, so a bad file stops the run with one line."""
+    """Read the corpora the user named now, so a bad file stops the run with one line.
+
+    Parameters
+    ----------
+    config : pytest.Config
+        The session's configuration.
+
+    Raises
+    ------
+    pytest.UsageError
+        ``--fastzip-threads`` below 1, or a corpus that cannot be read.
+    """
     if config.getoption("--fastzip-threads") < 1:
         raise pytest.UsageError("--fastzip-threads must be at least 1")
     if config.getoption("--fastzip-corpus"):
@@ -85,7 +103,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection(session: pytest.Session) -> None:
-    """Check ``--fastzip-codecs`` before collecting, once the ``-p`` modules and first conftests registered theirs."""
+    """Check ``--fastzip-codecs`` before collecting, once the ``-p`` modules and first conftests registered theirs.
+
+    Parameters
+    ----------
+    session : pytest.Session
+        The test session.
+
+    Raises
+    ------
+    pytest.UsageError
+        A codec that is neither built in nor registered.
+    """
     if session.config.getoption("--fastzip-codecs") is not None:
         _matrix(session.config)
 
@@ -132,7 +161,18 @@ def _matrix(config: pytest.Config) -> list[CodecSpec]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run a test once per corpus, codec (and selection pool size) when it asks for them."""
+    """Run a test once per corpus, codec (and selection pool size) when it asks for them.
+
+    Parameters
+    ----------
+    metafunc : pytest.Metafunc
+        The test function being collected.
+
+    Raises
+    ------
+    pytest.UsageError
+        ``fastzip_quality_size`` without ``fastzip_corpus`` and ``fastzip_codec``.
+    """
     names = metafunc.fixturenames
     wants_corpus, wants_codec = "fastzip_corpus" in names, "fastzip_codec" in names
     if not (wants_corpus or wants_codec):
@@ -204,13 +244,32 @@ def fastzip_threads(pytestconfig: pytest.Config) -> int:
 
 
 def enable_json_block(config: pytest.Config) -> None:
-    """Have ``--benchmark-json`` carry fastzip's build and corpora (the repository's bench/ calls this)."""
+    """Have ``--benchmark-json`` carry fastzip's build and corpora (the repository's bench/ calls this).
+
+    Parameters
+    ----------
+    config : pytest.Config
+        The session's configuration.
+    """
     config.stash[_REPORT] = True
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list[Any], output_json: dict[str, Any]) -> None:
-    """Add the fastzip version, its build (native or fallback, per codec) and the corpora to the JSON."""
+    """Add the fastzip version, its build (native or fallback, per codec) and the corpora to the JSON.
+
+    Only in sessions that used fastzip's fixtures (or called
+    :func:`enable_json_block`): another project's JSON is left alone.
+
+    Parameters
+    ----------
+    config : pytest.Config
+        The session's configuration.
+    benchmarks : list
+        pytest-benchmark's results (unused).
+    output_json : dict
+        The JSON document; it gains the key :data:`~fastzip.benchmarks.results.JSON_KEY`.
+    """
     if not config.stash.get(_REPORT, False):
         return                                  # another project's benchmarks: leave its JSON alone
     from .. import __version__

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+Benchmark = Any
+"""pytest-benchmark's ``benchmark`` fixture (``BenchmarkFixture``): an optional dependency whose
+methods are not annotated, so it is typed by this name only."""
+
 #: ``kind`` values the report draws plots for
 THROUGHPUT = "throughput"      # mode: "one-shot" or "incremental"; mb_per_s, candidates_per_s
 QUALITY = "quality"            # judge_ratio, random_judge_ratio, vs_random; the time is the selection's
@@ -36,8 +40,22 @@ HIDDEN = frozenset({"kind", "custom", "registered", "k1", "k2", "k3", "mean_cand
 JSON_KEY = "fastzip"
 
 
-def record(benchmark: Any, **values: Any) -> None:
-    """Put ``values`` in ``benchmark.extra_info`` (JSON types only: numbers, strings, bools, None)."""
+def record(benchmark: Benchmark, **values: Any) -> None:
+    """Put figures in ``benchmark.extra_info``, where ``--benchmark-json`` writes them.
+
+    Parameters
+    ----------
+    benchmark : pytest_benchmark.fixture.BenchmarkFixture
+        The test's ``benchmark`` fixture.
+    **values
+        The figures, under the keys of :data:`COLUMNS` (or others, shown
+        after them); JSON types only: numbers, strings, bools, None.
+
+    Raises
+    ------
+    TypeError
+        A value of another type.
+    """
     for key, value in values.items():
         if value is not None and not isinstance(value, (bool, int, float, str)):
             raise TypeError(f"extra_info[{key!r}] must be a number, string, bool or None, "

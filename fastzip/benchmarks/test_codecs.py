@@ -7,18 +7,20 @@ independent measurement, so ``--benchmark-disable`` runs test them too.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from . import measure
+from .corpus import Corpus
+from .matrix import CodecSpec
+from .results import Benchmark
 
 pytest.importorskip("pytest_benchmark", reason="the benchmarks need pytest-benchmark: pip install pytest-benchmark")
 
 
-def test_one_shot(benchmark: Any, fastzip_corpus: Any, fastzip_codec: Any) -> None:
+def test_one_shot(benchmark: Benchmark, fastzip_corpus: Corpus, fastzip_codec: CodecSpec) -> None:
     measure.one_shot(benchmark, fastzip_corpus, fastzip_codec)
 
 
-def test_incremental(benchmark: Any, fastzip_corpus: Any, fastzip_codec: Any, fastzip_threads: int) -> None:
+def test_incremental(benchmark: Benchmark, fastzip_corpus: Corpus, fastzip_codec: CodecSpec,
+                     fastzip_threads: int) -> None:
     measure.incremental(benchmark, fastzip_corpus, fastzip_codec, fastzip_threads)

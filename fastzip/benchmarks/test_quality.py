@@ -8,16 +8,17 @@ same size: ``vs_random`` below 1 means less redundant than random.  Groups
 """
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from . import measure
+from .corpus import Corpus
+from .matrix import CodecSpec
+from .results import Benchmark
 
 pytest.importorskip("pytest_benchmark", reason="the benchmarks need pytest-benchmark: pip install pytest-benchmark")
 
 
-def test_selection_quality(benchmark: Any, fastzip_corpus: Any, fastzip_quality_size: int, fastzip_codec: Any,
-                           fastzip_threads: int) -> None:
+def test_selection_quality(benchmark: Benchmark, fastzip_corpus: Corpus, fastzip_quality_size: int,
+                           fastzip_codec: CodecSpec, fastzip_threads: int) -> None:
     qpool = fastzip_corpus.quality_pool(fastzip_quality_size)
     measure.selection_quality(benchmark, qpool, fastzip_codec, fastzip_threads)

@@ -22,18 +22,18 @@ Modules: :mod:`~fastzip.law.forms` (the forms and their solver),
 """
 from __future__ import annotations
 
-from fastzip.law.check import CheckItem, CheckReport, check
-from fastzip.law.fit import FORM_CHOICES, TARGETS, Band, Law, fit
-from fastzip.law.forms import FORMS
-from fastzip.law.ingest import (
+from .check import CheckItem, CheckReport, check
+from .fit import FORM_CHOICES, TARGETS, Band, Law, fit
+from .forms import FORMS
+from .ingest import (
     dataset_ratio,
     first_epoch_loss,
     loss_from_csv,
     loss_from_trainer_state,
     read_runs,
 )
-from fastzip.law.plotting import plot
-from fastzip.law.runs import Run
+from .plotting import plot
+from .runs import Run
 
 __all__ = [
     "FORMS",

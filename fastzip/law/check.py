@@ -22,25 +22,45 @@ The overall verdict is ``risk`` when any law says so.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from fastzip.errors import InputError
-from fastzip.law.fit import Law
+from .._checks import finite_number
+from ..errors import InputError
+from .fit import Law
 
 LawsLike = Law | Sequence[Law] | Mapping[str, Law]
+"""What :func:`check` accepts: one law, a sequence of laws, or laws by target."""
 
 
 @dataclass(frozen=True)
 class CheckItem:
     """What one law says about the new version.
 
-    ``expected`` is the law's central prediction and ``band`` its ``± z*sd``
-    band; ``observed`` and ``standardized_residual`` (``(observed -
-    expected) / sd``) are ``None`` for a performance law, whose target is not
-    observed at the start of training.
+    Attributes
+    ----------
+    target : str
+        The law's target, ``"loss"`` or ``"performance"``.
+    form : str
+        The law's form.
+    expected : float
+        The law's central prediction.
+    band : (float, float)
+        Its ``expected ± z*sd`` band.
+    sd : float
+        Standard deviation of a new run around ``expected``.
+    observed : float or None
+        The observed loss; ``None`` for a performance law, whose target is
+        not observed at the start of training.
+    standardized_residual : float or None
+        ``(observed - expected) / sd``; ``None`` for a performance law.
+    floor : float or None
+        The performance floor checked against, if any.
+    verdict : str
+        ``"ok"`` or ``"risk"``.
+    reason : str
+        One line that explains the verdict.
     """
 
     target: str
@@ -59,10 +79,24 @@ class CheckItem:
 class CheckReport:
     """The result of :func:`check`.
 
-    ``expected``, ``band``, ``observed`` and ``standardized_residual`` repeat
-    the first item (the loss law when one was given); ``items`` holds every
-    law's finding; ``verdict`` is ``"ok"`` or ``"risk"`` and ``reason`` one
-    line that explains it.
+    Attributes
+    ----------
+    ratio, loss : float
+        The new version's compression ratio and first-epoch loss.
+    quality : float or None
+        Its average sample quality, when given.
+    z : float
+        Half-width of the bands in standard deviations.
+    verdict : str
+        ``"ok"``, or ``"risk"`` when any law says so.
+    reason : str
+        One line that explains the verdict.
+    expected, band, observed, standardized_residual
+        The first item's (the loss law's when one was given); see :class:`CheckItem`.
+    items : tuple of CheckItem
+        Every law's finding, the loss law first.
+    notes : tuple of str
+        Warnings, such as a ratio outside the range a law was fitted on.
     """
 
     ratio: float
@@ -80,18 +114,44 @@ class CheckReport:
 
     @property
     def is_risk(self) -> bool:
+        """True when the verdict is ``"risk"``."""
         return self.verdict == "risk"
 
     def item(self, target: str) -> CheckItem | None:
-        """The finding of the ``target`` law, or ``None`` if none was given."""
+        """The finding of one law.
+
+        Parameters
+        ----------
+        target : str
+            ``"loss"`` or ``"performance"``.
+
+        Returns
+        -------
+        CheckItem or None
+            The finding of the ``target`` law, or ``None`` if none was given.
+        """
         return next((i for i in self.items if i.target == target), None)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (non-finite numbers become ``None``)."""
-        return _clean(asdict(self))
+        """The report as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            Every attribute; tuples become lists, non-finite numbers ``None``.
+        """
+        cleaned: dict[str, Any] = _clean(asdict(self))
+        return cleaned
 
     def summary(self) -> str:
-        """Human-readable multi-line summary; the first line is the verdict."""
+        """Human-readable multi-line summary.
+
+        Returns
+        -------
+        str
+            The verdict and its reason on the first line, then one line per
+            law and one per note.
+        """
         lines = [f"{self.verdict.upper()}: {self.reason}"]
         for it in self.items:
             lo, hi = it.band
@@ -108,7 +168,7 @@ class CheckReport:
 
 def _clean(obj: Any) -> Any:
     if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
+        return finite_number(obj)
     if isinstance(obj, dict):
         return {k: _clean(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -118,7 +178,7 @@ def _clean(obj: Any) -> Any:
 
 def _laws_by_target(law: LawsLike) -> dict[str, Law]:
     if isinstance(law, Law):
-        laws: list[Any] = [law]
+        laws: list[object] = [law]
     elif isinstance(law, Mapping):
         laws = list(law.values())
     else:
@@ -135,10 +195,11 @@ def _laws_by_target(law: LawsLike) -> dict[str, Law]:
     return dict(sorted(out.items()))  # "loss" before "performance"
 
 
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+def _number(name: str, value: object) -> float:
+    number = finite_number(value)
+    if number is None:
         raise InputError(f"{name} must be a finite number; got {value!r}")
-    return float(value)
+    return number
 
 
 def _loss_item(law: Law, ratio: float, loss: float, z: float) -> CheckItem:
@@ -177,10 +238,36 @@ def check(law: LawsLike, ratio: float, loss: float, performance_floor: float | N
           z: float = 2.0, *, quality: float | None = None) -> CheckReport:
     """Check a new data version (``ratio``, first-epoch ``loss``) against ``law``.
 
-    ``law`` is a loss law, a performance law, or both as ``(loss_law,
-    performance_law)``. ``performance_floor`` needs a performance law; a
-    performance law fitted with quality needs ``quality``. ``z`` is the
-    band's half-width in standard deviations of a new run (default 2).
+    Parameters
+    ----------
+    law : LawsLike
+        A loss law, a performance law, or both as ``(loss_law,
+        performance_law)`` (any order; a ``{"loss": ..., "performance": ...}``
+        mapping works too).
+    ratio : float
+        The new version's compression ratio R.
+    loss : float
+        Its first-epoch training loss L.
+    performance_floor : float or None
+        Risk when the predicted performance is below it; needs a performance law.
+    z : float, default 2.0
+        The band's half-width in standard deviations of a new run.
+    quality : float or None
+        The new version's average sample quality; needed by a performance law
+        fitted with quality.
+
+    Returns
+    -------
+    CheckReport
+        The verdict, its reason and each law's finding.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        No law or two of one target, a value that is not a finite number,
+        ``z <= 0``, a floor without a performance law, or quality missing.
+    TypeError
+        An item of ``law`` that is not a fitted :class:`Law`.
     """
     laws = _laws_by_target(law)
     ratio = _number("ratio", ratio)

@@ -17,16 +17,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from fastzip.codecs import available_codecs
-from fastzip.law.check import check
-from fastzip.law.fit import FORM_CHOICES, TARGETS, Law, fit
-from fastzip.serialize import SERIALIZERS
+from .._checks import finite_number, real_number
+from ..codecs import available_codecs
+from ..errors import InputError, MissingDependencyError
+from ..io import write_json
+from ..serialize import SERIALIZERS
+from .check import check
+from .fit import FORM_CHOICES, TARGETS, Law, fit
 
 EXIT_OK, EXIT_RISK, EXIT_ERROR = 0, 1, 2
 
@@ -43,12 +45,10 @@ def _non_negative_int(text: str) -> int:
 
 
 def _finite(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    value = finite_number(text, parse_text=True)
+    if value is None:
+        what = "a number" if real_number(text, parse_text=True) is None else "a finite number"
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
     return value
 
 
@@ -66,20 +66,9 @@ def _level(text: str) -> float:
     return value
 
 
-def _write_json_atomic(path: str, obj: Any) -> None:
-    """Write ``obj`` as JSON to ``path`` through a temporary file and a rename."""
-    from ..io import atomic_writer
-
-    with atomic_writer(path, "w") as fh:
-        json.dump(obj, fh, indent=2, allow_nan=False)
-        fh.write("\n")
-
-
 @contextlib.contextmanager
 def _blame(path: str) -> Iterator[None]:
     """Name the runs table in errors that come from its rows (record = data row)."""
-    from fastzip.errors import InputError
-
     try:
         yield
     except InputError as exc:
@@ -90,7 +79,7 @@ def _blame(path: str) -> Iterator[None]:
 
 def _emit_json(obj: Any, args: argparse.Namespace) -> None:
     if args.output:
-        _write_json_atomic(args.output, obj)
+        write_json(obj, args.output)
     if args.json:
         print(json.dumps(obj, indent=2, allow_nan=False))
 
@@ -99,8 +88,7 @@ def _plot_available(args: argparse.Namespace) -> bool:
     """With ``--plot``, make sure matplotlib is there before any work is done."""
     if not getattr(args, "plot", None):
         return True
-    from fastzip._optional import require_matplotlib
-    from fastzip.errors import MissingDependencyError
+    from .._optional import require_matplotlib
 
     try:
         require_matplotlib()
@@ -138,8 +126,19 @@ def _add_output_options(p: argparse.ArgumentParser, what: str) -> None:
 
 
 # ----------------------------------------------------------------- parsers
-def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``law`` with its sub-commands ``fit``, ``check`` and ``ratio``."""
+def add_subparser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """Add ``law`` with its sub-commands ``fit``, ``check`` and ``ratio``.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The main parser's sub-parsers, from ``add_subparsers()``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``law`` parser; each leaf sets ``func`` to its handler.
+    """
     law = subparsers.add_parser(
         "law", help="entropy law: fit it on past runs, check a new data version, measure ratios",
         description="The entropy law (Yin et al., 2024): model performance falls as the compression ratio R "
@@ -216,14 +215,30 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
 
 # ----------------------------------------------------------------- handlers
 def run_fit(args: argparse.Namespace) -> int:
-    """``fastzip law fit``."""
+    """``fastzip law fit``: fit a law to a runs table and print it.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``law fit`` command line.
+
+    Returns
+    -------
+    int
+        0, or 2 when ``--plot`` needs matplotlib and it is missing.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        A bad runs table or a law that cannot be fitted.
+    """
     if not _plot_available(args):
         return EXIT_ERROR
     with _blame(args.runs):
         law = fit(args.runs, target=args.target, form=args.form, n_boot=args.bootstrap, ci=args.ci,
                   seed=args.seed, use_quality=False if args.no_quality else None)
     if args.plot:
-        from fastzip.law.plotting import plot
+        from .plotting import plot
 
         plot(law, args.plot)
     _emit_json(law.to_dict(), args)
@@ -235,7 +250,7 @@ def run_fit(args: argparse.Namespace) -> int:
 
 
 def _new_version(args: argparse.Namespace) -> tuple[float, float, str | None]:
-    from fastzip.law.ingest import dataset_ratio, first_epoch_loss, loss_from_csv, loss_from_trainer_state
+    from .ingest import dataset_ratio, first_epoch_loss, loss_from_csv, loss_from_trainer_state
 
     if args.data is not None:
         ratio = dataset_ratio(args.data, codec=args.codec, level=args.level, serializer=args.serializer)
@@ -252,9 +267,26 @@ def _new_version(args: argparse.Namespace) -> tuple[float, float, str | None]:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """``fastzip law check``: exit 0 when ok, 1 when risk."""
-    from fastzip.errors import InputError
-    from fastzip.law.ingest import read_runs
+    """``fastzip law check``: check a new data version against laws fitted on a runs table.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``law check`` command line.
+
+    Returns
+    -------
+    int
+        0 when the verdict is ok, 1 when it is risk, 2 when ``--plot`` needs
+        matplotlib and it is missing.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        A bad runs table or data file, a law that cannot be fitted, or a
+        ``--floor`` / ``--quality`` the laws cannot use.
+    """
+    from .ingest import read_runs
 
     if not _plot_available(args):
         return EXIT_ERROR
@@ -284,7 +316,7 @@ def run_check(args: argparse.Namespace) -> int:
     quality = args.quality if uses_quality else None
     report = check(laws, ratio, loss, performance_floor=args.floor, z=args.z, quality=quality)
     if args.plot:
-        from fastzip.law.plotting import plot
+        from .plotting import plot
 
         plot(laws, args.plot, report)
     result = report.to_dict()
@@ -305,8 +337,24 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_ratio(args: argparse.Namespace) -> int:
-    """``fastzip law ratio``: one row per data file."""
-    from fastzip.law.ingest import ratio_and_count
+    """``fastzip law ratio``: print the compression ratio of each data file, one row each.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``law ratio`` command line.
+
+    Returns
+    -------
+    int
+        0.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        An unreadable data file, or one with no records.
+    """
+    from .ingest import ratio_and_count
 
     stems = [Path(p).stem for p in args.data]
     # the file stem names a version; where two files share one, the path (less its suffix) does

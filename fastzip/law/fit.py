@@ -22,23 +22,41 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 
-from fastzip.errors import InputError
-from fastzip.law import forms as _forms
-from fastzip.law.ingest import as_runs
-from fastzip.law.runs import Run, RunsLike, validate
+from .._checks import finite_number
+from ..errors import InputError
+from . import forms as _forms
+from .ingest import as_runs
+from .runs import Run, RunsLike, validate
 
 TARGETS: tuple[str, ...] = ("loss", "performance")
+"""What a law predicts: the first-epoch loss, or the model's performance."""
+
 FORM_CHOICES: tuple[str, ...] = ("auto",) + _forms.FORMS
+"""The ``form`` values :func:`fit` takes: ``auto`` or one of :data:`fastzip.law.forms.FORMS`."""
 
 ArrayLike = float | Sequence[float] | np.ndarray
+"""A point or points to predict at: a number, a sequence of numbers or an array."""
 
 
 class Band(NamedTuple):
-    """A prediction with its band: ``low = center - z*sd``, ``high = center + z*sd``."""
+    """A prediction with its band: ``low = center - z*sd``, ``high = center + z*sd``.
+
+    Each field is a float when :meth:`Law.band` was given scalars, else a
+    float64 array of the inputs' shape (hence ``Any``).
+
+    Attributes
+    ----------
+    center : float or numpy.ndarray
+        The law's central prediction.
+    low, high : float or numpy.ndarray
+        The band's edges.
+    sd : float or numpy.ndarray
+        The standard deviation of a new run around ``center``.
+    """
 
     center: Any
     low: Any
@@ -58,13 +76,45 @@ class _Model:
 
 @dataclass(frozen=True, eq=False)
 class Law:
-    """A fitted entropy law.
+    """A fitted entropy law, as :func:`fit` returns it.
 
-    ``params`` holds ``a, b`` (and ``c`` for loss, ``d`` for quality in a
-    performance law) as in :attr:`formula`; ``ci`` their bootstrap intervals
-    at level ``ci_level`` (``None`` when ``n_boot=0``). ``cv_rmse`` maps each
-    form tried to its leave-one-out RMSE (``None`` if it could not be applied),
-    and ``reason`` says in one line why :attr:`form` was chosen.
+    Attributes
+    ----------
+    target : str
+        ``"loss"`` or ``"performance"``.
+    form : str
+        The functional form (see :mod:`fastzip.law.forms`).
+    formula : str
+        The law written out, e.g. ``loss = a + b*ln(ratio)``.
+    predictors : tuple of str
+        ``("ratio",)``, or ``("ratio", "loss"[, "quality"])`` for a performance law.
+    params : dict of str to float
+        ``a, b`` (and ``c`` for loss, ``d`` for quality in a performance law),
+        as in ``formula``.
+    ci : dict of str to (float, float), or None
+        Bootstrap percentile intervals of ``params`` at level ``ci_level``;
+        ``None`` when ``n_boot=0``.
+    ci_level : float
+        The intervals' confidence level.
+    r2 : float
+        Coefficient of determination on the runs.
+    residual_std : float
+        Standard deviation of the residuals, corrected for the parameters fitted.
+    n_runs : int
+        How many runs the law was fitted on.
+    cv_rmse : dict of str to float or None
+        Each form tried and its leave-one-out RMSE (``None`` if it could not
+        be applied).
+    reason : str
+        One line saying why ``form`` was chosen.
+    notes : tuple of str
+        Warnings about the fit (forms skipped or hard to tell apart, ...).
+    ratio_range : (float, float)
+        The smallest and largest ratio among the runs.
+    runs : tuple of Run
+        The runs fitted.
+    n_boot, seed : int
+        Bootstrap refits and their seed.
     """
 
     target: str
@@ -87,7 +137,8 @@ class Law:
     _model: _Model = field(repr=False)
 
     # ----------------------------------------------------------------- predict
-    def _inputs(self, ratio: ArrayLike, loss: ArrayLike | None, quality: ArrayLike | None):
+    def _inputs(self, ratio: ArrayLike, loss: ArrayLike | None,
+                quality: ArrayLike | None) -> tuple[np.ndarray, np.ndarray, bool]:
         scalar = np.ndim(ratio) == 0
         x = np.atleast_1d(np.asarray(ratio, dtype=float))
         if not np.all(np.isfinite(x)):
@@ -97,13 +148,14 @@ class Law:
         given = {"loss": loss, "quality": quality}
         cols = []
         for name in self.predictors[1:]:
-            if given[name] is None:
+            value = given[name]
+            if value is None:
                 raise InputError(f"this {self.target} law needs {name} to predict")
-            v = np.broadcast_to(np.asarray(given[name], dtype=float), x.shape)
+            v = np.broadcast_to(np.asarray(value, dtype=float), x.shape)
             if not np.all(np.isfinite(v)):
                 raise InputError(f"{name} must be finite")
             cols.append(v)
-            scalar = scalar and np.ndim(given[name]) == 0
+            scalar = scalar and np.ndim(value) == 0
         for name, value in given.items():
             if value is not None and name not in self.predictors:
                 raise InputError(f"this {self.target} law does not use {name}; "
@@ -111,10 +163,40 @@ class Law:
         extras = np.column_stack(cols) if cols else np.empty((x.size, 0))
         return x, extras, scalar
 
+    @overload
+    def predict(self, ratio: float, loss: float | None = None, quality: float | None = None) -> float: ...
+
+    @overload
+    def predict(self, ratio: Sequence[float] | np.ndarray, loss: ArrayLike | None = None,
+                quality: ArrayLike | None = None) -> np.ndarray: ...
+
+    @overload
     def predict(self, ratio: ArrayLike, loss: ArrayLike | None = None,
-                quality: ArrayLike | None = None) -> Any:
-        """Predicted ``target`` at ``ratio`` (and ``loss``/``quality`` for a
-        performance law). Scalars in, float out; arrays in, array out."""
+                quality: ArrayLike | None = None) -> float | np.ndarray: ...
+
+    def predict(self, ratio: ArrayLike, loss: ArrayLike | None = None,
+                quality: ArrayLike | None = None) -> float | np.ndarray:
+        """Predicted ``target`` at ``ratio`` (and ``loss``/``quality`` for a performance law).
+
+        Parameters
+        ----------
+        ratio : float or array_like
+            Compression ratio(s) R.
+        loss, quality : float or array_like, optional
+            A performance law's other predictors (broadcast against ``ratio``);
+            each is required when the law uses it, and refused when it does not.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Scalars in, float out; arrays in, float64 array out.
+
+        Raises
+        ------
+        fastzip.errors.InputError
+            A non-finite input, a ratio <= 0 for a log form, or a predictor
+            missing or not used.
+        """
         x, extras, scalar = self._inputs(ratio, loss, quality)
         m = self._model
         y = _forms.evaluate(m.form, m.theta, m.t0, x, extras)[0]
@@ -122,8 +204,28 @@ class Law:
 
     def band(self, ratio: ArrayLike, loss: ArrayLike | None = None,
              quality: ArrayLike | None = None, z: float = 2.0) -> Band:
-        """Prediction band for a *new run*: ``center ± z*sd`` with
-        ``sd = sqrt(residual_std**2 + bootstrap variance of the prediction)``."""
+        """Prediction band for a *new run*: ``center ± z*sd``.
+
+        ``sd = sqrt(residual_std**2 + bootstrap variance of the prediction)``:
+        the spread of a new run around the law plus the law's own uncertainty.
+
+        Parameters
+        ----------
+        ratio, loss, quality : float or array_like
+            As in :meth:`predict`.
+        z : float, default 2.0
+            Half-width of the band in standard deviations.
+
+        Returns
+        -------
+        Band
+            Floats for scalar inputs, arrays otherwise.
+
+        Raises
+        ------
+        fastzip.errors.InputError
+            As :meth:`predict`.
+        """
         x, extras, scalar = self._inputs(ratio, loss, quality)
         m = self._model
         center = _forms.evaluate(m.form, m.theta, m.t0, x, extras)[0]
@@ -141,19 +243,31 @@ class Law:
 
     # ----------------------------------------------------------------- output
     def to_dict(self, include_runs: bool = True) -> dict[str, Any]:
-        """A JSON-ready dict (non-finite numbers become ``None``)."""
+        """The law as a JSON-ready dict.
+
+        Parameters
+        ----------
+        include_runs : bool, default True
+            Also list the runs (under ``"runs"``).
+
+        Returns
+        -------
+        dict
+            Every attribute but the internal model; non-finite numbers become ``None``.
+        """
         d: dict[str, Any] = {
             "target": self.target,
             "form": self.form,
             "formula": self.formula,
             "predictors": list(self.predictors),
-            "params": {k: _finite(v) for k, v in self.params.items()},
-            "ci": None if self.ci is None else {k: [_finite(lo), _finite(hi)] for k, (lo, hi) in self.ci.items()},
+            "params": {k: finite_number(v) for k, v in self.params.items()},
+            "ci": None if self.ci is None else {k: [finite_number(lo), finite_number(hi)]
+                                                for k, (lo, hi) in self.ci.items()},
             "ci_level": self.ci_level,
-            "r2": _finite(self.r2),
-            "residual_std": _finite(self.residual_std),
+            "r2": finite_number(self.r2),
+            "residual_std": finite_number(self.residual_std),
             "n_runs": self.n_runs,
-            "cv_rmse": {k: _finite(v) for k, v in self.cv_rmse.items()},
+            "cv_rmse": {k: finite_number(v) for k, v in self.cv_rmse.items()},
             "reason": self.reason,
             "notes": list(self.notes),
             "ratio_range": list(self.ratio_range),
@@ -165,7 +279,14 @@ class Law:
         return d
 
     def summary(self) -> str:
-        """Human-readable multi-line summary."""
+        """Human-readable multi-line summary.
+
+        Returns
+        -------
+        str
+            The formula, the parameters with their intervals, R², the reason
+            for the form and the notes, one per line.
+        """
         lines = [f"{self.target} law, form {self.form}, {self.n_runs} runs: {self.formula}"]
         width = max(len(f"{v:.6g}") for v in self.params.values())
         for name, value in self.params.items():
@@ -178,10 +299,6 @@ class Law:
         lines.append(f"  {self.reason}")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
-
-
-def _finite(v: float | None) -> float | None:
-    return None if v is None or not math.isfinite(v) else float(v)
 
 
 # --------------------------------------------------------------------- fitting
@@ -229,24 +346,31 @@ def fit(runs: RunsLike, target: str = "loss", form: str = "auto", *, n_boot: int
 
     Parameters
     ----------
-    runs:
+    runs : RunsLike
         A runs table (path to CSV/JSON), a list of :class:`Run` or mappings, or
         a mapping of columns; columns ``name, ratio, loss[, performance, quality]``.
-    target:
+    target : {"loss", "performance"}
         ``"loss"``: L = h(R). ``"performance"``: Z = h(R) + c*L (+ d*Q).
-    form:
-        ``"auto"`` (lowest leave-one-out RMSE), ``"linear"``, ``"loglinear"``,
-        ``"power"`` or ``"exp"``; see :mod:`fastzip.law.forms`.
-    n_boot, ci, seed:
-        Bootstrap refits, interval level, and the seed that makes them
-        deterministic. ``n_boot=0`` skips the bootstrap (no ``ci``).
-    use_quality:
+    form : {"auto", "linear", "loglinear", "power", "exp"}
+        ``"auto"`` (lowest leave-one-out RMSE) or a form; see :mod:`fastzip.law.forms`.
+    n_boot : int, default 1000
+        Bootstrap refits; ``0`` skips the bootstrap (no ``ci``).
+    ci : float, default 0.95
+        Level of the parameter intervals, between 0 and 1.
+    seed : int, default 0
+        Seed of the bootstrap, which makes a fit deterministic.
+    use_quality : bool or None
         Performance laws only. ``None`` uses Q when every run has one,
         ``True`` requires it, ``False`` ignores it.
 
+    Returns
+    -------
+    Law
+        The fitted law.
+
     Raises
     ------
-    InputError
+    fastzip.errors.InputError
         Missing or non-finite values, duplicate runs, a constant ratio (or
         constant target or extra predictor), fewer runs than parameters + 2,
         or a form that cannot apply (a log form with a ratio <= 0).
@@ -302,7 +426,8 @@ def fit(runs: RunsLike, target: str = "loss", form: str = "auto", *, n_boot: int
     )
 
 
-def _table(run_list: list[Run], target: str, use_quality: bool | None):
+def _table(run_list: list[Run], target: str,
+           use_quality: bool | None) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]:
     """Validate the runs and return (predictors, ratio x, extra predictors, target y)."""
     if target == "loss":
         predictors: tuple[str, ...] = ("ratio",)
@@ -366,7 +491,8 @@ def _choose_form(form: str, x: np.ndarray, extras: np.ndarray, y: np.ndarray, na
 
 
 def _bootstrap(form: str, x: np.ndarray, extras: np.ndarray, fitted: np.ndarray, resid: np.ndarray, p: int,
-               n_boot: int, ci: float, seed: int, pnames: tuple[str, ...]):
+               n_boot: int, ci: float, seed: int,
+               pnames: tuple[str, ...]) -> tuple[np.ndarray, dict[str, tuple[float, float]]]:
     """Residual bootstrap: internal draws (for bands) and percentile intervals of the parameters."""
     n = len(resid)
     rng = np.random.default_rng(seed)

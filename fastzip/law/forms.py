@@ -42,6 +42,7 @@ LOG_FORMS = frozenset({"loglinear", "power"})
 """Forms that take ln(R) and so need R > 0."""
 
 NONLINEAR_FORMS = frozenset({"power", "exp"})
+"""Forms with an exponent ``b``, solved by variable projection."""
 
 EXTRA_PARAMS: tuple[str, ...] = ("c", "d")
 """Names of the coefficients of the extra predictors (loss, then quality)."""
@@ -65,9 +66,14 @@ _INV_PHI = (np.sqrt(5.0) - 1.0) / 2.0
 class Solution(NamedTuple):
     """Internal coefficients of a batch of fits.
 
-    ``theta`` has one row per response: ``[a or A, b, c, d][:p]``; ``t0`` is
-    the centre of the nonlinear forms (0 for linear forms); ``at_bound`` says,
-    per row, whether the exponent stopped at the edge of its search range.
+    Attributes
+    ----------
+    theta : numpy.ndarray
+        One row per response: ``[a or A, b, c, d][:p]``.
+    t0 : float
+        The centre of the nonlinear forms (0 for linear forms).
+    at_bound : numpy.ndarray
+        Per row, whether the exponent stopped at the edge of its search range.
     """
 
     theta: np.ndarray
@@ -76,12 +82,38 @@ class Solution(NamedTuple):
 
 
 def param_names(n_extra: int) -> tuple[str, ...]:
-    """Parameter names of a law with ``n_extra`` extra predictors."""
+    """Parameter names of a law with extra predictors.
+
+    Parameters
+    ----------
+    n_extra : int
+        How many extra predictors (0, 1 or 2: loss, then quality).
+
+    Returns
+    -------
+    tuple of str
+        ``("a", "b")`` followed by ``"c"`` and ``"d"`` as needed.
+    """
     return ("a", "b") + EXTRA_PARAMS[:n_extra]
 
 
 def formula(form: str, target: str, extras: tuple[str, ...] = ()) -> str:
-    """The law written out, e.g. ``performance = a + b*ln(ratio) + c*loss``."""
+    """The law written out, e.g. ``performance = a + b*ln(ratio) + c*loss``.
+
+    Parameters
+    ----------
+    form : str
+        One of :data:`FORMS`.
+    target : str
+        The predicted quantity's name.
+    extras : tuple of str
+        The extra predictors' names, in coefficient order (``c``, ``d``).
+
+    Returns
+    -------
+    str
+        ``target = ...``.
+    """
     terms = [_R_TERM[form]] + [f"{p}*{name}" for p, name in zip(EXTRA_PARAMS, extras)]
     return f"{target} = " + " + ".join(terms)
 
@@ -92,13 +124,46 @@ def _transform(form: str, x: np.ndarray) -> np.ndarray:
 
 
 def design(form: str, x: np.ndarray, extras: np.ndarray) -> np.ndarray:
-    """Design matrix of a linear form (``[1, t(R), extras...]``)."""
+    """Design matrix of a linear form.
+
+    Parameters
+    ----------
+    form : str
+        ``"linear"`` or ``"loglinear"``.
+    x : numpy.ndarray
+        Ratios, shape (n,).
+    extras : numpy.ndarray
+        Extra predictors, shape (n, m).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[1, t(R), extras...]``, shape (n, 2 + m).
+    """
     return np.column_stack([np.ones_like(x), _transform(form, x), extras])
 
 
 def evaluate(form: str, theta: np.ndarray, t0: float, x: np.ndarray, extras: np.ndarray) -> np.ndarray:
-    """Predictions of each row of ``theta`` (shape (B, p)) at the points ``x``
-    (shape (n,)) with extra predictors ``extras`` (shape (n, m)); returns (B, n)."""
+    """Predictions of a batch of fitted coefficients.
+
+    Parameters
+    ----------
+    form : str
+        One of :data:`FORMS`.
+    theta : numpy.ndarray
+        Internal coefficients, shape (B, p) or (p,).
+    t0 : float
+        The centre of a nonlinear form (see :class:`Solution`).
+    x : numpy.ndarray
+        Ratios, shape (n,).
+    extras : numpy.ndarray
+        Extra predictors, shape (n, m).
+
+    Returns
+    -------
+    numpy.ndarray
+        Predictions, shape (B, n); overflow gives inf, not an error.
+    """
     theta = np.atleast_2d(theta)
     t = _transform(form, x)
     if form in NONLINEAR_FORMS:
@@ -112,7 +177,22 @@ def evaluate(form: str, theta: np.ndarray, t0: float, x: np.ndarray, extras: np.
 
 
 def natural_params(form: str, theta: np.ndarray, t0: float) -> np.ndarray:
-    """Convert internal coefficients (B, p) to the documented ``a, b, c, d``."""
+    """Convert internal coefficients to the documented ``a, b, c, d``.
+
+    Parameters
+    ----------
+    form : str
+        One of :data:`FORMS`.
+    theta : numpy.ndarray
+        Internal coefficients, shape (B, p) or (p,).
+    t0 : float
+        The centre of a nonlinear form.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new (B, p) array of ``a, b[, c[, d]]``.
+    """
     out = np.array(np.atleast_2d(theta), dtype=float, copy=True)
     if form in NONLINEAR_FORMS:
         with np.errstate(over="ignore", invalid="ignore"):
@@ -120,7 +200,8 @@ def natural_params(form: str, theta: np.ndarray, t0: float) -> np.ndarray:
     return out
 
 
-def _weighted_ls(columns: list[np.ndarray], W: np.ndarray, Y: np.ndarray, n_grid: int = 0):
+def _weighted_ls(columns: list[np.ndarray], W: np.ndarray, Y: np.ndarray,
+                 n_grid: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Batched weighted least squares of each row of ``Y`` (K, n), weights ``W`` (K, n).
 
     Each column is either shared, shape (n,), or one per row, shape (K, n);
@@ -156,10 +237,26 @@ def _weighted_ls(columns: list[np.ndarray], W: np.ndarray, Y: np.ndarray, n_grid
 
 def solve(form: str, x: np.ndarray, extras: np.ndarray, Y: np.ndarray,
           W: np.ndarray | None = None) -> Solution:
-    """Weighted least-squares fit of ``form`` to every row of ``Y`` (K, n).
+    """Weighted least-squares fit of ``form`` to every row of ``Y``.
 
-    ``W`` (K, n) holds per-row observation weights (default all 1); a zero
-    weight drops a point, which is how leave-one-out folds are batched.
+    Parameters
+    ----------
+    form : str
+        One of :data:`FORMS`.
+    x : numpy.ndarray
+        Ratios, shape (n,).
+    extras : numpy.ndarray
+        Extra predictors, shape (n, m).
+    Y : numpy.ndarray
+        Responses, shape (K, n) (or (n,) for one).
+    W : numpy.ndarray or None
+        Per-row observation weights, shape (K, n) (default all 1); a zero
+        weight drops a point, which is how leave-one-out folds are batched.
+
+    Returns
+    -------
+    Solution
+        The internal coefficients of every row.
     """
     Y = np.atleast_2d(np.asarray(Y, dtype=float))
     W = np.ones_like(Y) if W is None else np.broadcast_to(np.asarray(W, dtype=float), Y.shape)

@@ -15,17 +15,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
-import numbers
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
-from fastzip.errors import InputError
-from fastzip.law.runs import REQUIRED_COLUMNS, Run, RunsLike, run_from_mapping
+from .._checks import finite_number, real_number
+from ..errors import InputError
+from .runs import REQUIRED_COLUMNS, Run, RunsLike, run_from_mapping
 
-PathLike = Union[str, "os.PathLike[str]"]
+PathLike = str | os.PathLike[str]
+"""A file name: ``str`` or :class:`os.PathLike`."""
 
 # the Trainer's float epochs can land a hair above 1.0 at the epoch boundary
 _EPOCH_TOLERANCE = 1e-6
@@ -63,7 +63,24 @@ def _csv_rows(path: PathLike) -> list[list[str]]:
 def read_runs(path: PathLike) -> list[Run]:
     """Read a runs table (``.json`` as JSON, anything else as CSV).
 
-    Record numbers in errors count data rows (CSV) or list items (JSON) from 0.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The table: CSV with a header row (tab-separated for ``.tsv``), or JSON,
+        a list of objects or ``{"runs": [...]}``; columns ``name, ratio, loss``
+        and optionally ``performance, quality``.
+
+    Returns
+    -------
+    list of Run
+        One run per row, in file order.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        An unreadable file, a missing column or value, or a cell that is not
+        a number. Record numbers in errors count data rows (CSV) or list
+        items (JSON) from 0.
     """
     p = str(path)
     if p.lower().endswith(".json"):
@@ -94,18 +111,13 @@ def read_runs(path: PathLike) -> list[Run]:
 
 
 # --------------------------------------------------------- first-epoch losses
-def _finite_number(value: Any, what: str, path: str, record: int | None) -> float:
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            raise InputError(f"{what} is {value!r}, expected a number", path=path, record=record) from None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+def _finite_number(value: object, what: str, path: str, record: int | None) -> float:
+    number = real_number(value, parse_text=True)
+    if number is None:
         raise InputError(f"{what} is {value!r}, expected a number", path=path, record=record)
-    value = float(value)
-    if not math.isfinite(value):
-        raise InputError(f"{what} is {value}; the run diverged or the log is corrupt", path=path, record=record)
-    return value
+    if finite_number(number) is None:
+        raise InputError(f"{what} is {number}; the run diverged or the log is corrupt", path=path, record=record)
+    return number
 
 
 def loss_from_trainer_state(path: PathLike, max_epoch: float = 1.0) -> float:
@@ -115,9 +127,26 @@ def loss_from_trainer_state(path: PathLike, max_epoch: float = 1.0) -> float:
     max_epoch``; evaluation entries (``eval_loss``) and the final summary
     (``train_loss``) are not training-step losses and are skipped. Each
     logged loss averages the same number of steps (``logging_steps``), so
-    the plain mean is the first-epoch mean. ``path`` may also be a checkpoint
-    folder that holds ``trainer_state.json``. Record numbers in errors count
-    ``log_history`` entries from 0.
+    the plain mean is the first-epoch mean.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``trainer_state.json``, or a checkpoint folder that holds one.
+    max_epoch : float, default 1.0
+        Last epoch whose losses count.
+
+    Returns
+    -------
+    float
+        The mean logged training loss at ``epoch <= max_epoch``.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        No ``log_history``, an entry without an epoch, a non-finite loss,
+        or no loss logged in time. Record numbers in errors count
+        ``log_history`` entries from 0.
     """
     p = Path(path)
     if p.is_dir():
@@ -153,7 +182,25 @@ def loss_from_csv(path: PathLike, max_epoch: float = 1.0) -> float:
     order. Without one, the columns are ``step, loss[, epoch]``. Rows with
     ``epoch > max_epoch`` are left out. **Without an epoch column every row is
     taken to belong to the first epoch** — export only first-epoch steps in
-    that case. Record numbers in errors count data rows from 0.
+    that case.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV loss log (tab-separated for ``.tsv``).
+    max_epoch : float, default 1.0
+        Last epoch whose losses count.
+
+    Returns
+    -------
+    float
+        The mean loss over the rows at ``epoch <= max_epoch``.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        An empty log, no loss column, a cell that is not a finite number, or
+        no row in time. Record numbers in errors count data rows from 0.
     """
     p = str(path)
     rows = _csv_rows(p)
@@ -194,13 +241,33 @@ def loss_from_csv(path: PathLike, max_epoch: float = 1.0) -> float:
 
 
 def first_epoch_loss(source: float | PathLike, max_epoch: float = 1.0) -> float:
-    """First-epoch training loss from a number, a ``trainer_state.json`` (or a
-    checkpoint folder), or a CSV loss log; see :func:`loss_from_trainer_state`
-    and :func:`loss_from_csv`. Files ending in ``.json`` and folders are read
-    as trainer states, everything else as CSV."""
-    if isinstance(source, numbers.Real) and not isinstance(source, bool):
-        value = float(source)
-        if not math.isfinite(value):
+    """First-epoch training loss from a number, a Trainer state or a CSV loss log.
+
+    Parameters
+    ----------
+    source : float or str or os.PathLike
+        The loss itself; a ``trainer_state.json`` or a checkpoint folder (any
+        file ending in ``.json``, and any folder), read by
+        :func:`loss_from_trainer_state`; or any other file, read as a CSV
+        loss log by :func:`loss_from_csv`.
+    max_epoch : float, default 1.0
+        Last epoch whose losses count (files only).
+
+    Returns
+    -------
+    float
+        The first-epoch loss.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        A non-finite number, or what the file readers raise.
+    TypeError
+        ``source`` is neither a number nor a path.
+    """
+    value = real_number(source)
+    if value is not None:
+        if finite_number(value) is None:
             raise InputError(f"loss is {value}, expected a finite number")
         return value
     if not isinstance(source, (str, os.PathLike)):
@@ -216,10 +283,29 @@ def ratio_and_count(path: PathLike, *, codec: str = "zlib", level: int | None = 
                     serializer: str = "repr") -> tuple[float, int]:
     """Compression ratio of a data file and its number of records.
 
-    ``level=None`` uses :func:`fastzip.compression_ratio`'s default level.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A JSON list, JSONL or Parquet file, read by :func:`fastzip.io.read_records`.
+    codec : str, default "zlib"
+        The codec of :func:`fastzip.compression_ratio`.
+    level : int or None
+        Its level; ``None`` is :func:`fastzip.compression_ratio`'s default.
+    serializer : str, default "repr"
+        How records become bytes.
+
+    Returns
+    -------
+    tuple of (float, int)
+        The ratio and the number of records.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        An unreadable file, or one with no records.
     """
-    from fastzip import compression_ratio
-    from fastzip.io import read_records
+    from .. import compression_ratio
+    from ..io import read_records
 
     records = read_records(str(path))
     if len(records) == 0:
@@ -232,17 +318,38 @@ def ratio_and_count(path: PathLike, *, codec: str = "zlib", level: int | None = 
 
 def dataset_ratio(path: PathLike, *, codec: str = "zlib", level: int | None = None,
                   serializer: str = "repr") -> float:
-    """Compression ratio R of a data file (JSON list, JSONL or Parquet), as
-    ``fastzip.compression_ratio(fastzip.io.read_records(path), ...)``."""
+    """Compression ratio R of a data file, as ``fastzip ratio`` computes it.
+
+    ``fastzip.compression_ratio(fastzip.io.read_records(path), ...)``; see
+    :func:`ratio_and_count` for the parameters.
+
+    Returns
+    -------
+    float
+        The compression ratio R.
+    """
     return ratio_and_count(path, codec=codec, level=level, serializer=serializer)[0]
 
 
 def as_runs(runs: RunsLike) -> list[Run]:
     """Normalise ``runs`` to a list of :class:`Run`.
 
-    Accepts a path to a runs table (CSV or JSON, see
-    :func:`read_runs`), an iterable of :class:`Run` or of
-    mappings, or a mapping of columns (``{"ratio": [...], "loss": [...]}``).
+    Parameters
+    ----------
+    runs : RunsLike
+        A path to a runs table (CSV or JSON, see :func:`read_runs`), an
+        iterable of :class:`Run` or of mappings, or a mapping of columns
+        (``{"ratio": [...], "loss": [...]}``).
+
+    Returns
+    -------
+    list of Run
+        The runs, in order.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        Columns of different lengths, a bad row, or no runs at all.
     """
     if isinstance(runs, (str, os.PathLike)):
         return read_runs(runs)

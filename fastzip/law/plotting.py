@@ -20,20 +20,47 @@ from typing import Any
 
 import numpy as np
 
-from fastzip._optional import require_matplotlib
-from fastzip.errors import InputError
-from fastzip.io import write_bytes_atomic
-from fastzip.law.check import CheckReport
-from fastzip.law.fit import Law
+from .._optional import require_matplotlib
+from ..errors import InputError
+from ..io import write_bytes_atomic
+from .check import CheckReport
+from .fit import Law
 
 _COLOURS = {"ok": "#2ca02c", "risk": "#d62728"}
 
 
 def plot(laws: Law | Sequence[Law], path: str | os.PathLike[str],
          report: CheckReport | None = None, *, z: float | None = None, dpi: int = 120) -> Path:
-    """Draw one panel per law into ``path`` (format from its suffix, PNG by
-    default), written atomically. ``report`` adds the checked point, coloured
-    by its verdict; ``z`` (default: the report's, else 2) sets the band."""
+    """Draw one panel per law into an image: the runs, the fitted curve and its band.
+
+    Parameters
+    ----------
+    laws : Law or sequence of Law
+        The laws, one panel each, side by side.
+    path : str or os.PathLike
+        The image, written atomically; its suffix names the format (PNG
+        when there is none).
+    report : CheckReport or None
+        Adds the checked point, coloured by its verdict (and the floor, for
+        a performance law).
+    z : float or None
+        Half-width of the band in standard deviations (default: the
+        report's, else 2).
+    dpi : int, default 120
+        Resolution of a raster image.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    fastzip.errors.MissingDependencyError
+        matplotlib is not installed (``pip install 'fastzip[plot]'``).
+    fastzip.errors.InputError
+        No laws given.
+    """
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -83,7 +110,7 @@ def _draw(ax: Any, law: Law, report: CheckReport | None, z: float) -> None:
             ax.annotate(r.name, (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7, color="#555555")
 
     item = report.item(law.target) if report is not None else None
-    if item is not None:
+    if report is not None and item is not None:
         point = item.observed if item.observed is not None else item.expected
         kind = "checked" if item.observed is not None else "predicted"
         ax.scatter([report.ratio], [point], marker="*", s=260, zorder=4, color=_COLOURS[item.verdict],

@@ -17,13 +17,13 @@ rules a fit needs:
 """
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Union
+from typing import Any
 
-from fastzip.errors import InputError
+from .._checks import finite_number, real_number
+from ..errors import InputError
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("ratio", "loss")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("performance", "quality")
@@ -32,7 +32,21 @@ NUMERIC_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
 @dataclass(frozen=True)
 class Run:
-    """One training run on one data version."""
+    """One training run on one data version.
+
+    Attributes
+    ----------
+    name : str
+        The run's name, unique within a runs table.
+    ratio : float
+        Compression ratio R of the run's training data.
+    loss : float
+        First-epoch training loss L.
+    performance : float or None
+        Measured performance Z of the trained model, if known.
+    quality : float or None
+        Average sample quality Q of the data version, if known.
+    """
 
     name: str
     ratio: float
@@ -41,13 +55,21 @@ class Run:
     quality: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The run as a dict of its fields.
+
+        Returns
+        -------
+        dict
+            ``name``, ``ratio``, ``loss``, ``performance`` and ``quality``.
+        """
         return asdict(self)
 
 
-RunsLike = Union[str, "os.PathLike[str]", Iterable[Run | Mapping[str, Any]], Mapping[str, Sequence[Any]]]
+RunsLike = str | os.PathLike[str] | Iterable[Run | Mapping[str, Any]] | Mapping[str, Sequence[Any]]
+"""What :func:`fastzip.law.fit` accepts as runs: a path to a runs table, runs or rows, or columns."""
 
 
-def _number(value: Any, column: str, record: int, path: str | None, required: bool) -> float | None:
+def _number(value: object, column: str, record: int, path: str | None, required: bool) -> float | None:
     """Parse one cell; ``None``/empty is missing. NaN parses (and is refused by
     :func:`validate` only where the fit uses the column)."""
     if value is None or (isinstance(value, str) and value.strip() == ""):
@@ -56,22 +78,39 @@ def _number(value: Any, column: str, record: int, path: str | None, required: bo
         return None
     if isinstance(value, bool):
         raise InputError(f"'{column}' is a boolean, expected a number", path=path, record=record)
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            pass
-    raise InputError(f"'{column}' is {value!r}, expected a number", path=path, record=record)
+    number = real_number(value, parse_text=True)
+    if number is None:
+        raise InputError(f"'{column}' is {value!r}, expected a number", path=path, record=record)
+    return number
 
 
 def run_from_mapping(row: Mapping[str, Any], record: int, path: str | None = None) -> Run:
-    """Build a :class:`Run` from a mapping; ``record`` is its 1-based position.
+    """Build a :class:`Run` from one row of a runs table.
 
     Column names are matched case-insensitively; unknown columns are ignored.
     In a file (``path`` given) the ``name`` column is required; in memory a
     missing name defaults to ``run<record>``.
+
+    Parameters
+    ----------
+    row : Mapping[str, Any]
+        The row: ``name, ratio, loss`` and optionally ``performance, quality``;
+        numbers or text that parses as one.
+    record : int
+        The row's position, counted from 0 (named in errors).
+    path : str or None
+        The file the row comes from (named in errors).
+
+    Returns
+    -------
+    Run
+        The run; a missing optional value is ``None``, NaN is kept (see :func:`validate`).
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        A row that is not a mapping, a missing name (in a file) or required
+        value, or a value that is not a number.
     """
     if not isinstance(row, Mapping):
         raise InputError(f"expected an object with columns name, ratio, loss; got {type(row).__name__}",
@@ -87,19 +126,32 @@ def run_from_mapping(row: Mapping[str, Any], record: int, path: str | None = Non
 
 
 def validate(runs: Sequence[Run], columns: Sequence[str]) -> None:
-    """Refuse missing or non-finite values in ``columns``, duplicate names and
-    duplicate rows (see the module docstring)."""
+    """Refuse what a fit cannot use (see the module docstring).
+
+    Parameters
+    ----------
+    runs : Sequence[Run]
+        The runs, in table order (errors name their position, counted from 0).
+    columns : Sequence[str]
+        The columns the fit uses: each must hold a finite number in every run.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        A missing or non-finite value in ``columns``, a duplicate name, or
+        two runs identical in every number.
+    """
     for i, run in enumerate(runs):
         for column in columns:
             value = getattr(run, column)
             if value is None:
                 raise InputError(f"run '{run.name}' has no '{column}' (every run needs one to fit this law)",
                                  record=i)
-            if not math.isfinite(value):
+            if finite_number(value) is None:
                 raise InputError(f"run '{run.name}' has {column} = {value}; values must be finite numbers",
                                  record=i)
     seen_names: dict[str, int] = {}
-    seen_rows: dict[tuple, int] = {}
+    seen_rows: dict[tuple[float | None, ...], int] = {}
     for i, run in enumerate(runs):
         if run.name in seen_names:
             raise InputError(f"duplicate run name '{run.name}' (runs {seen_names[run.name]} and {i}); "

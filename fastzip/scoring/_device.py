@@ -19,19 +19,33 @@ whatever device did the work.
 from __future__ import annotations
 
 import functools
-from typing import Any, NamedTuple
+from types import ModuleType
+from typing import Any, Literal, NamedTuple, get_args
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 
-DEVICES = ("auto", "cpu", "cuda")
+Device = Literal["auto", "cpu", "cuda"]
+"""Where a scoring function computes: ``device=`` of every heavy function."""
+
+ResolvedDevice = Literal["cpu", "cuda"]
+"""What :func:`resolve_device` decides."""
+
+Array = Any
+"""A numpy or CuPy array (CuPy in, CuPy out); ``Any`` keeps CuPy an optional dependency."""
+
+ArrayModule = ModuleType
+"""numpy or cupy: the module whose functions make and combine :data:`Array` values."""
+
+DEVICES: tuple[Device, ...] = get_args(Device)
 
 
 class CupyStatus(NamedTuple):
     """Outcome of the one-time CuPy probe: the module, or why it is unusable."""
 
-    module: Any
+    module: Any  # cupy (untyped, optional) or None; every caller checks ``missing`` first
     missing: str | None  # None when usable; otherwise a sentence naming what is missing
 
 
@@ -52,12 +66,12 @@ def cupy_status() -> CupyStatus:
     return CupyStatus(cupy, None)
 
 
-def is_cupy_array(x: Any) -> bool:
+def is_cupy_array(x: object) -> bool:
     """True for a CuPy ndarray, decided without importing CuPy."""
     return type(x).__module__.split(".", 1)[0] == "cupy"
 
 
-def resolve_device(device: str, *arrays: Any) -> str:
+def resolve_device(device: Device, *arrays: object) -> ResolvedDevice:
     """Return ``"cpu"`` or ``"cuda"`` for *device* and the given input arrays."""
     if device not in DEVICES:
         raise InputError(f"device must be one of {DEVICES}, got {device!r}")
@@ -73,12 +87,12 @@ def resolve_device(device: str, *arrays: Any) -> str:
     return "cpu"
 
 
-def array_module(device: str) -> Any:
+def array_module(device: ResolvedDevice) -> ArrayModule:
     """numpy for ``"cpu"``, cupy for ``"cuda"`` (after :func:`resolve_device`)."""
     return cupy_status().module if device == "cuda" else np
 
 
-def to_device(x: Any, device: str, dtype: Any = None) -> Any:
+def to_device(x: Array, device: ResolvedDevice, dtype: npt.DTypeLike | None = None) -> Array:
     """Move *x* to *device* (as a numpy or CuPy array), casting to *dtype* if given."""
     if device == "cuda":
         cp = cupy_status().module
@@ -88,12 +102,12 @@ def to_device(x: Any, device: str, dtype: Any = None) -> Any:
     return np.asarray(x, dtype=dtype)
 
 
-def to_host(x: Any) -> np.ndarray:
+def to_host(x: Array) -> np.ndarray:
     """A numpy copy (or view) of *x*, whichever device it lives on."""
     return x.get() if is_cupy_array(x) else np.asarray(x)
 
 
-def like_input(result: Any, input_was_cupy: bool) -> Any:
+def like_input(result: Array, input_was_cupy: bool) -> Array:
     """Return *result* as CuPy when the caller passed CuPy, else as numpy."""
     if input_was_cupy:
         if is_cupy_array(result):

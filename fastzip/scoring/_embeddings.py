@@ -4,9 +4,11 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 from . import _device
+from ._device import Array, ArrayModule, Device, ResolvedDevice
 from ._validate import check_embeddings
 
 DEFAULT_DTYPE = np.float32
@@ -17,13 +19,13 @@ BLOCK_ELEMENTS = 1 << 24
 class Prepared(NamedTuple):
     """Embeddings ready for the kernels, with what is needed to shape the output."""
 
-    x: Any            # (n, d) array on the chosen device, in the compute dtype
-    xp: Any           # numpy or cupy
-    device: str       # "cpu" or "cuda"
-    was_cupy: bool    # the caller passed a CuPy array: return CuPy
+    x: Array                # (n, d) array on the chosen device, in the compute dtype
+    xp: ArrayModule         # numpy or cupy
+    device: ResolvedDevice  # "cpu" or "cuda"
+    was_cupy: bool          # the caller passed a CuPy array: return CuPy
 
 
-def check_dtype(dtype: Any) -> Any:
+def check_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
     """The compute dtype: float32 (default) or float64."""
     dt = np.dtype(dtype)
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
@@ -31,7 +33,7 @@ def check_dtype(dtype: Any) -> Any:
     return dt
 
 
-def prepare(embeddings: Any, device: str, dtype: Any, *, normalize: bool,
+def prepare(embeddings: Array, device: Device, dtype: npt.DTypeLike, *, normalize: bool,
             name: str = "embeddings") -> Prepared:
     """Validate *embeddings*, move them to the resolved device and cast them.
 
@@ -52,7 +54,7 @@ def prepare(embeddings: Any, device: str, dtype: Any, *, normalize: bool,
     return Prepared(x, xp, dev, was_cupy)
 
 
-def unit_rows(x: Any, xp: Any, name: str = "embeddings") -> Any:
+def unit_rows(x: Array, xp: ArrayModule, name: str = "embeddings") -> Array:
     """Rows of *x* scaled to unit L2 norm, as a new array."""
     norms = xp.sqrt(xp.einsum("ij,ij->i", x, x))
     zero = xp.flatnonzero(norms == 0)

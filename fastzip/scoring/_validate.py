@@ -1,23 +1,22 @@
-"""Input checks shared by the scoring functions; each raises a one-line ``ValueError``."""
+"""Input checks shared by the scoring functions; each raises a one-line :class:`~fastzip.errors.InputError`."""
 from __future__ import annotations
 
 import operator
-from typing import Any
 
 import numpy as np
 
 from ..errors import InputError
-from ._device import to_host
+from ._device import Array, to_host
 
 
-def check_real_dtype(x: Any, name: str) -> None:
+def check_real_dtype(x: Array, name: str) -> None:
     """Reject integer, boolean, complex and object arrays where floats are expected."""
     kind = np.dtype(x.dtype).kind
     if kind in "biucOSUMm":
         raise InputError(f"{name} must be a floating-point array, got dtype {x.dtype}")
 
 
-def check_all_finite(x: Any, name: str) -> None:
+def check_all_finite(x: Array, name: str) -> None:
     """Raise if *x* (numpy or CuPy) has a NaN or an infinity, naming the first one.
 
     One pass and no large temporary: a float64 sum is finite exactly when every
@@ -35,7 +34,7 @@ def check_all_finite(x: Any, name: str) -> None:
     raise InputError(f"{name} contains NaN or infinity (first at index {where}: {host[where]})")
 
 
-def check_embeddings(x: Any, name: str = "embeddings") -> None:
+def check_embeddings(x: Array, name: str = "embeddings") -> None:
     """A non-empty, finite, 2-D float array of shape (n, d)."""
     if x.ndim != 2:
         raise InputError(f"{name} must be 2-D (n_samples, dim), got shape {tuple(x.shape)}")
@@ -45,10 +44,10 @@ def check_embeddings(x: Any, name: str = "embeddings") -> None:
     check_all_finite(x, name)
 
 
-def as_count(value: Any, name: str) -> int:
+def as_count(value: object, name: str) -> int:
     """An int >= 1 (k, budget, chunk sizes)."""
     try:
-        count = operator.index(value)
+        count = operator.index(value)  # type: ignore[arg-type]  # any value: a non-integer raises TypeError
     except TypeError:
         raise InputError(f"{name} must be an integer, got {value!r}") from None
     if count <= 0:
@@ -56,7 +55,7 @@ def as_count(value: Any, name: str) -> int:
     return count
 
 
-def as_index_array(idx: Any, n: int, name: str, *, allow_empty: bool = False,
+def as_index_array(idx: Array, n: int, name: str, *, allow_empty: bool = False,
                    unique: bool = True) -> np.ndarray:
     """A 1-D int64 host array of indices into range(n), checked."""
     arr = to_host(idx)

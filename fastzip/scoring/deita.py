@@ -9,44 +9,65 @@ similarity matrix. The result is the same as the one-at-a-time loop.
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
+from .._checks import finite_number
 from ..errors import InputError
 from . import _device
+from ._device import Array, ArrayModule, Device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare
 from ._validate import as_count, as_index_array
 
 CANDIDATE_BLOCK = 512
 
 
-def deita_filter(embeddings: Any, order: Any = None, threshold: float = 0.9,
-                 budget: int | None = None, *, dtype: Any = DEFAULT_DTYPE,
-                 device: str = "auto") -> Any:
+def deita_filter(embeddings: Array, order: Array | Sequence[int] | None = None, threshold: float = 0.9,
+                 budget: int | None = None, *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                 device: Device = "auto") -> Array:
     """Indices kept by the DEITA repr filter, in the order they were kept.
 
-    Args:
-        embeddings: ``(n, d)`` float array (rows need not be normalized).
-        order: indices to visit, in order (a permutation of ``range(n)`` or a
-            subset; no repeats). ``None`` visits ``0 .. n-1``.
-        threshold: keep a sample when its cosine similarity to every kept sample
-            is ``<= threshold``; in ``[-1, 1]`` (DEITA uses 0.9).
-        budget: stop once this many samples are kept (``None``: no limit).
-        dtype: compute dtype, float32 (default) or float64.
-        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    Parameters
+    ----------
+    embeddings : numpy.ndarray or cupy.ndarray
+        ``(n, d)`` float array (rows need not be normalized).
+    order : array_like of int or None
+        Indices to visit, in order (a permutation of ``range(n)`` or a subset;
+        no repeats). ``None`` visits ``0 .. n-1``.
+    threshold : float, default 0.9
+        Keep a sample when its cosine similarity to every kept sample is
+        ``<= threshold``; in ``[-1, 1]`` (DEITA uses 0.9).
+    budget : int or None
+        Stop once this many samples are kept (``None``: no limit).
+    dtype : numpy.dtype, default float32
+        Compute dtype, float32 or float64.
+    device : {"auto", "cpu", "cuda"}
+        Where to compute (see :mod:`fastzip.scoring`).
 
-    Returns:
-        int64 indices into *embeddings*; pairwise cosine similarity among them
-        is ``<= threshold``. The first visited sample is always kept.
+    Returns
+    -------
+    numpy.ndarray or cupy.ndarray
+        int64 indices into *embeddings*; pairwise cosine similarity among
+        them is ``<= threshold``. The first visited sample is always kept.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        Bad embeddings, dtype or order, a zero row, a threshold that is not
+        a number in ``[-1, 1]``, or a budget below 1.
+    RuntimeError
+        ``device="cuda"`` without CuPy or a usable CUDA GPU.
     """
     prep = prepare(embeddings, device, dtype, normalize=True)
     x, xp = prep.x, prep.xp
     n = int(x.shape[0])
     visit = np.arange(n, dtype=np.int64) if order is None else as_index_array(order, n, "order")
-    threshold = float(threshold)
-    if not -1.0 <= threshold <= 1.0:
+    value = finite_number(threshold)
+    if value is None or not -1.0 <= value <= 1.0:
         raise InputError(f"threshold is a cosine similarity and must be in [-1, 1], got {threshold}")
+    threshold = value
     limit = visit.size if budget is None else min(as_count(budget, "budget"), visit.size)
 
     kept = _KeptSet(xp, int(x.shape[1]), x.dtype)
@@ -84,13 +105,13 @@ def _resolve_block(passes: np.ndarray, inner: np.ndarray, threshold: float,
 class _KeptSet:
     """Unit rows kept so far, in a buffer that doubles as it fills."""
 
-    def __init__(self, xp: Any, dim: int, dtype: Any):
+    def __init__(self, xp: ArrayModule, dim: int, dtype: npt.DTypeLike) -> None:
         self.xp = xp
         self.rows = xp.empty((1024, dim), dtype=dtype)
         self.size = 0
         self._indices: list[np.ndarray] = []
 
-    def add(self, rows: Any, indices: np.ndarray) -> None:
+    def add(self, rows: Array, indices: np.ndarray) -> None:
         need = self.size + int(rows.shape[0])
         if need > self.rows.shape[0]:
             grown = self.xp.empty((max(need, 2 * self.rows.shape[0]), self.rows.shape[1]),
@@ -101,7 +122,7 @@ class _KeptSet:
         self.size = need
         self._indices.append(indices)
 
-    def max_similarity(self, cand: Any) -> Any:
+    def max_similarity(self, cand: Array) -> Array:
         """Largest cosine similarity of each candidate row to the kept rows (-inf if none)."""
         best = self.xp.full(int(cand.shape[0]), -np.inf, dtype=cand.dtype)
         step = block_size(int(cand.shape[0]))

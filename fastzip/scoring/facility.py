@@ -16,12 +16,14 @@ batch recomputes its rows with one ``(batch, d) x (d, n)`` product.
 from __future__ import annotations
 
 import heapq
-from typing import Any
+from typing import Literal, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 from . import _device
+from ._device import Array, ArrayModule, Device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare
 from ._validate import as_count
 
@@ -30,26 +32,59 @@ MAX_BATCH = 1024
 DEFAULT_CACHE_BYTES = 1 << 30
 
 
-def facility_location_greedy(embeddings: Any, k: int, *, dtype: Any = DEFAULT_DTYPE,
+@overload
+def facility_location_greedy(embeddings: Array, k: int, *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                             return_gains: Literal[False] = False,
+                             similarity_cache_bytes: int = DEFAULT_CACHE_BYTES,
+                             device: Device = "auto") -> Array: ...
+
+
+@overload
+def facility_location_greedy(embeddings: Array, k: int, *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                             return_gains: Literal[True],
+                             similarity_cache_bytes: int = DEFAULT_CACHE_BYTES,
+                             device: Device = "auto") -> tuple[Array, Array]: ...
+
+
+def facility_location_greedy(embeddings: Array, k: int, *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
                              return_gains: bool = False,
                              similarity_cache_bytes: int = DEFAULT_CACHE_BYTES,
-                             device: str = "auto") -> Any:
+                             device: Device = "auto") -> Array | tuple[Array, Array]:
     """Pick *k* points greedily for facility location; return indices in pick order.
 
-    Args:
-        embeddings: ``(n, d)`` float array.
-        k: number of points, ``1 <= k <= n``.
-        dtype: compute dtype, float32 (default) or float64.
-        return_gains: also return each pick's marginal gain (non-increasing).
-        similarity_cache_bytes: keep the ``n x n`` similarity matrix (filled by
-            the first pass) when it fits in this many bytes (default 1 GiB:
-            n <= 16,384 in float32), so re-evaluations are memory reads; above
-            it, similarities are recomputed from the embeddings with one
-            matrix product per batch. 0 never caches.
-        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    Parameters
+    ----------
+    embeddings : numpy.ndarray or cupy.ndarray
+        ``(n, d)`` float array.
+    k : int
+        Number of points, ``1 <= k <= n``.
+    dtype : numpy.dtype, default float32
+        Compute dtype, float32 or float64.
+    return_gains : bool, default False
+        Also return each pick's marginal gain (non-increasing).
+    similarity_cache_bytes : int, default 1 GiB
+        Keep the ``n x n`` similarity matrix (filled by the first pass) when
+        it fits in this many bytes (1 GiB: n <= 16,384 in float32), so
+        re-evaluations are memory reads; above it, similarities are
+        recomputed from the embeddings with one matrix product per batch.
+        0 never caches.
+    device : {"auto", "cpu", "cuda"}
+        Where to compute (see :mod:`fastzip.scoring`).
 
-    Returns:
-        ``(k,)`` int64 indices; with ``return_gains`` also ``(k,)`` float64 gains.
+    Returns
+    -------
+    indices : numpy.ndarray or cupy.ndarray
+        ``(k,)`` int64 indices in pick order.
+    gains : numpy.ndarray or cupy.ndarray
+        Only with ``return_gains``: ``(k,)`` float64 marginal gains.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        Bad embeddings or dtype, a zero row, ``k`` out of range, or a
+        negative ``similarity_cache_bytes``.
+    RuntimeError
+        ``device="cuda"`` without CuPy or a usable CUDA GPU.
     """
     prep = prepare(embeddings, device, dtype, normalize=True)
     x, xp = prep.x, prep.xp
@@ -85,7 +120,7 @@ def facility_location_greedy(embeddings: Any, k: int, *, dtype: Any = DEFAULT_DT
     return picks_out
 
 
-def _gains(rows: Any, coverage: Any, xp: Any) -> np.ndarray:
+def _gains(rows: Array, coverage: Array, xp: ArrayModule) -> np.ndarray:
     """Exact marginal gains ``sum_i max(sim(c, i) - coverage_i, 0)``; *rows* is scratch."""
     rows -= coverage[None, :]
     xp.maximum(rows, 0, out=rows)
@@ -95,7 +130,7 @@ def _gains(rows: Any, coverage: Any, xp: Any) -> np.ndarray:
 class _Similarities:
     """Rows of the cosine-similarity matrix: from a cache, or recomputed per request."""
 
-    def __init__(self, x: Any, xp: Any, cache_bytes: int):
+    def __init__(self, x: Array, xp: ArrayModule, cache_bytes: int) -> None:
         self.x, self.xp = x, xp
         n = int(x.shape[0])
         fits = n * n * x.dtype.itemsize <= cache_bytes
@@ -117,7 +152,7 @@ class _Similarities:
             out[start:stop] = _gains(block, zero, xp)
         return out
 
-    def rows(self, idx: np.ndarray) -> Any:
+    def rows(self, idx: np.ndarray) -> Array:
         """``(len(idx), n)`` similarities of points *idx* to every point (a fresh array)."""
         dev_idx = self.xp.asarray(idx)
         if self.cache is not None:

@@ -7,43 +7,80 @@ fused element-wise minimum. Memory: the embeddings, plus O(n) vectors (and an
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal, get_args, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 from . import _device
+from ._device import Array, ArrayModule, Device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare
 from ._validate import as_count, as_index_array
 
-METRICS = ("cosine", "l2")
+Metric = Literal["cosine", "l2"]
+"""The distances :func:`kcenter_greedy` knows."""
+
+METRICS: tuple[Metric, ...] = get_args(Metric)
 
 
-def kcenter_greedy(embeddings: Any, k: int, initial: Any = None, metric: str = "cosine", *,
-                   dtype: Any = DEFAULT_DTYPE, return_radii: bool = False,
-                   device: str = "auto") -> Any:
+@overload
+def kcenter_greedy(embeddings: Array, k: int, initial: Array | Sequence[int] | None = None,
+                   metric: Metric = "cosine", *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                   return_radii: Literal[False] = False, device: Device = "auto") -> Array: ...
+
+
+@overload
+def kcenter_greedy(embeddings: Array, k: int, initial: Array | Sequence[int] | None = None,
+                   metric: Metric = "cosine", *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                   return_radii: Literal[True], device: Device = "auto") -> tuple[Array, Array]: ...
+
+
+def kcenter_greedy(embeddings: Array, k: int, initial: Array | Sequence[int] | None = None,
+                   metric: Metric = "cosine", *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                   return_radii: bool = False, device: Device = "auto") -> Array | tuple[Array, Array]:
     """Pick *k* points by greedy k-center; return their indices in pick order.
-
-    Args:
-        embeddings: ``(n, d)`` float array.
-        k: number of new points to pick (``1 <= k <=`` points not in *initial*).
-        initial: indices already selected (e.g. a labelled set). Picks start
-            from them and are never repeated; they are not part of the output.
-        metric: ``"cosine"`` (distance ``1 - cos``, rows normalized first) or
-            ``"l2"`` (Euclidean).
-        dtype: compute dtype, float32 (default) or float64.
-        return_radii: also return the covering radius after each pick.
-        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
 
     First pick when *initial* is empty: the point farthest from the mean of
     the (normalized, for cosine) rows, so the result does not depend on the
     row order. Every tie, there and later, goes to the lowest index.
 
-    Returns:
-        ``(k,)`` int64 indices in pick order; with ``return_radii`` also a
-        ``(k,)`` float64 array whose entry ``i`` is the covering radius (largest
-        distance from any point to its nearest picked or initial point) after
-        pick ``i``, in the metric's own units; it never increases.
+    Parameters
+    ----------
+    embeddings : numpy.ndarray or cupy.ndarray
+        ``(n, d)`` float array.
+    k : int
+        Number of new points to pick (``1 <= k <=`` points not in *initial*).
+    initial : array_like of int or None
+        Indices already selected (e.g. a labelled set). Picks start from them
+        and are never repeated; they are not part of the output.
+    metric : {"cosine", "l2"}
+        ``"cosine"`` (distance ``1 - cos``, rows normalized first) or ``"l2"``
+        (Euclidean).
+    dtype : numpy.dtype, default float32
+        Compute dtype, float32 or float64.
+    return_radii : bool, default False
+        Also return the covering radius after each pick.
+    device : {"auto", "cpu", "cuda"}
+        Where to compute (see :mod:`fastzip.scoring`).
+
+    Returns
+    -------
+    indices : numpy.ndarray or cupy.ndarray
+        ``(k,)`` int64 indices in pick order.
+    radii : numpy.ndarray or cupy.ndarray
+        Only with ``return_radii``: ``(k,)`` float64, entry ``i`` the covering
+        radius (largest distance from any point to its nearest picked or
+        initial point) after pick ``i``, in the metric's own units; it never
+        increases.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        Bad embeddings, metric, dtype or indices, or ``k`` out of range.
+    RuntimeError
+        ``device="cuda"`` without CuPy or a usable CUDA GPU.
     """
     if metric not in METRICS:
         raise InputError(f"metric must be one of {METRICS}, got {metric!r}")
@@ -89,13 +126,13 @@ def kcenter_greedy(embeddings: Any, k: int, initial: Any = None, metric: str = "
     return _device.like_input(picks, prep.was_cupy)
 
 
-def _farthest_from_mean(x: Any, sq_norm: Any, xp: Any) -> int:
+def _farthest_from_mean(x: Array, sq_norm: Array, xp: ArrayModule) -> int:
     """argmax_i |x_i - mean|^2 = argmax_i (|x_i|^2 - 2 x_i . mean); ties -> lowest index."""
     mean = x.mean(axis=0)
     return int(xp.argmax(sq_norm - 2 * (x @ mean)))
 
 
-def _min_dist_to_set(x: Any, sq_norm: Any, centers: np.ndarray, xp: Any) -> Any:
+def _min_dist_to_set(x: Array, sq_norm: Array, centers: np.ndarray, xp: ArrayModule) -> Array:
     """Squared distance from every row to its nearest row in *centers*, blockwise."""
     n = int(x.shape[0])
     out = xp.full(n, np.inf, dtype=x.dtype)
@@ -111,7 +148,7 @@ def _min_dist_to_set(x: Any, sq_norm: Any, centers: np.ndarray, xp: Any) -> Any:
     return out
 
 
-def _update_min_dist_cpu(dot: np.ndarray, sq_norm: np.ndarray, center_sq_norm: Any,
+def _update_min_dist_cpu(dot: np.ndarray, sq_norm: np.ndarray, center_sq_norm: np.floating[Any],
                          min_dist: np.ndarray) -> None:
     """min_dist = min(min_dist, max(|x|^2 + |c|^2 - 2 x.c, 0)), in place (*dot* is scratch)."""
     dot *= -2
@@ -121,7 +158,7 @@ def _update_min_dist_cpu(dot: np.ndarray, sq_norm: np.ndarray, center_sq_norm: A
     np.minimum(min_dist, dot, out=min_dist)
 
 
-def _update_min_dist_gpu(dot: Any, sq_norm: Any, center_sq_norm: Any, min_dist: Any) -> None:
+def _update_min_dist_gpu(dot: Array, sq_norm: Array, center_sq_norm: Array, min_dist: Array) -> None:
     """GPU twin of :func:`_update_min_dist_cpu`: one fused element-wise kernel."""
     from ._cuda_kernels import kcenter_update_kernel
 

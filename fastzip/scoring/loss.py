@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 from . import _device
+from ._device import Array, ArrayModule, Device
 from ._validate import as_count, check_all_finite, check_real_dtype
 
 DEFAULT_CHUNK_ROWS_CPU = 64
@@ -20,39 +22,52 @@ DEFAULT_CHUNK_ROWS_GPU = 1024
 DEFAULT_VOCAB_CHUNK = 32768
 
 
-def token_nll(logits: Any, labels: Any, ignore_index: int = -100, *, shift: bool = True,
+def token_nll(logits: Array, labels: Array, ignore_index: int = -100, *, shift: bool = True,
               chunk_size: int | None = None, vocab_chunk_size: int = DEFAULT_VOCAB_CHUNK,
-              device: str = "auto") -> Any:
+              device: Device = "auto") -> Array:
     """Per-sample mean negative log-likelihood (natural log) of *labels* under *logits*.
 
-    Args:
-        logits: ``(batch, seq, vocab)`` float array (float16/32/64; computed in
-            float32, or float64 for float64 input).
-        labels: ``(batch, seq)`` integer array; positions equal to
-            ``ignore_index`` are not scored (prompt, padding).
-        ignore_index: label value that marks unscored positions.
-        shift: ``True`` (default) follows the Hugging Face causal-LM convention:
-            pass the same ``labels`` you would give the model (usually
-            ``input_ids`` with the prompt set to ``-100``); ``logits[:, t]``
-            scores ``labels[:, t + 1]`` and the last logit is unused. The result
-            then equals the per-sample ``outputs.loss`` the model would report.
-            ``False``: labels are already aligned, ``logits[:, t]`` scores
-            ``labels[:, t]``.
-        chunk_size: scored rows per chunk (default 64 on the CPU, 1024 per
-            host-to-GPU transfer).
-        vocab_chunk_size: vocabulary columns per block on the CPU.
-        device: ``"auto"``, ``"cpu"`` or ``"cuda"`` (see ``fastzip.scoring``).
+    Parameters
+    ----------
+    logits : numpy.ndarray or cupy.ndarray
+        ``(batch, seq, vocab)`` float array (float16/32/64; computed in
+        float32, or float64 for float64 input).
+    labels : numpy.ndarray or cupy.ndarray
+        ``(batch, seq)`` integer array; positions equal to ``ignore_index``
+        are not scored (prompt, padding).
+    ignore_index : int, default -100
+        Label value that marks unscored positions.
+    shift : bool, default True
+        ``True`` follows the Hugging Face causal-LM convention: pass the same
+        ``labels`` you would give the model (usually ``input_ids`` with the
+        prompt set to ``-100``); ``logits[:, t]`` scores ``labels[:, t + 1]``
+        and the last logit is unused. The result then equals the per-sample
+        ``outputs.loss`` the model would report. ``False``: labels are already
+        aligned, ``logits[:, t]`` scores ``labels[:, t]``.
+    chunk_size : int or None
+        Scored rows per chunk (default 64 on the CPU, 1024 per host-to-GPU
+        transfer).
+    vocab_chunk_size : int, default 32768
+        Vocabulary columns per block on the CPU.
+    device : {"auto", "cpu", "cuda"}
+        Where to compute (see :mod:`fastzip.scoring`).
 
-    Returns:
-        ``(batch,)`` float64: the mean NLL over each sample's scored tokens; NaN
-        for a sample with no scored token (as PyTorch's mean over nothing).
-        numpy in -> numpy out; CuPy in -> CuPy out.
+    Returns
+    -------
+    numpy.ndarray or cupy.ndarray
+        ``(batch,)`` float64: the mean NLL over each sample's scored tokens;
+        NaN for a sample with no scored token (as PyTorch's mean over
+        nothing). numpy in -> numpy out; CuPy in -> CuPy out.
 
-    Raises:
-        ValueError: bad shapes or dtypes, a label outside ``[0, vocab)`` that is
-            not ``ignore_index``, or a non-finite loss at a scored position (NaN
-            or +inf logits, or a target logit of -inf). Only scored rows are
-            read, so NaN at ignored positions is harmless.
+    Raises
+    ------
+    fastzip.errors.InputError
+        Bad shapes or dtypes, a label outside ``[0, vocab)`` that is not
+        ``ignore_index``, or a non-finite loss at a scored position (NaN or
+        +inf logits, or a target logit of -inf). Only scored rows are read,
+        so NaN at ignored positions is harmless.
+    RuntimeError
+        ``device="cuda"`` without CuPy or a usable CUDA GPU.
     """
     logits = logits if hasattr(logits, "dtype") else np.asarray(logits)
     labels = labels if hasattr(labels, "dtype") else np.asarray(labels)
@@ -81,18 +96,29 @@ def token_nll(logits: Any, labels: Any, ignore_index: int = -100, *, shift: bool
     return _device.like_input(mean, was_cupy)
 
 
-def from_logprobs(token_logprobs: Any, mask: Any = None) -> Any:
+def from_logprobs(token_logprobs: Array, mask: Array | None = None) -> Array:
     """Per-sample mean NLL from per-token log-probabilities (e.g. from vLLM).
 
-    Args:
-        token_logprobs: ``(batch, seq)`` log p(token) values (<= 0).
-        mask: ``(batch, seq)`` booleans (or 0/1) marking the tokens to score;
-            ``None`` scores every token. Unscored entries may hold anything,
-            NaN included.
+    Parameters
+    ----------
+    token_logprobs : numpy.ndarray or cupy.ndarray
+        ``(batch, seq)`` log p(token) values (<= 0).
+    mask : numpy.ndarray or cupy.ndarray or None
+        ``(batch, seq)`` booleans (or 0/1) marking the tokens to score;
+        ``None`` scores every token. Unscored entries may hold anything, NaN
+        included.
 
-    Returns:
+    Returns
+    -------
+    numpy.ndarray or cupy.ndarray
         ``(batch,)`` float64 mean of ``-logprob`` over the scored tokens; NaN
         for a sample with no scored token. Same array type as the input.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        A bad shape or dtype, a mask of another shape, a non-finite scored
+        value, or a positive log-probability.
     """
     was_cupy = _device.is_cupy_array(token_logprobs)
     xp = _device.cupy_status().module if was_cupy else np
@@ -113,23 +139,53 @@ def from_logprobs(token_logprobs: Any, mask: Any = None) -> Any:
         return -scored.sum(axis=1) / m.sum(axis=1)
 
 
-def perplexity(nll: Any) -> Any:
-    """``exp(nll)``: perplexity from mean NLL in nats. Same array type as the input."""
+def perplexity(nll: Array) -> Array:
+    """Perplexity from mean NLL in nats: ``exp(nll)``.
+
+    Parameters
+    ----------
+    nll : numpy.ndarray or cupy.ndarray
+        Per-sample mean NLL (e.g. from :func:`token_nll`), finite.
+
+    Returns
+    -------
+    numpy.ndarray or cupy.ndarray
+        float64 perplexities; same array type as the input.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        An empty, non-float or non-finite ``nll``.
+    """
     xp = _device.cupy_status().module if _device.is_cupy_array(nll) else np
     values = _finite_float_array(xp, nll, "nll")
     return xp.exp(values)
 
 
-def ifd(cond_nll: Any, uncond_nll: Any) -> Any:
+def ifd(cond_nll: Array, uncond_nll: Array) -> Array:
     """Instruction-Following Difficulty (Cherry-LLM, Li et al. 2024; Superfiltering).
 
     ``IFD = s(A|Q) / s(A)``: the mean answer loss given the instruction divided
     by the mean loss of the answer alone. Values near or above 1 mean the
     instruction does not help predict the answer (selectors usually drop > 1).
 
-    Args:
-        cond_nll: per-sample mean NLL of the answer conditioned on the prompt.
-        uncond_nll: per-sample mean NLL of the answer alone; must be > 0.
+    Parameters
+    ----------
+    cond_nll : numpy.ndarray or cupy.ndarray
+        Per-sample mean NLL of the answer conditioned on the prompt; >= 0.
+    uncond_nll : numpy.ndarray or cupy.ndarray
+        Per-sample mean NLL of the answer alone, same shape; > 0.
+
+    Returns
+    -------
+    numpy.ndarray or cupy.ndarray
+        float64 ``cond_nll / uncond_nll``; same array type as ``cond_nll``.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        Empty, non-float or non-finite inputs, different shapes, or values
+        out of range.
     """
     xp = _device.cupy_status().module if _device.is_cupy_array(cond_nll) else np
     cond = _finite_float_array(xp, cond_nll, "cond_nll")
@@ -144,7 +200,7 @@ def ifd(cond_nll: Any, uncond_nll: Any) -> Any:
 
 # --- helpers -------------------------------------------------------------------------------
 
-def _finite_float_array(xp: Any, x: Any, name: str) -> Any:
+def _finite_float_array(xp: ArrayModule, x: Array, name: str) -> Array:
     arr = xp.asarray(x)
     check_real_dtype(arr, name)
     if arr.size == 0:
@@ -158,7 +214,7 @@ def _finite_float_array(xp: Any, x: Any, name: str) -> Any:
     return arr
 
 
-def _check_logits_labels(logits: Any, labels: Any, shift: bool) -> tuple[int, int]:
+def _check_logits_labels(logits: Array, labels: Array, shift: bool) -> tuple[int, int]:
     if getattr(logits, "ndim", None) != 3:
         raise InputError(f"logits must be 3-D (batch, seq, vocab), got shape "
                          f"{tuple(np.shape(logits))}")
@@ -202,7 +258,7 @@ def _raise_on_nonfinite(row_nll: np.ndarray, b_idx: np.ndarray, t_idx: np.ndarra
                          "the logits hold NaN or +inf there, or the target logit is -inf")
 
 
-def _compute_dtype(dtype: Any) -> Any:
+def _compute_dtype(dtype: npt.DTypeLike) -> type[np.floating[Any]]:
     return np.float64 if np.dtype(dtype) == np.float64 else np.float32
 
 
@@ -221,7 +277,7 @@ def _row_nll_cpu(logits: np.ndarray, b_idx: np.ndarray, t_idx: np.ndarray, targe
 
 
 def _lse_rows_cpu(logits: np.ndarray, b: np.ndarray, t: np.ndarray, vocab_chunk: int,
-                  ctype: Any) -> np.ndarray:
+                  ctype: type[np.floating[Any]]) -> np.ndarray:
     """Streaming log-sum-exp of rows ``logits[b, t, :]``, one vocabulary block at a time."""
     vocab = logits.shape[2]
     run_max = np.full(b.size, -np.inf, dtype=ctype)
@@ -238,7 +294,7 @@ def _lse_rows_cpu(logits: np.ndarray, b: np.ndarray, t: np.ndarray, vocab_chunk:
         return run_max.astype(np.float64) + np.log(run_sum.astype(np.float64))
 
 
-def _row_nll_gpu(logits: Any, b_idx: np.ndarray, t_idx: np.ndarray, target: np.ndarray,
+def _row_nll_gpu(logits: Array, b_idx: np.ndarray, t_idx: np.ndarray, target: np.ndarray,
                  chunk_rows: int) -> np.ndarray:
     """GPU twin of :func:`_row_nll_cpu`: one fused kernel launch per chunk of rows."""
     from ._cuda_kernels import NLL_THREADS, token_nll_kernel
@@ -255,7 +311,7 @@ def _row_nll_gpu(logits: Any, b_idx: np.ndarray, t_idx: np.ndarray, target: np.n
             flat = flat.astype(ctype)
         offsets = cp.asarray((b_idx * seq + t_idx) * vocab)
         _launch_nll(kernel, flat, offsets, cp.asarray(target), vocab, out, NLL_THREADS)
-        return cp.asnumpy(out)
+        return _device.to_host(out)
     # On the host: gather and ship ``chunk_rows`` scored rows at a time.
     for start in range(0, b_idx.size, chunk_rows):
         stop = min(start + chunk_rows, b_idx.size)
@@ -264,10 +320,10 @@ def _row_nll_gpu(logits: Any, b_idx: np.ndarray, t_idx: np.ndarray, target: np.n
         offsets = cp.arange(stop - start, dtype=cp.int64) * vocab
         _launch_nll(kernel, dev_rows, offsets, cp.asarray(target[start:stop]), vocab,
                     out[start:stop], NLL_THREADS)
-    return cp.asnumpy(out)
+    return _device.to_host(out)
 
 
-def _launch_nll(kernel: Any, rows: Any, offsets: Any, target: Any, vocab: int, out: Any,
+def _launch_nll(kernel: Any, rows: Array, offsets: Array, target: Array, vocab: int, out: Array,
                 threads: int) -> None:
     n_rows = int(offsets.size)
     if n_rows == 0:

@@ -15,36 +15,55 @@ level=9, separator=" ", order="ba"`` with the test texts as rows; ZIP-FIT:
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Literal, get_args
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 
-FORMULAS = ("ncd", "cdm", "clm")
+Formula = Literal["ncd", "cdm", "clm"]
+"""The distances :func:`ncd_matrix` computes (see the module docstring)."""
+
+Order = Literal["ab", "ba"]
+"""Which item comes first in a pair: ``a_i ++ sep ++ b_j`` or ``b_j ++ sep ++ a_i``."""
+
+FORMULAS: tuple[Formula, ...] = get_args(Formula)
 
 
 def ncd_matrix(a: Sequence[str | bytes], b: Sequence[str | bytes] | None = None,
                codec: str = "zstd", level: int | None = 3, n_threads: int = -1, *,
-               formula: str = "ncd", separator: bytes | str = b"", container: str | None = None,
-               order: str = "ab", symmetric: bool = False) -> np.ndarray:
+               formula: Formula = "ncd", separator: bytes | str = b"", container: str | None = None,
+               order: Order = "ab", symmetric: bool = False) -> npt.NDArray[np.float64]:
     """Pairwise compression distance between the items of *a* (rows) and *b* (columns).
 
     Parameters
     ----------
-    a, b : sequences of ``str`` (UTF-8) or bytes-like items; ``b=None`` compares
-        *a* with itself (n x n).
-    codec, level, container : as in :func:`fastzip.compressed_sizes`; the default
-        container is the codec's one-shot call (zstd: ``ZstdCompressor(level).compress``).
-        ``codec="gzip"`` is gzip.compress; ``container="raw"`` with zstd gives
-        fastzip's incremental-stream sizes (the stream ``a_i``, the candidate ``b_j``).
-    n_threads : threads of the native call (-1: all cores); results do not depend on it.
-    formula : "ncd" | "cdm" | "clm" (see the module docstring).
-    separator : bytes or str put between the two items.
-    order : "ab" compresses ``a_i ++ sep ++ b_j``; "ba" ``b_j ++ sep ++ a_i``.
-    symmetric : only with ``b=None``: compute the pairs ``i <= j`` once and
-        mirror them, so the result is exactly symmetric, in about half the time.
+    a : sequence of str or bytes
+        The rows: ``str`` items (encoded as UTF-8) or bytes-like items.
+    b : sequence of str or bytes, or None
+        The columns; ``None`` compares *a* with itself (n x n).
+    codec : str, default "zstd"
+        As in :func:`fastzip.compressed_sizes`; ``"gzip"`` is gzip.compress.
+    level : int or None, default 3
+        The codec's level (``None``: its default).
+    n_threads : int, default -1
+        Threads of the native call (-1: all cores); results do not depend on it.
+    formula : {"ncd", "cdm", "clm"}
+        The distance (see the module docstring).
+    separator : bytes or str, default b""
+        Put between the two items of a pair.
+    container : str or None
+        As in :func:`fastzip.compressed_sizes`; the default is the codec's
+        one-shot call (zstd: ``ZstdCompressor(level).compress``);
+        ``container="raw"`` with zstd gives fastzip's incremental-stream sizes
+        (the stream ``a_i``, the candidate ``b_j``).
+    order : {"ab", "ba"}
+        ``"ab"`` compresses ``a_i ++ sep ++ b_j``; ``"ba"`` ``b_j ++ sep ++ a_i``.
+    symmetric : bool, default False
+        Only with ``b=None``: compute the pairs ``i <= j`` once and mirror
+        them, so the result is exactly symmetric, in about half the time.
 
     Returns
     -------
@@ -52,6 +71,17 @@ def ncd_matrix(a: Sequence[str | bytes], b: Sequence[str | bytes] | None = None,
         ``(len(a), len(b))`` float64.  NCD lies in about ``[0, 1.1]``; smaller
         means more similar.  Without ``symmetric`` the matrix is only roughly
         symmetric, and its diagonal is small but not zero.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        An unknown formula, ``symmetric`` with ``b``, or what
+        :func:`fastzip.pair_sizes` refuses (codec, level, container).
+    TypeError
+        A single str or bytes instead of a sequence, or an item that is
+        neither.
+    ValueError
+        An empty ``a`` or ``b``.
     """
     from ..sizes import pair_sizes  # the native kernels: loaded on first use
 
@@ -59,34 +89,38 @@ def ncd_matrix(a: Sequence[str | bytes], b: Sequence[str | bytes] | None = None,
         raise InputError(f"formula must be one of {', '.join(FORMULAS)}, got {formula!r}")
     rows = _as_bytes_list(a, "a")
     cols = rows if b is None else _as_bytes_list(b, "b")
-    kwargs = dict(codec=codec, level=level, separator=separator, container=container, order=order,
-                  n_threads=n_threads)
     if symmetric:
         if b is not None:
             raise InputError("symmetric=True compares a with itself: leave b out")
         n = len(rows)
         i, j = np.triu_indices(n)
-        size_a, _, upper = pair_sizes(rows, None, pairs=np.stack([i, j], axis=1), **kwargs)
+        size_a, _, upper = pair_sizes(rows, None, codec, level, separator, container, order,
+                                      pairs=np.stack([i, j], axis=1), n_threads=n_threads)
         joint = np.empty((n, n), dtype=np.int64)
         joint[i, j] = upper
         joint[j, i] = upper
         size_b = size_a
     else:
-        size_a, size_b, joint = pair_sizes(rows, None if b is None else cols, **kwargs)
+        size_a, size_b, joint = pair_sizes(rows, None if b is None else cols, codec, level, separator, container,
+                                           order, n_threads=n_threads)
     return _formula(formula, size_a[:, None].astype(np.float64), size_b[None, :].astype(np.float64),
                     joint.astype(np.float64))
 
 
-def _formula(formula: str, a: np.ndarray, b: np.ndarray, ab: np.ndarray) -> np.ndarray:
+def _formula(formula: Formula, a: npt.NDArray[np.float64], b: npt.NDArray[np.float64],
+             ab: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """npc_gzip's / ZIP-FIT's float64 arithmetic, element by element, broadcast."""
+    out: npt.NDArray[np.float64]
     if formula == "ncd":
-        return (ab - np.minimum(a, b)) / np.maximum(a, b)
-    if formula == "cdm":
-        return ab / (a + b)
-    return (1 - (a + b - ab)) / ab
+        out = (ab - np.minimum(a, b)) / np.maximum(a, b)
+    elif formula == "cdm":
+        out = ab / (a + b)
+    else:
+        out = (1 - (a + b - ab)) / ab
+    return out
 
 
-def _as_bytes_list(items: Any, name: str) -> list[bytes]:
+def _as_bytes_list(items: Iterable[object], name: str) -> list[bytes]:
     if isinstance(items, (str, bytes, bytearray, memoryview)):
         raise TypeError(f"{name} must be a sequence of items, not a single {type(items).__name__}")
     out = []

@@ -1,36 +1,67 @@
 """Nearest-neighbour cosine similarity of every sample to a reference set."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Literal, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
 from . import _device
+from ._device import Array, ArrayModule, Device, ResolvedDevice
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare, unit_rows
 from ._validate import as_index_array, check_embeddings
 
 ROW_BLOCK = 4096
 
 
-def max_similarity(embeddings: Any, selected: Any, *, dtype: Any = DEFAULT_DTYPE,
-                   return_index: bool = False, device: str = "auto") -> Any:
+@overload
+def max_similarity(embeddings: Array, selected: Array | Sequence[int], *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                   return_index: Literal[False] = False, device: Device = "auto") -> Array: ...
+
+
+@overload
+def max_similarity(embeddings: Array, selected: Array | Sequence[int], *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                   return_index: Literal[True], device: Device = "auto") -> tuple[Array, Array]: ...
+
+
+def max_similarity(embeddings: Array, selected: Array | Sequence[int], *, dtype: npt.DTypeLike = DEFAULT_DTYPE,
+                   return_index: bool = False, device: Device = "auto") -> Array | tuple[Array, Array]:
     """Largest cosine similarity of each row of *embeddings* to the *selected* set.
 
-    Args:
-        embeddings: ``(n, d)`` float array.
-        selected: either 1-D integer indices into *embeddings* (a row that is
-            itself selected scores 1.0), or a 2-D ``(m, d)`` float array of
-            reference embeddings.
-        dtype: compute dtype, float32 (default) or float64.
-        return_index: also return, per row, the position in *selected* of its
-            most similar member (lowest position on ties).
-        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    Computed in ``ROW_BLOCK x block`` tiles: memory stays bounded for any n and m.
 
-    Returns:
-        ``(n,)`` similarities in the compute dtype (and ``(n,)`` int64
-        positions with ``return_index``). Computed in ``ROW_BLOCK x block``
-        tiles: memory stays bounded for any n and m.
+    Parameters
+    ----------
+    embeddings : numpy.ndarray or cupy.ndarray
+        ``(n, d)`` float array.
+    selected : array_like
+        Either 1-D integer indices into *embeddings* (a row that is itself
+        selected scores 1.0), or a 2-D ``(m, d)`` float array of reference
+        embeddings.
+    dtype : numpy.dtype, default float32
+        Compute dtype, float32 or float64.
+    return_index : bool, default False
+        Also return, per row, the position in *selected* of its most similar
+        member (lowest position on ties).
+    device : {"auto", "cpu", "cuda"}
+        Where to compute (see :mod:`fastzip.scoring`).
+
+    Returns
+    -------
+    similarities : numpy.ndarray or cupy.ndarray
+        ``(n,)`` similarities in the compute dtype.
+    positions : numpy.ndarray or cupy.ndarray
+        Only with ``return_index``: ``(n,)`` int64 positions in *selected*.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        Bad embeddings, dtype or indices, a zero row, an empty reference
+        set, or references of another dimension.
+    RuntimeError
+        ``device="cuda"`` without CuPy or a usable CUDA GPU.
     """
     prep = prepare(embeddings, device, dtype, normalize=True)
     x, xp = prep.x, prep.xp
@@ -57,14 +88,14 @@ def max_similarity(embeddings: Any, selected: Any, *, dtype: Any = DEFAULT_DTYPE
     return best_out
 
 
-def _reference_rows(x: Any, xp: Any, selected: Any, device: str) -> Any:
+def _reference_rows(x: Array, xp: ArrayModule, selected: Array | Sequence[int],
+                    device: ResolvedDevice) -> Array:
     """Unit reference rows: picked from *x* by index, or given as a 2-D array."""
-    if not hasattr(selected, "ndim"):
-        selected = np.asarray(selected)
-    if selected.ndim == 2:
-        if int(selected.shape[0]) == 0:
+    given: Array = selected if hasattr(selected, "ndim") else np.asarray(selected)
+    if given.ndim == 2:
+        if int(given.shape[0]) == 0:
             raise InputError("selected is empty")
-        check_embeddings(selected, "selected")
-        return unit_rows(_device.to_device(selected, device, x.dtype), xp, "selected")
-    idx = as_index_array(selected, int(x.shape[0]), "selected", unique=False)
+        check_embeddings(given, "selected")
+        return unit_rows(_device.to_device(given, device, x.dtype), xp, "selected")
+    idx = as_index_array(given, int(x.shape[0]), "selected", unique=False)
     return x[xp.asarray(idx)]
