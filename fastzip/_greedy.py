@@ -30,7 +30,7 @@ import numpy as np
 
 from ._trace import RoundTrace
 from .compressor import IncrementalCompressor
-from .serialize import Pool
+from .pool import Pool
 
 # Stale candidates re-scored per lazy step.  A constant, not a function of
 # n_threads: which candidates get re-scored can change the picks where the

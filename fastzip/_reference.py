@@ -20,7 +20,8 @@ import numpy as np
 from ._greedy import stable_lowest
 from ._trace import RoundTrace
 from .compressor import IncrementalCompressor
-from .serialize import FRAMING, Pool
+from .pool import Pool
+from .serialize import FRAMING
 
 FLAG = np.float32(1e6)
 OPEN, SEP, CLOSE = FRAMING["repr"].open, FRAMING["repr"].separator, FRAMING["repr"].close

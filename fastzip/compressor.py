@@ -21,7 +21,6 @@ What the engines may rely on is in :attr:`IncrementalCompressor.capabilities`.
 """
 from __future__ import annotations
 
-import os
 import threading
 import zlib
 from collections.abc import Iterable, Sequence
@@ -30,34 +29,12 @@ import numpy as np
 
 from . import codecs
 from .errors import InputError, UsageError
-from .serialize import pack, serialize_list
+from .pool import pack
+from .serialize import serialize_list
+from .threads import MAX_THREADS as MAX_THREADS  # re-exported: the old home of these names
+from .threads import resolve_threads as resolve_threads
 
 Candidates = Sequence[bytes | bytearray | memoryview | str] | tuple
-
-
-MAX_THREADS = 256   # the native thread pool's limit; results never depend on the count
-
-
-def resolve_threads(n_threads: int | None) -> int:
-    """scikit-learn's convention: -1 is every usable core, -2 all but one, ...
-
-    Counts above :data:`MAX_THREADS` are clamped to it.
-    """
-    if n_threads is None:
-        n_threads = -1
-    if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)):
-        raise UsageError(f"n_threads must be an integer, got {n_threads!r}")
-    n_threads = int(n_threads)
-    if n_threads == 0:
-        raise UsageError("n_threads must not be 0 (use -1 for all cores)")
-    if n_threads < 0:
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except AttributeError:  # not Linux
-            cores = os.cpu_count() or 1
-        n_threads = max(1, cores + 1 + n_threads)
-    return min(n_threads, MAX_THREADS)
-
 
 def _as_bytes(item, position: int) -> bytes:
     if isinstance(item, bytes):

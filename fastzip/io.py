@@ -36,7 +36,8 @@ import numpy as np
 
 from ._optional import require_pyarrow
 from .errors import InputError, OutputError, UsageError
-from .serialize import Pool, check_serializer, dumps_json
+from .pool import Pool
+from .serialize import check_serializer, dumps_json
 
 FORMATS = ("json", "jsonl", "parquet")
 STDIO = "-"

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .errors import UsageError
-from .serialize import Pool
+from .pool import Pool
 
 #: zstd's largest window (2 GB); a longer selection is judged on its last 2 GB
 _MAX_WINDOW_LOG = 31

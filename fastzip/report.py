@@ -46,7 +46,8 @@ import numpy as np
 
 from .compressor import IncrementalCompressor
 from .errors import InputError
-from .serialize import FRAMING, Pool
+from .pool import Pool
+from .serialize import FRAMING
 
 if TYPE_CHECKING:  # pragma: no cover
     from .selection import SelectionResult

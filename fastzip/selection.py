@@ -11,9 +11,11 @@ from . import codecs
 from ._greedy import run_default
 from ._reference import run_reference
 from ._trace import RoundTrace
-from .compressor import compression_ratio, resolve_threads
+from .compressor import compression_ratio
 from .errors import InputError, UsageError
-from .serialize import FRAMING, Pool, check_serializer
+from .pool import Pool
+from .serialize import FRAMING, check_serializer
+from .threads import resolve_threads
 
 COMPAT_MODES = (None, "reference")
 

@@ -1,4 +1,4 @@
-"""Serializers (docs/semantics.md §4) and the packed pool.
+"""Serializers (docs/semantics.md §4).
 
 A serializer turns one sample into the bytes that stand for it when it is
 compressed, and says how samples are joined into one stream:
@@ -11,24 +11,27 @@ compressed, and says how samples are joined into one stream:
   ``role: content`` lines, Alpaca fields joined by newlines, ``{"text": ...}``),
   one sample per line; anything else falls back to ``json``.
 
-The pool serializes every sample once into one contiguous buffer plus int64
-offsets, which is what the batch kernels read.
+The packed pool (:class:`~fastzip.pool.Pool`, :func:`~fastzip.pool.pack`),
+which serializes every sample once into one buffer, lives in
+:mod:`fastzip.pool`; ``from fastzip.serialize import Pool, pack`` still works.
 """
 from __future__ import annotations
 
 import base64
 import datetime
 import decimal
-import hashlib
+import importlib
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from .pool import Pool as Pool
+    from .pool import pack as pack
 
 SERIALIZERS = ("repr", "json", "text")
 
@@ -196,99 +199,14 @@ def serialize_list(samples: Iterable[Any], serializer: str, text_field: str | No
     return framing.open + body + framing.close
 
 
-def pack(items: Sequence[bytes | str]) -> tuple[np.ndarray, np.ndarray]:
-    """One contiguous uint8 buffer and int64 offsets (len(items) + 1 of them).
-
-    Item i is ``buffer[offsets[i]:offsets[i+1]]``; str items are UTF-8 encoded.
-    Every batch call of fastzip (``marginal_sizes``, ``compressed_sizes``,
-    ``pair_sizes``) accepts the pair in place of a list, so a pool packed once
-    is never copied again.
-
-    >>> buffer, offsets = pack([b"ab", "c", b""])
-    >>> buffer.tobytes(), offsets.tolist()
-    (b'abc', [0, 2, 3, 3])
-    """
-    items = [x.encode("utf-8", errors="surrogatepass") if isinstance(x, str) else x for x in items]
-    offsets = np.zeros(len(items) + 1, dtype=np.int64)
-    if items:
-        np.cumsum([len(b) for b in items], out=offsets[1:])
-    data = np.frombuffer(b"".join(items), dtype=np.uint8) if items else np.zeros(0, np.uint8)
-    return data, offsets
+# Pool and pack moved to fastzip.pool, which imports this module: re-exported
+# lazily so that either module can be imported first.
+_MOVED = {"Pool": "fastzip.pool", "pack": "fastzip.pool"}
 
 
-@dataclass
-class Pool:
-    """Every sample serialized once: ``data[offsets[i]:offsets[i+1]]`` is sample i."""
-
-    data: np.ndarray
-    offsets: np.ndarray
-    serializer: str
-
-    def __post_init__(self) -> None:
-        self.lengths = np.diff(self.offsets)   # read in every stage's inner loop: computed once
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    def item(self, i: int) -> bytes:
-        return self.data[self.offsets[i]:self.offsets[i + 1]].tobytes()
-
-    def take(self, indices: np.ndarray) -> Pool:
-        """A new pool of the samples at ``indices``, in that order."""
-        indices = np.asarray(indices, dtype=np.int64)
-        lengths = self.lengths[indices]
-        offsets = np.zeros(len(indices) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        data = np.empty(int(offsets[-1]), dtype=np.uint8)
-        for k, i in enumerate(indices.tolist()):
-            data[offsets[k]:offsets[k + 1]] = self.data[self.offsets[i]:self.offsets[i + 1]]
-        return Pool(data, offsets, self.serializer)
-
-    def first_occurrences(self) -> np.ndarray:
-        """Indices of the samples whose bytes no earlier sample has, in pool order.
-
-        Samples are grouped by a 128-bit BLAKE2b digest and compared byte for
-        byte within a group, so the answer is exact.
-        """
-        first_by_digest: dict[bytes, list[int]] = {}
-        keep = []
-        data, offsets = self.data, self.offsets
-        for i in range(len(self)):
-            piece = data[offsets[i]:offsets[i + 1]]
-            digest = hashlib.blake2b(piece, digest_size=16).digest()
-            firsts = first_by_digest.setdefault(digest, [])
-            if any(np.array_equal(piece, data[offsets[j]:offsets[j + 1]]) for j in firsts):
-                continue
-            firsts.append(i)
-            keep.append(i)
-        return np.asarray(keep, dtype=np.int64)
-
-    @classmethod
-    def from_samples(cls, samples: Iterable[Any], serializer: str, text_field: str | None = None,
-                     allow_empty: bool = False) -> Pool:
-        """Serialize a pool; an empty sample is an error naming its record."""
-        check_serializer(serializer)
-        # one growing buffer: never the pieces and their concatenation at once
-        buffer = bytearray()
-        ends = [0]
-        for i, sample in enumerate(samples):
-            if sample is None:
-                raise InputError("sample is null", record=i)
-            b = serialize_sample(sample, serializer, i, text_field)
-            if not allow_empty and _is_empty(sample, b, serializer, text_field, i):
-                raise InputError("empty sample", record=i)
-            buffer += b
-            ends.append(len(buffer))
-        data = np.frombuffer(buffer, dtype=np.uint8) if buffer else np.zeros(0, np.uint8)
-        return cls(data, np.asarray(ends, dtype=np.int64), serializer)
-
-
-def _is_empty(sample: Any, serialized: bytes, serializer: str, text_field: str | None, record: int) -> bool:
-    """A sample with no content: an empty string, an empty object, or no text."""
-    if isinstance(sample, (str, bytes, bytearray)):
-        return len(sample) == 0
-    if isinstance(sample, dict) and not sample:
-        return True
-    if serializer == "text":
-        return len(serialized) == 0
-    return not sample_text(sample, record, text_field).strip() if text_field else False
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        value = getattr(importlib.import_module(_MOVED[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'fastzip.serialize' has no attribute {name!r}")

@@ -41,9 +41,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from . import codecs
-from .compressor import as_packed, resolve_threads
+from .compressor import as_packed
 from .errors import InputError
-from .serialize import pack
+from .pool import pack
+from .threads import resolve_threads
 
 try:
     from . import _pairs
