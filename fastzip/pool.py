@@ -136,7 +136,7 @@ class Pool:
         data, offsets = self.data, self.offsets
         for i in range(len(self)):
             piece = data[offsets[i]:offsets[i + 1]]
-            digest = hashlib.blake2b(piece, digest_size=16).digest()
+            digest = hashlib.blake2b(piece.data, digest_size=16).digest()
             firsts = first_by_digest.setdefault(digest, [])
             if any(np.array_equal(piece, data[offsets[j]:offsets[j + 1]]) for j in firsts):
                 continue
