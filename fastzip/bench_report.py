@@ -443,7 +443,19 @@ def report(json_path: str, outdir: str | None = None, plots: bool = True, out: T
     return 0
 
 
-def handler(args: argparse.Namespace) -> int:
+def run_bench_report(args: argparse.Namespace) -> int:
+    """Run ``fastzip bench-report``: render a pytest-benchmark JSON file.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``bench-report`` arguments.
+
+    Returns
+    -------
+    int
+        The exit status: 0, or 2 (one line on stderr) for a bad or missing file.
+    """
     try:
         return report(args.bench_json, args.output_dir, plots=not args.no_plots, machine_note=args.machine)
     except (FastzipError, OSError) as exc:
@@ -464,7 +476,7 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser("bench-report", help="render pytest-benchmark JSON as Markdown tables and plots",
                               description=__doc__.split("\n\n")[0])
     _add_arguments(p)
-    p.set_defaults(func=handler)
+    p.set_defaults(func=run_bench_report)
     assert isinstance(p, argparse.ArgumentParser)
     return p
 
@@ -473,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fastzip.bench_report",
                                      description=__doc__.split("\n\n")[0])
     _add_arguments(parser)
-    return handler(parser.parse_args(argv))
+    return run_bench_report(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

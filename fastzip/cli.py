@@ -80,7 +80,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sel.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     from .shards import add_select_options  # scale: out of core and Ray (docs/semantics.md §7)
     add_select_options(sel)
-    sel.set_defaults(func=_cmd_select)
+    sel.set_defaults(func=run_select)
 
     rat = sub.add_parser("ratio", help="print the compression ratio of a dataset",
                          description="Compression ratio len(b)/len(C(b)) of a whole dataset.")
@@ -88,10 +88,10 @@ def _build_parser() -> argparse.ArgumentParser:
     rat.add_argument("--format", choices=FORMATS,
                      help="INPUT's format, when its name does not say it (needed for -)")
     _add_codec_options(rat, "default zlib")
-    rat.set_defaults(func=_cmd_ratio)
+    rat.set_defaults(func=run_ratio)
 
     info = sub.add_parser("info", help="show which codecs run natively")
-    info.set_defaults(func=_cmd_info)
+    info.set_defaults(func=run_info)
 
     _add_optional_commands(sub)
     return parser
@@ -105,7 +105,24 @@ def _add_optional_commands(sub) -> None:
     add_bench_report(sub)
 
 
-def _cmd_select(args: argparse.Namespace) -> int:
+def run_select(args: argparse.Namespace) -> int:
+    """Run ``fastzip select``: read a pool, select, write the picks atomically.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``select`` arguments.
+
+    Returns
+    -------
+    int
+        The exit status (0).
+
+    Raises
+    ------
+    fastzip.errors.FastzipError
+        Bad input, arguments or environment; :func:`main` prints it as one line.
+    """
     from . import io
     from .selection import select
     from .shards import run_select_command, wants_out_of_core
@@ -153,7 +170,24 @@ def _cmd_select(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_ratio(args: argparse.Namespace) -> int:
+def run_ratio(args: argparse.Namespace) -> int:
+    """Run ``fastzip ratio``: print the compression ratio of a whole dataset.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``ratio`` arguments.
+
+    Returns
+    -------
+    int
+        The exit status (0).
+
+    Raises
+    ------
+    fastzip.errors.FastzipError
+        Bad input, arguments or environment; :func:`main` prints it as one line.
+    """
     from . import io
     from .compressor import compression_ratio
 
@@ -169,7 +203,19 @@ def _cmd_ratio(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_info(args: argparse.Namespace) -> int:
+def run_info(args: argparse.Namespace) -> int:
+    """Run ``fastzip info``: print :func:`fastzip.build_info` as JSON.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``info`` arguments (none).
+
+    Returns
+    -------
+    int
+        The exit status (0).
+    """
     from .codecs import build_info
 
     print(json.dumps(build_info(), indent=2))
