@@ -9,9 +9,15 @@ implement :class:`Stream`.  What a codec can do is declared once, in its
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
+import numpy.typing as npt
+
+#: A byte buffer as the kernels read it, and the int64 arrays of offsets,
+#: indices and sizes that go with it.
+U8Array = npt.NDArray[np.uint8]
+I64Array = npt.NDArray[np.int64]
 
 # Bit values shared with csrc/fz_common.h (FZ_CAP_*).
 CAP_SUM_OF_FRAMES = 1
@@ -64,21 +70,21 @@ class Stream(Protocol):
     @property
     def capabilities(self) -> Capabilities: ...
 
-    def append(self, data: Any) -> None:
+    def append(self, data: U8Array) -> None:
         """Append raw bytes (uint8 buffer); call ``seal`` before measuring."""
 
     def seal(self) -> None:
         """Make appended bytes visible to ``measure``."""
 
-    def measure(self, data: Any, offsets: Any, prefix: bytes = b"", suffix: bytes = b"", base: int = 0,
-                n_threads: int = 1, index: Any = None) -> np.ndarray:
+    def measure(self, data: U8Array, offsets: I64Array, prefix: bytes = b"", suffix: bytes = b"", base: int = 0,
+                n_threads: int = 1, index: I64Array | None = None) -> I64Array:
         """Size of ``prefix ++ body ++ suffix`` against the stream per body, plus ``base``.
 
         With ``sum_of_frames`` this is the size of one more frame; otherwise
         the finished size of the stream followed by the piece.
         """
 
-    def params(self, frame_len: int) -> tuple[dict, dict]:
+    def params(self, frame_len: int) -> tuple[dict[str, int], dict[str, int]]:
         """(frame, table) parameters for a frame of ``frame_len`` bytes.
 
         Raises RuntimeError for codecs that have none to report.

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _fallback
-from ._protocol import Capabilities
+from ._protocol import Capabilities, Stream
 from .errors import InputError, UsageError
 
 
@@ -39,7 +39,7 @@ class CodecSpec:
     default_level: int
     valid: Callable[[int], bool]
     levels: str                          # the valid levels, for error messages
-    fallback: Callable[..., Any] | None  # PyPI-binding stream class; None: native only
+    fallback: Callable[[int, bool], Stream] | None  # PyPI-binding stream class; None: native only
 
 
 _BUILTINS = {
@@ -63,7 +63,8 @@ _CUSTOM: dict[str, Callable[[bytes], bytes]] = {}
 try:
     from . import _native
 except ImportError as exc:  # the extension is not built: bindings only
-    _native = None
+    # mypy types the name as the module; None is its documented "not built" value
+    _native = None  # type: ignore[assignment]
     _NATIVE_IMPORT_ERROR: str | None = str(exc)
 else:
     _NATIVE_IMPORT_ERROR = None
@@ -85,6 +86,7 @@ def uses_native(codec: str) -> bool:
 
 
 def available_codecs() -> list[str]:
+    """The names of every codec: the built-in ones, then the registered ones, sorted."""
     return list(_BUILTINS) + sorted(_CUSTOM)
 
 
@@ -129,11 +131,30 @@ def capabilities(codec: str, level: int | None = None) -> Capabilities:
     return new_stream(codec, level).capabilities
 
 
-def new_stream(codec: str, level: int, long_distance: bool = False):
+def new_stream(codec: str, level: int, long_distance: bool = False) -> Stream:
     """A fresh, empty stream object for an already resolved codec and level.
 
-    ``long_distance`` (zstd only) turns on long-distance matching for frames
-    whose window exceeds the level's default.
+    Parameters
+    ----------
+    codec : str
+        A codec name, as :func:`resolve` returns it.
+    level : int
+        Its level, as :func:`resolve` returns it.
+    long_distance : bool, optional
+        zstd only: long-distance matching for frames whose window exceeds
+        the level's default.
+
+    Returns
+    -------
+    Stream
+        The native stream where the codec is compiled in and not forced
+        off, else its PyPI fallback (or, for a registered codec, a full
+        recompression).
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        A native-only codec (lz77) without its native kernel.
     """
     if codec in _CUSTOM:
         return _fallback.RecompressStream(codec, _CUSTOM[codec])
@@ -169,7 +190,7 @@ def unregister_codec(name: str) -> None:
     _CUSTOM.pop(name, None)
 
 
-def build_info() -> dict:
+def build_info() -> dict[str, Any]:
     """What this installation computes natively.
 
     Returns ``{"native_extension": bool, "openmp": bool, "force_fallback": bool,
@@ -179,7 +200,7 @@ def build_info() -> dict:
     "custom_codecs": [...]}``.  ``codecs`` lists the codecs that have a PyPI
     binding; ``native_only_codecs`` those that do not (``lz77``).
     """
-    codecs = {}
+    codecs: dict[str, dict[str, Any]] = {}
     for codec in BUILTIN_CODECS:
         native = native_available(codec)
         version = ".".join(map(str, _native.codec_version(codec))) if native else None
@@ -190,7 +211,7 @@ def build_info() -> dict:
             "active": "native" if native and not force_fallback() else "fallback",
             "library": version,
         }
-    only = {}
+    only: dict[str, dict[str, Any]] = {}
     for codec in NATIVE_ONLY_CODECS:
         native = native_available(codec)
         only[codec] = {
@@ -200,7 +221,7 @@ def build_info() -> dict:
             "note": "native only: no PyPI binding; unavailable without the native extension "
                     "or under FASTZIP_FORCE_FALLBACK",
         }
-    info = {
+    info: dict[str, Any] = {
         "native_extension": _native is not None,
         "openmp": bool(_native is not None and _native.have_openmp()),
         "force_fallback": force_fallback(),
@@ -225,6 +246,6 @@ def _binding_version(codec: str) -> str | None:
             return ".".join(map(str, zstandard.ZSTD_VERSION))
         import lz4
 
-        return lz4.library_version_string()
+        return str(lz4.library_version_string())
     except ImportError:
         return None
