@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NoReturn
 
 from . import __version__
@@ -97,7 +97,8 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_optional_commands(sub) -> None:
+def _add_optional_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """The sub-commands that live in their own modules: ``law`` and ``bench-report``."""
     from .bench_report import add_subparser as add_bench_report
     from .law.cli import add_subparser as add_law
 
@@ -248,9 +249,10 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = _build_parser()
     args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.func   # the sub-command's run_<name>
     try:
         with _termination_as_interrupt():
-            return args.func(args)
+            return run(args)
     except FastzipError as exc:
         print(f"fastzip: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

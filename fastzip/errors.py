@@ -74,7 +74,7 @@ class OutputError(FastzipError, OSError):
         super().__init__(_one_line(f"{path}: {reason}"))
 
     def __str__(self) -> str:
-        return self.args[0]
+        return str(self.args[0])
 
 
 class MissingDependencyError(FastzipError, ImportError):

@@ -28,11 +28,12 @@ import re
 import secrets
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ._optional import require_pyarrow
 from .errors import InputError, OutputError, UsageError
@@ -115,10 +116,10 @@ class Dataset:
 
     path: str
     format: str
-    records: list | None = None
+    records: list[Any] | None = None
     raw: bytes | None = None
-    line_spans: tuple[np.ndarray, np.ndarray] | None = None
-    line_numbers: np.ndarray | None = None
+    line_spans: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
+    line_numbers: npt.NDArray[np.int64] | None = None
     table: Any = None
     stamp: FileStamp | None = None
     count: int = field(default=0)
@@ -147,14 +148,28 @@ class Dataset:
         """Raise when the input file changed (size, time or identity) since it was read."""
         check_unchanged(self.path, self.stamp, self.name)
 
-    def records_at(self, indices: Sequence[int]) -> list:
-        """The records at ``indices``, in that order, as Python objects."""
+    def records_at(self, indices: Sequence[int]) -> list[Any]:
+        """The records at ``indices``, in that order, as Python objects.
+
+        Parameters
+        ----------
+        indices : sequence of int
+            Record numbers, from 0.
+
+        Returns
+        -------
+        list
+            The records, parsed again from the bytes read (JSONL) or taken
+            from the table (Parquet) where they were not kept.
+        """
         if self.records is not None:
             return [self.records[i] for i in indices]
-        if self.format == "jsonl":
+        if self.format == "jsonl" and self.line_spans is not None and self.raw is not None:
             starts, lengths = self.line_spans
-            return [json.loads(self.raw[starts[i]:starts[i] + lengths[i]]) for i in indices]
-        return take_rows(self.table, indices).to_pylist()
+            raw = self.raw
+            return [json.loads(raw[starts[i]:starts[i] + lengths[i]]) for i in indices]
+        rows: list[Any] = take_rows(self.table, indices).to_pylist()
+        return rows
 
 
 def check_unchanged(path: str, stamp: FileStamp | None, name: str | None = None) -> None:
@@ -246,7 +261,7 @@ class _JsonlLines:
         dataset.count = len(self.starts)
 
 
-def _read_json_list(raw: bytes, name: str) -> list:
+def _read_json_list(raw: bytes, name: str) -> list[Any]:
     data = _parse_json(raw, name)
     if not isinstance(data, list):
         raise InputError(f"expected a JSON list of records, got a JSON {type(data).__name__}", path=name)
@@ -370,9 +385,23 @@ def _open(path: Any, format: str | None) -> tuple[Dataset, bytes]:
     return dataset, raw
 
 
-def read_records(path: str, format: str | None = None) -> list:
-    """The records of a JSON list, JSONL or Parquet file (or ``-``)."""
-    return read_dataset(path, format).records
+def read_records(path: str, format: str | None = None) -> list[Any]:
+    """The records of a JSON list, JSONL or Parquet file (or ``-``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file, or ``"-"`` for standard input.
+    format : {"json", "jsonl", "parquet"} or None
+        Needed when the name does not say it (and for ``-``).
+
+    Returns
+    -------
+    list
+        The records, in file order.
+    """
+    records = read_dataset(path, format).records
+    return records if records is not None else []   # read_dataset fills them for every format
 
 
 def input_stamp(path: str) -> FileStamp | None:
@@ -530,18 +559,18 @@ def output_format(path: str, dataset: Dataset, format: str | None = None) -> str
     return format_from_name(path) or dataset.format if path != STDIO else dataset.format
 
 
-def subset_bytes(dataset: Dataset, indices: Sequence[int], path: str, format: str | None = None) -> bytes:
+def subset_bytes(dataset: Dataset, indices: Iterable[int], path: str, format: str | None = None) -> bytes:
     """The bytes of the records at ``indices`` (in that order), as :func:`write_subset` writes them."""
     fmt = output_format(path, dataset, format)
-    indices = [int(i) for i in indices]
+    positions = [int(i) for i in indices]
     if fmt == "parquet":
-        return _parquet_bytes(dataset, indices, path)
-    if fmt == "jsonl" and dataset.format == "jsonl":
+        return _parquet_bytes(dataset, positions, path)
+    if fmt == "jsonl" and dataset.format == "jsonl" and dataset.line_spans is not None and dataset.raw is not None:
         starts, lengths = dataset.line_spans
         raw = dataset.raw
-        return b"".join(_line(raw[starts[i]:starts[i] + lengths[i]]) for i in indices)
+        return b"".join(_line(raw[starts[i]:starts[i] + lengths[i]]) for i in positions)
     try:
-        rows = dataset.records_at(indices)
+        rows = dataset.records_at(positions)
         if fmt == "jsonl":
             return b"".join(json_bytes(r) + b"\n" for r in rows)
         return json_bytes(rows, indent=1) + b"\n"
@@ -549,7 +578,7 @@ def subset_bytes(dataset: Dataset, indices: Sequence[int], path: str, format: st
         raise OutputError(f"cannot write the records as JSON: {exc}", path=path) from None
 
 
-def write_subset(dataset: Dataset, indices: Sequence[int], path: str, format: str | None = None) -> None:
+def write_subset(dataset: Dataset, indices: Iterable[int], path: str, format: str | None = None) -> None:
     """Write the records at ``indices`` (in that order).
 
     The format follows ``format``, else the output's name, else the input's.
@@ -584,7 +613,8 @@ def _parquet_bytes(dataset: Dataset, indices: list[int], path: str) -> bytes:
     except (pa.ArrowException, TypeError, ValueError) as exc:
         raise OutputError(f"cannot write the records as Parquet: {str(exc).splitlines()[0]}",
                           path=path) from None
-    return sink.getvalue().to_pybytes()
+    payload: bytes = sink.getvalue().to_pybytes()
+    return payload
 
 
 def write_json(obj: Any, path: str) -> None:

@@ -71,8 +71,8 @@ RANDOM_SEEDS = (0, 1, 2, 3, 4)
 #: Above this many bytes of selected text, the judge compresses at level 9, not 19.
 JUDGE_FAST_ABOVE = 8 << 20
 
-def check_report_path(path: str | os.PathLike, inputs: Sequence[str | os.PathLike] = (),
-                      others: Sequence[str | os.PathLike] = ()) -> str:
+def check_report_path(path: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]] = (),
+                      others: Sequence[str | os.PathLike[str]] = ()) -> str:
     """Fail before any work when a report cannot be written to ``path``.
 
     Parameters
@@ -154,16 +154,16 @@ class ReportData:
     judge_selection: float
     judge_random: list[float]
     judge_level: int
-    result: dict = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)
 
     @property
     def judge_random_mean(self) -> float:
         """Mean judge ratio of the random subsets."""
         return float(np.mean(self.judge_random)) if self.judge_random else float("nan")
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """The per-round series and a summary of the distributions, as plain JSON types."""
-        def quantiles(values: np.ndarray) -> dict:
+        def quantiles(values: np.ndarray) -> dict[str, float]:
             if len(values) == 0:
                 return {}
             q = np.quantile(values, [0.0, 0.25, 0.5, 0.75, 1.0])
@@ -430,7 +430,7 @@ def _render(fig: Any, fmt: str, dpi: int) -> bytes:
     return buffer.getvalue()
 
 
-def _metadata(fmt: str) -> dict | None:
+def _metadata(fmt: str) -> dict[str, Any] | None:
     # no creation dates or versions: the same run gives the same file
     if fmt == "png":
         return {"Software": None}
@@ -499,7 +499,7 @@ with zstd and a window covering them all; the random subsets use fixed seeds. Se
     return page.encode("utf-8")
 
 
-def write_report(result: SelectionResult, path: str | os.PathLike, samples: Any = None, *,
+def write_report(result: SelectionResult, path: str | os.PathLike[str], samples: Any = None, *,
                  text_field: str | None = None, n_threads: int = -1, judge_level: int | None = None,
                  lengths: Any = None, scores: Any = None, title: str | None = None,
                  dpi: int = 110) -> ReportData:
