@@ -114,4 +114,6 @@ pairs_extension = Extension(
     extra_link_args=link_args,
 )
 
-setup(ext_modules=cythonize([extension, pairs_extension], compiler_directives={"language_level": "3"}))
+# autotestdict off: no module-level __test__ dict, which the stubs would have to declare
+setup(ext_modules=cythonize([extension, pairs_extension],
+                            compiler_directives={"language_level": "3", "autotestdict": False}))

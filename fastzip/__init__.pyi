@@ -30,4 +30,11 @@ from .sizes import compressed_sizes as compressed_sizes
 from .sizes import pair_sizes as pair_sizes
 
 __version__: str
-__all__: list[str]
+# as fastzip/__init__.py builds it: sorted(_LAZY) + sorted(_SUBMODULES)
+__all__ = [
+    "FastzipError", "IncrementalCompressor", "InputError", "MissingDependencyError", "OutputError", "RoundTrace",
+    "SelectionResult", "UsageError", "build_info", "compressed_sizes", "compression_ratio", "pack", "pair_sizes",
+    "register_codec", "select", "unregister_codec",
+    "codecs", "compressor", "errors", "io", "law", "pool", "ray", "scale", "scoring", "selection", "serialize",
+    "shards", "sizes",
+]

@@ -173,8 +173,8 @@ class ZstdFallback(_FallbackBase):
         import zstandard
 
         self.long_distance = long_distance
-        self._zstd = zstandard
         self._default = zstandard.ZstdCompressionParameters.from_level(level)
+        self._tree = 1 if self._default.strategy >= zstandard.STRATEGY_BTLAZY2 else 0   # binary-tree match finders
         self._raw = bytearray()
         self._dict: zstandard.ZstdCompressionDict | None = None
         self._dict_params = self._grown(0)
@@ -185,7 +185,7 @@ class ZstdFallback(_FallbackBase):
     def _grown(self, stream_len: int) -> ZstdParams:
         d = self._default
         need = _ceil_log2(stream_len + 1)
-        tree = 1 if d.strategy >= self._zstd.STRATEGY_BTLAZY2 else 0
+        tree = self._tree
         hash_log, chain_log = d.hash_log, d.chain_log
         # only ever grow: the strongest levels' defaults already exceed the caps
         hash_log = max(hash_log, min(need, self.HASHLOG_CAP))
@@ -208,7 +208,9 @@ class ZstdFallback(_FallbackBase):
         return self.zstd_params(frame_len)
 
     def _compression_params(self, p: ZstdParams) -> zstandard.ZstdCompressionParameters:
-        return self._zstd.ZstdCompressionParameters(
+        import zstandard
+
+        return zstandard.ZstdCompressionParameters(
             window_log=p["window_log"], hash_log=p["hash_log"], chain_log=p["chain_log"],
             search_log=p["search_log"], min_match=p["min_match"], target_length=p["target_length"],
             strategy=p["strategy"], enable_ldm=bool(p["ldm"]),
@@ -224,7 +226,9 @@ class ZstdFallback(_FallbackBase):
             self._dict_params = self._grown(len(self._raw))
             return
         self._dict_params = self._grown(len(self._raw))
-        d = self._zstd.ZstdCompressionDict(bytes(self._raw), dict_type=self._zstd.DICT_TYPE_RAWCONTENT)
+        import zstandard
+
+        d = zstandard.ZstdCompressionDict(bytes(self._raw), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
         d.precompute_compress(compression_params=self._compression_params(self._dict_params))
         self._dict = d
         self._generation += 1
@@ -238,7 +242,9 @@ class ZstdFallback(_FallbackBase):
         key = (frame["window_log"], frame["ldm"])
         cctx = cache.get(key)
         if cctx is None:
-            cctx = cache[key] = self._zstd.ZstdCompressor(
+            import zstandard
+
+            cctx = cache[key] = zstandard.ZstdCompressor(
                 dict_data=self._dict if self._raw else None, compression_params=self._compression_params(frame))
         return cctx
 

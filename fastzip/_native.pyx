@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: language_level=3, boundscheck=False, wraparound=False, auto_pickle=False
 """Thin Cython wrapper over the C kernels in csrc/.
 
 One type, :class:`NativeStream`: a codec's view of a growing byte stream,

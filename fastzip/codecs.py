@@ -62,10 +62,10 @@ _CUSTOM: dict[str, Callable[[bytes], bytes]] = {}
 
 try:
     from . import _native
-except ImportError as exc:  # the extension is not built: bindings only
+except ImportError as _exc:  # the extension is not built: bindings only
     # mypy types the name as the module; None is its documented "not built" value
     _native = None  # type: ignore[assignment]
-    _NATIVE_IMPORT_ERROR: str | None = str(exc)
+    _NATIVE_IMPORT_ERROR: str | None = str(_exc)
 else:
     _NATIVE_IMPORT_ERROR = None
 
