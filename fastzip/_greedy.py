@@ -46,6 +46,18 @@ def stable_lowest(values: np.ndarray, k: int) -> np.ndarray:
     The same as ``np.argsort(values, kind="stable")[:k]``, in O(n + k log k):
     a partition finds the k-th lowest value v, every position below v is
     taken, and positions equal to v fill the rest in position order.
+
+    Parameters
+    ----------
+    values : numpy.ndarray of float
+        The scores (NaN falls back to the full stable sort).
+    k : int
+        How many positions to return (at most ``len(values)``).
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        The positions, lowest value first, ties by position.
     """
     n = len(values)
     k = min(k, n)

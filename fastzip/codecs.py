@@ -71,32 +71,93 @@ else:
 
 
 def force_fallback() -> bool:
-    """True when FASTZIP_FORCE_FALLBACK asks for the PyPI bindings."""
+    """Whether FASTZIP_FORCE_FALLBACK asks for the PyPI bindings.
+
+    Returns
+    -------
+    bool
+        True when the variable is set to anything but empty or ``0``.
+    """
     return os.environ.get("FASTZIP_FORCE_FALLBACK", "") not in ("", "0")
 
 
 def native_available(codec: str) -> bool:
-    """True when ``codec`` has a compiled kernel (regardless of the override)."""
+    """Whether ``codec`` has a compiled kernel (regardless of the override).
+
+    Parameters
+    ----------
+    codec : str
+        A codec name.
+
+    Returns
+    -------
+    bool
+    """
     return _native is not None and _native.codec_available(codec)
 
 
 def uses_native(codec: str) -> bool:
-    """True when new streams of ``codec`` will use the native kernel."""
+    """Whether new streams of ``codec`` will use the native kernel.
+
+    Parameters
+    ----------
+    codec : str
+        A codec name.
+
+    Returns
+    -------
+    bool
+        True when it is compiled in and FASTZIP_FORCE_FALLBACK is not set.
+    """
     return native_available(codec) and not force_fallback()
 
 
 def available_codecs() -> list[str]:
-    """The names of every codec: the built-in ones, then the registered ones, sorted."""
+    """The names of every codec.
+
+    Returns
+    -------
+    list of str
+        The built-in codecs, then the registered ones, sorted.
+    """
     return list(_BUILTINS) + sorted(_CUSTOM)
 
 
 def native_only(codec: str) -> bool:
-    """True for built-in codecs without a PyPI binding (they need the native extension)."""
+    """Whether ``codec`` is a built-in codec without a PyPI binding (it needs the native extension).
+
+    Parameters
+    ----------
+    codec : str
+        A codec name.
+
+    Returns
+    -------
+    bool
+    """
     return codec in _BUILTINS and _BUILTINS[codec].fallback is None
 
 
 def resolve(codec: str, level: int | None) -> tuple[str, int]:
-    """Check a codec name and level; fill in the codec's default level."""
+    """Check a codec name and level; fill in the codec's default level.
+
+    Parameters
+    ----------
+    codec : str
+        A built-in or registered codec.
+    level : int or None
+        Its level; None is its default.
+
+    Returns
+    -------
+    codec : str
+    level : int
+
+    Raises
+    ------
+    fastzip.errors.UsageError
+        An unknown codec, or a level it does not have.
+    """
     if not isinstance(codec, str):
         raise UsageError(f"codec must be a string, got {type(codec).__name__}")
     if codec in _CUSTOM:
@@ -126,7 +187,19 @@ def _native_only_error(codec: str) -> InputError:
 
 
 def capabilities(codec: str, level: int | None = None) -> Capabilities:
-    """What ``codec`` can do, as a new stream of it would declare."""
+    """What ``codec`` can do, as a new stream of it would declare.
+
+    Parameters
+    ----------
+    codec : str
+        A built-in or registered codec.
+    level : int or None, optional
+        Its level; None is its default.
+
+    Returns
+    -------
+    Capabilities
+    """
     codec, level = resolve(codec, level)
     return new_stream(codec, level).capabilities
 
@@ -169,10 +242,25 @@ def new_stream(codec: str, level: int, long_distance: bool = False) -> Stream:
 def register_codec(name: str, compress: Callable[[bytes], bytes], *, replace: bool = False) -> None:
     """Register a Python codec under ``name``.
 
-    ``compress`` takes bytes and returns the compressed bytes.  A registered
-    codec works everywhere a codec name is accepted (``compression_ratio``,
-    ``IncrementalCompressor``, default-mode ``select``, the benchmarks); every
-    size is computed by recompressing the whole stream, so it is slow.
+    A registered codec works everywhere a codec name is accepted
+    (``compression_ratio``, ``IncrementalCompressor``, default-mode
+    ``select``, the benchmarks); every size is computed by recompressing the
+    whole stream, so it is slow.
+
+    Parameters
+    ----------
+    name : str
+        The codec's name (not a built-in one).
+    compress : callable
+        ``compress(bytes) -> bytes``: the compressed bytes.
+    replace : bool, optional
+        Replace a codec already registered under ``name``.
+
+    Raises
+    ------
+    fastzip.errors.UsageError
+        An empty or built-in name, a ``compress`` that is not callable, or a
+        name already registered without ``replace``.
     """
     if not isinstance(name, str) or not name:
         raise UsageError("codec name must be a non-empty string")
@@ -186,19 +274,29 @@ def register_codec(name: str, compress: Callable[[bytes], bytes], *, replace: bo
 
 
 def unregister_codec(name: str) -> None:
-    """Remove a codec registered with :func:`register_codec`."""
+    """Remove a codec registered with :func:`register_codec`.
+
+    Parameters
+    ----------
+    name : str
+        The codec's name; an unknown name is ignored.
+    """
     _CUSTOM.pop(name, None)
 
 
 def build_info() -> dict[str, Any]:
     """What this installation computes natively.
 
-    Returns ``{"native_extension": bool, "openmp": bool, "force_fallback": bool,
-    "codecs": {codec: {"native": bool, "active": "native"|"fallback",
-    "library": "x.y.z"}}, "native_only_codecs": {codec: {"native": bool,
-    "active": "native"|"unavailable", "library": "x.y.z", "note": str}},
-    "custom_codecs": [...]}``.  ``codecs`` lists the codecs that have a PyPI
-    binding; ``native_only_codecs`` those that do not (``lz77``).
+    Returns
+    -------
+    dict
+        ``{"native_extension": bool, "openmp": bool, "force_fallback": bool,
+        "codecs": {codec: {"native": bool, "active": "native"|"fallback",
+        "library": "x.y.z"}}, "native_only_codecs": {codec: {"native": bool,
+        "active": "native"|"unavailable", "library": "x.y.z", "note": str}},
+        "custom_codecs": [...]}``.  ``codecs`` lists the codecs that have a
+        PyPI binding; ``native_only_codecs`` those that do not (``lz77``);
+        ``native_import_error`` is added when the extension failed to load.
     """
     codecs: dict[str, dict[str, Any]] = {}
     for codec in BUILTIN_CODECS:

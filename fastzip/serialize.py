@@ -53,7 +53,23 @@ FRAMING = {
 
 
 def check_serializer(name: str) -> str:
-    """``name`` if it is a serializer's, else a :class:`~fastzip.errors.UsageError`."""
+    """Check a serializer's name.
+
+    Parameters
+    ----------
+    name : str
+        ``repr``, ``json`` or ``text``.
+
+    Returns
+    -------
+    str
+        ``name``.
+
+    Raises
+    ------
+    fastzip.errors.UsageError
+        ``name`` is not a serializer's, naming the choices.
+    """
     if name not in SERIALIZERS:
         raise UsageError(f"unknown serializer {name!r}; choose one of {', '.join(SERIALIZERS)}")
     return name
@@ -71,7 +87,22 @@ def json_default(value: Any) -> Any:
     * numpy scalars and arrays: the matching Python numbers and lists.
 
     Lists, structs (dicts), maps (lists of key/value pairs) and intervals
-    (named tuples) are JSON already.  Anything else raises ``TypeError``.
+    (named tuples) are JSON already.
+
+    Parameters
+    ----------
+    value : object
+        A value ``json.dumps`` cannot write.
+
+    Returns
+    -------
+    object
+        Its JSON form.
+
+    Raises
+    ------
+    TypeError
+        The value has no JSON form (as ``json.dumps``'s ``default`` must).
     """
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(bytes(value)).decode("ascii")
@@ -93,7 +124,20 @@ def json_default(value: Any) -> Any:
 
 
 def dumps_json(value: Any, **options: Any) -> str:
-    """``json.dumps`` with :func:`json_default` and ``ensure_ascii=False``."""
+    """``json.dumps`` with :func:`json_default` and ``ensure_ascii=False``.
+
+    Parameters
+    ----------
+    value : object
+        What to write.
+    **options
+        Passed to ``json.dumps`` (``separators``, ``indent``, ...).
+
+    Returns
+    -------
+    str
+        The JSON text.
+    """
     return json.dumps(value, ensure_ascii=False, default=json_default, **options)
 
 
@@ -129,7 +173,28 @@ def _text_of_turns(turns: Any, role_key: str, content_key: str, field: str, reco
 
 
 def sample_text(sample: Any, record: int | None = None, text_field: str | None = None) -> str:
-    """The human-readable content of a sample (the ``text`` serializer)."""
+    """The human-readable content of a sample (the ``text`` serializer).
+
+    Parameters
+    ----------
+    sample : dict, str or bytes
+        ShareGPT / OpenAI messages become ``role: content`` lines, Alpaca
+        fields are joined by newlines, ``{"text": ...}`` is its text;
+        anything else is compact JSON.
+    record : int or None, optional
+        The sample's record number (from 0), for error messages.
+    text_field : str or None, optional
+        Read this string field instead.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        A sample of another type, or a field missing or of the wrong type.
+    """
     if isinstance(sample, str):
         return sample
     if isinstance(sample, (bytes, bytearray)):
@@ -168,7 +233,30 @@ def sample_text(sample: Any, record: int | None = None, text_field: str | None =
 
 def serialize_sample(sample: Any, serializer: str, record: int | None = None,
                      text_field: str | None = None) -> bytes:
-    """The bytes of one sample under ``serializer``."""
+    """The bytes of one sample under ``serializer``.
+
+    Parameters
+    ----------
+    sample : dict, str or bytes
+        The sample.
+    serializer : str
+        ``repr``, ``json`` or ``text`` (docs/semantics.md §4).
+    record : int or None, optional
+        The sample's record number (from 0), for error messages.
+    text_field : str or None, optional
+        For ``text``: the field of each record to read.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        A sample that cannot be serialized, naming its record.
+    fastzip.errors.UsageError
+        An unknown serializer.
+    """
     if serializer == "repr":
         if not isinstance(sample, (dict, str, bytes, bytearray)):
             raise InputError(f"a sample must be an object or a string, got {type(sample).__name__}",
@@ -193,7 +281,29 @@ def serialize_sample(sample: Any, serializer: str, record: int | None = None,
 
 
 def serialize_list(samples: Iterable[Any], serializer: str, text_field: str | None = None) -> bytes:
-    """The whole list as one byte string (``str(list)`` for ``repr``)."""
+    """The whole list as one byte string (``str(list)`` for ``repr``).
+
+    Parameters
+    ----------
+    samples : iterable
+        The samples, in order.
+    serializer : str
+        ``repr``, ``json`` or ``text``.
+    text_field : str or None, optional
+        For ``text``: the field of each record to read.
+
+    Returns
+    -------
+    bytes
+        The serialized samples joined by the serializer's framing.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        A sample that cannot be serialized, naming its record.
+    fastzip.errors.UsageError
+        An unknown serializer.
+    """
     framing = FRAMING[check_serializer(serializer)]
     body = framing.separator.join(serialize_sample(s, serializer, i, text_field) for i, s in enumerate(samples))
     return framing.open + body + framing.close
