@@ -241,11 +241,20 @@ def _termination_as_interrupt() -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the ``fastzip`` command line; returns the exit status.
+    """Run the ``fastzip`` command line.
 
-    0 success; 2 bad input, arguments or environment (one line on stderr,
-    nothing written); 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (nothing written);
-    1 an unexpected internal error, with its traceback.
+    Parameters
+    ----------
+    argv : list of str or None, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 success; 2 bad input, arguments or environment
+        (one line on stderr, nothing written); 130 Ctrl-C, 143 SIGTERM, 129
+        SIGHUP (nothing written); 1 an unexpected internal error, with its
+        traceback.
     """
     parser = _build_parser()
     args = parser.parse_args(argv)

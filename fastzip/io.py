@@ -47,7 +47,18 @@ _BOM = b"\xef\xbb\xbf"
 
 
 def format_from_name(path: str) -> str | None:
-    """The format a file name says (``None`` when it says nothing, as for ``-``)."""
+    """The format a file name says.
+
+    Parameters
+    ----------
+    path : str
+        A file name, or ``"-"``.
+
+    Returns
+    -------
+    str or None
+        ``json``, ``jsonl`` or ``parquet``; None when the name says nothing (as for ``-``).
+    """
     lower = str(path).lower()
     for suffix, fmt in _SUFFIXES.items():
         if lower.endswith(suffix):
@@ -58,9 +69,20 @@ def format_from_name(path: str) -> str | None:
 def resolve_format(path: str, format: str | None = None) -> str:
     """``format`` when given, else the one ``path``'s name says.
 
+    Parameters
+    ----------
+    path : str
+        A file name, or ``"-"``.
+    format : str or None, optional
+        ``json``, ``jsonl`` or ``parquet``.
+
+    Returns
+    -------
+    str
+
     Raises
     ------
-    UsageError
+    fastzip.errors.UsageError
         The format is unknown, or neither given nor told by the name.
     """
     if format is not None:
@@ -86,6 +108,16 @@ class FileStamp:
 
     @classmethod
     def of(cls, st: os.stat_result) -> FileStamp:
+        """The stamp of a ``stat`` result.
+
+        Parameters
+        ----------
+        st : os.stat_result
+
+        Returns
+        -------
+        FileStamp
+        """
         return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
@@ -133,13 +165,36 @@ class Dataset:
         return "<stdin>" if self.path == STDIO else self.path
 
     def line_of(self, record: int | None) -> int | None:
-        """The line number of ``record`` (JSONL), else ``None``."""
+        """The line number of a record.
+
+        Parameters
+        ----------
+        record : int or None
+            A record number, from 0.
+
+        Returns
+        -------
+        int or None
+            Its line (JSONL, from 1), else None.
+        """
         if record is None or self.line_numbers is None or not 0 <= record < len(self.line_numbers):
             return None
         return int(self.line_numbers[record])
 
     def error(self, exc: InputError) -> InputError:
-        """``exc`` naming this input and, for JSONL, the record's line."""
+        """An error that names this input.
+
+        Parameters
+        ----------
+        exc : fastzip.errors.InputError
+            An error about one of its records (or the whole input).
+
+        Returns
+        -------
+        fastzip.errors.InputError
+            ``exc`` with this input's name and, for JSONL, the record's line
+            (``exc`` itself when it names a file already).
+        """
         if exc.path is not None:
             return exc
         return exc.with_path(self.name, line=self.line_of(exc.record))
@@ -177,6 +232,20 @@ def check_unchanged(path: str, stamp: FileStamp | None, name: str | None = None)
 
     Called before an output is written, so that nothing is written from an
     input that changed (or went away) during the run.
+
+    Parameters
+    ----------
+    path : str
+        The input.
+    stamp : FileStamp or None
+        Its identity when it was read.
+    name : str or None, optional
+        How the error names the input (default: ``path``).
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        The file changed or went away.
     """
     if stamp is None:
         return
@@ -209,7 +278,24 @@ def _read_bytes(path: str) -> tuple[bytes, FileStamp | None]:
 
 
 def check_record(record: Any, index: int, path: str, line: int | None = None) -> None:
-    """Refuse a record that is neither a JSON object nor a string."""
+    """Refuse a record that is neither a JSON object nor a string.
+
+    Parameters
+    ----------
+    record : object
+        The parsed record.
+    index : int
+        Its record number, from 0.
+    path : str
+        The input's name.
+    line : int or None, optional
+        Its line (JSONL).
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        The record is of another type.
+    """
     if record is None or not isinstance(record, (dict, str)):
         kind = "null" if record is None else type(record).__name__
         raise InputError(f"a record must be a JSON object or a string, got {kind}",
@@ -283,6 +369,16 @@ def take_rows(table: Any, indices: Sequence[int]) -> Any:
 
     Arrow's ``take`` has no kernel for some types (binary and string views);
     those tables are cut into one-row slices and put back together.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+    indices : sequence of int
+        Row numbers, from 0.
+
+    Returns
+    -------
+    pyarrow.Table
     """
     pa = require_pyarrow()
     try:
@@ -338,10 +434,26 @@ def read_pool(path: str, serializer: str, *, format: str | None = None,
     written from the bytes read (JSONL) or the table (Parquet), so memory
     holds the input's bytes and the serialized pool only.
 
+    Parameters
+    ----------
+    path : str
+        The file, or ``"-"`` for standard input.
+    serializer : str
+        ``repr``, ``json`` or ``text``.
+    format : str or None, optional
+        Needed when the name does not say it (and for ``-``).
+    text_field : str or None, optional
+        For ``text``: the field of each record to read.
+
     Returns
     -------
-    (Dataset, Pool)
-        Faults name the file, the record (from 0) and, for JSONL, its line.
+    dataset : Dataset
+    pool : Pool
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        Naming the file, the record (from 0) and, for JSONL, its line.
     """
     check_serializer(serializer)
     dataset, raw = _open(path, format)
@@ -405,7 +517,18 @@ def read_records(path: str, format: str | None = None) -> list[Any]:
 
 
 def input_stamp(path: str) -> FileStamp | None:
-    """The identity of an input (a file, or a regular file behind standard input)."""
+    """The identity of an input (a file, or a regular file behind standard input).
+
+    Parameters
+    ----------
+    path : str
+        A file name, or ``"-"``.
+
+    Returns
+    -------
+    FileStamp or None
+        None for a pipe or terminal on standard input.
+    """
     try:
         st = os.fstat(sys.stdin.fileno()) if path == STDIO else os.stat(path)
     except (OSError, ValueError):
@@ -499,6 +622,20 @@ def atomic_writer(path: str, mode: str = "wb", encoding: str | None = None) -> I
     failure (disk full, permission denied, a signal) removes the temporary
     file and leaves any old output as it was; OS faults become
     :class:`~fastzip.errors.OutputError`.
+
+    Parameters
+    ----------
+    path : str
+        The output file.
+    mode : str, optional
+        ``open``'s mode (``"wb"`` or ``"w"``).
+    encoding : str or None, optional
+        For text mode.
+
+    Yields
+    ------
+    file object
+        The temporary file, open for writing.
     """
     path = os.fspath(path)
     check_output(path)
@@ -528,7 +665,18 @@ def atomic_writer(path: str, mode: str = "wb", encoding: str | None = None) -> I
 
 @contextlib.contextmanager
 def output_stream(path: str) -> Iterator[Any]:
-    """A binary stream for ``path``: atomic for files, standard output for ``-``."""
+    """A binary stream for ``path``: atomic for files, standard output for ``-``.
+
+    Parameters
+    ----------
+    path : str
+        A file name, or ``"-"``.
+
+    Yields
+    ------
+    file object
+        Open for binary writing.
+    """
     if path == STDIO:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
@@ -538,13 +686,33 @@ def output_stream(path: str) -> Iterator[Any]:
 
 
 def write_bytes_atomic(path: str, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temporary file and a rename."""
+    """Write ``payload`` to ``path`` through a temporary file and a rename.
+
+    Parameters
+    ----------
+    path : str
+        The output file.
+    payload : bytes
+        Its whole content.
+    """
     with atomic_writer(path, "wb") as f:
         f.write(payload)
 
 
 def json_bytes(value: Any, **options: Any) -> bytes:
-    """``value`` as UTF-8 JSON; lone surrogates stay ``\\udXXX`` escapes, so the bytes are valid UTF-8."""
+    """``value`` as UTF-8 JSON; lone surrogates stay ``\\udXXX`` escapes, so the bytes are valid UTF-8.
+
+    Parameters
+    ----------
+    value : object
+        What to write.
+    **options
+        Passed to ``json.dumps`` (``indent``, ...).
+
+    Returns
+    -------
+    bytes
+    """
     text = dumps_json(value, **options)
     try:
         return text.encode("utf-8")
@@ -553,14 +721,49 @@ def json_bytes(value: Any, **options: Any) -> bytes:
 
 
 def output_format(path: str, dataset: Dataset, format: str | None = None) -> str:
-    """The output's format: ``format``, else its name's, else the input's."""
+    """The output's format: ``format``, else its name's, else the input's.
+
+    Parameters
+    ----------
+    path : str
+        The output file, or ``"-"``.
+    dataset : Dataset
+        The input.
+    format : str or None, optional
+        The format asked for.
+
+    Returns
+    -------
+    str
+    """
     if format is not None:
         return resolve_format(path, format)
     return format_from_name(path) or dataset.format if path != STDIO else dataset.format
 
 
 def subset_bytes(dataset: Dataset, indices: Iterable[int], path: str, format: str | None = None) -> bytes:
-    """The bytes of the records at ``indices`` (in that order), as :func:`write_subset` writes them."""
+    """The bytes of the records at ``indices`` (in that order), as :func:`write_subset` writes them.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The input.
+    indices : iterable of int
+        Record numbers, from 0.
+    path : str
+        The output file, or ``"-"``.
+    format : str or None, optional
+        The format asked for.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    fastzip.errors.OutputError
+        The records cannot be written in that format.
+    """
     fmt = output_format(path, dataset, format)
     positions = [int(i) for i in indices]
     if fmt == "parquet":
@@ -585,12 +788,39 @@ def write_subset(dataset: Dataset, indices: Iterable[int], path: str, format: st
     JSONL from JSONL copies each line byte for byte; Parquet from Parquet
     keeps the schema; any other pairing converts the records (values JSON
     lacks take the text form of :func:`fastzip.serialize.json_default`).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The input.
+    indices : iterable of int
+        Record numbers, from 0.
+    path : str
+        The output file, or ``"-"``.
+    format : str or None, optional
+        The format asked for.
+
+    Raises
+    ------
+    fastzip.errors.OutputError
+        The records cannot be written, or the file cannot.
     """
     write_outputs({path: subset_bytes(dataset, indices, path, format)})
 
 
 def write_outputs(payloads: dict[str, bytes]) -> None:
-    """Write several outputs together: every file is complete before any is renamed into place."""
+    """Write several outputs together: every file is complete before any is renamed into place.
+
+    Parameters
+    ----------
+    payloads : dict of str to bytes
+        Each output's path and content.
+
+    Raises
+    ------
+    fastzip.errors.OutputError
+        An output cannot be written (none is then renamed into place).
+    """
     with contextlib.ExitStack() as stack:
         streams = [(stack.enter_context(output_stream(path)), payload) for path, payload in payloads.items()]
         for stream, payload in streams:
@@ -618,12 +848,26 @@ def _parquet_bytes(dataset: Dataset, indices: list[int], path: str) -> bytes:
 
 
 def write_json(obj: Any, path: str) -> None:
-    """Write ``obj`` as JSON (``-``: standard output), atomically."""
+    """Write ``obj`` as JSON (``-``: standard output), atomically.
+
+    Parameters
+    ----------
+    obj : object
+        What to write.
+    path : str
+        The output file, or ``"-"``.
+    """
     with output_stream(path) as f:
         f.write(json_bytes(obj) + b"\n")
 
 
 def bundled_sample_path() -> str:
-    """The real sample pool shipped with fastzip (Perl and Python FAQ Q&A pairs)."""
+    """The real sample pool shipped with fastzip (Perl and Python FAQ Q&A pairs).
+
+    Returns
+    -------
+    str
+        The path of its JSONL file.
+    """
     return os.path.join(os.path.dirname(__file__), "data", "faq_qa.jsonl")
 

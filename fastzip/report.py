@@ -162,7 +162,13 @@ class ReportData:
         return float(np.mean(self.judge_random)) if self.judge_random else float("nan")
 
     def summary(self) -> dict[str, Any]:
-        """The per-round series and a summary of the distributions, as plain JSON types."""
+        """The per-round series and a summary of the distributions.
+
+        Returns
+        -------
+        dict
+            Plain JSON types only.
+        """
         def quantiles(values: np.ndarray) -> dict[str, float]:
             if len(values) == 0:
                 return {}
