@@ -64,22 +64,87 @@ class _FallbackBase:
         self.level = level
 
     def seal(self) -> None:
-        pass
+        """Make appended bytes visible to ``measure`` (nothing to do here)."""
 
     def params(self, frame_len: int) -> tuple[ZstdParams, ZstdParams]:
+        """The (frame, table) parameters (:meth:`fastzip._protocol.Stream.params`).
+
+        Parameters
+        ----------
+        frame_len : int
+            The frame's length in bytes.
+
+        Returns
+        -------
+        frame, table : dict of str to int
+
+        Raises
+        ------
+        RuntimeError
+            Always: only zstd has parameters to report.
+        """
         raise RuntimeError(f"params: codec {self.codec} has no parameters to report")
 
     def zstd_params(self, frame_len: int) -> tuple[ZstdParams, ZstdParams]:
+        """zstd only: see :meth:`params`.
+
+        Parameters
+        ----------
+        frame_len : int
+            The frame's length in bytes.
+
+        Returns
+        -------
+        frame, table : dict of str to int
+
+        Raises
+        ------
+        RuntimeError
+            Always: the codec is not zstd.
+        """
         raise RuntimeError("zstd_params: codec is not zstd")
 
     def _size(self, piece: bytes) -> int:
         raise NotImplementedError
 
     def append(self, data: U8Array) -> None:
+        """Append raw bytes (:meth:`fastzip._protocol.Stream.append`).
+
+        Parameters
+        ----------
+        data : numpy.ndarray of uint8
+            The bytes.
+        """
         raise NotImplementedError
 
     def measure(self, data: U8Array, offsets: I64Array, prefix: bytes = b"", suffix: bytes = b"", base: int = 0,
                 n_threads: int = 1, index: I64Array | None = None) -> I64Array:
+        """Sizes against the stream per body (:meth:`fastzip._protocol.Stream.measure`).
+
+        Parameters
+        ----------
+        data : numpy.ndarray of uint8
+            The bodies back to back.
+        offsets : numpy.ndarray of int64
+            Body j is ``data[offsets[j]:offsets[j+1]]``.
+        prefix, suffix : bytes, optional
+            What goes before and after each body.
+        base : int, optional
+            Added to every size.
+        n_threads : int, optional
+            Threads for the batch.
+        index : numpy.ndarray of int64 or None, optional
+            Measure only these bodies, in this order.
+
+        Returns
+        -------
+        numpy.ndarray of int64
+
+        Raises
+        ------
+        ValueError
+            Offsets or indices outside the buffer, as the native kernel raises.
+        """
         data = np.asarray(data, dtype=np.uint8)
         offsets = np.asarray(offsets, dtype=np.int64)
         if offsets.size == 0:
@@ -111,6 +176,13 @@ class ZlibFallback(_FallbackBase):
         self._emitted = 0
 
     def append(self, data: U8Array) -> None:
+        """Append raw bytes (:meth:`fastzip._protocol.Stream.append`).
+
+        Parameters
+        ----------
+        data : numpy.ndarray of uint8
+            The bytes.
+        """
         chunk = bytes(data)
         if self.level == 0:
             self._raw += chunk
@@ -146,6 +218,13 @@ class Lz4Fallback(_FallbackBase):
             self._kwargs = {"mode": "default"}
 
     def append(self, data: U8Array) -> None:
+        """Append raw bytes (:meth:`fastzip._protocol.Stream.append`).
+
+        Parameters
+        ----------
+        data : numpy.ndarray of uint8
+            The bytes.
+        """
         self._tail = (self._tail + bytes(data))[-self._WINDOW:]
 
     def _size(self, piece: bytes) -> int:
@@ -196,6 +275,17 @@ class ZstdFallback(_FallbackBase):
                     target_length=d.target_length, strategy=d.strategy, ldm=0)
 
     def zstd_params(self, frame_len: int) -> tuple[ZstdParams, ZstdParams]:
+        """The frame and dictionary parameters, as csrc/fz_zstd.c picks them.
+
+        Parameters
+        ----------
+        frame_len : int
+            The frame's length in bytes.
+
+        Returns
+        -------
+        frame, dictionary : dict of str to int
+        """
         frame = dict(self._dict_params)
         if not self._raw:   # no dictionary: the frame's own tables grow with it
             own = self._grown(frame_len)
@@ -205,6 +295,17 @@ class ZstdFallback(_FallbackBase):
         return frame, dict(self._dict_params)
 
     def params(self, frame_len: int) -> tuple[ZstdParams, ZstdParams]:
+        """The (frame, table) parameters (:meth:`fastzip._protocol.Stream.params`).
+
+        Parameters
+        ----------
+        frame_len : int
+            The frame's length in bytes.
+
+        Returns
+        -------
+        frame, table : dict of str to int
+        """
         return self.zstd_params(frame_len)
 
     def _compression_params(self, p: ZstdParams) -> zstandard.ZstdCompressionParameters:
@@ -218,10 +319,18 @@ class ZstdFallback(_FallbackBase):
 
     # -- stream ---------------------------------------------------------------
     def append(self, data: U8Array) -> None:
+        """Append raw bytes (:meth:`fastzip._protocol.Stream.append`).
+
+        Parameters
+        ----------
+        data : numpy.ndarray of uint8
+            The bytes.
+        """
         self._raw += bytes(data)
         self._dict = None
 
     def seal(self) -> None:
+        """Rebuild the dictionary over the whole stream (once per batch of appends)."""
         if self._dict is not None or not self._raw:
             self._dict_params = self._grown(len(self._raw))
             return
@@ -273,6 +382,13 @@ class RecompressStream(_FallbackBase):
         self._raw = bytearray()
 
     def append(self, data: U8Array) -> None:
+        """Append raw bytes (:meth:`fastzip._protocol.Stream.append`).
+
+        Parameters
+        ----------
+        data : numpy.ndarray of uint8
+            The bytes.
+        """
         self._raw += bytes(data)
 
     def _size(self, piece: bytes) -> int:

@@ -38,11 +38,21 @@ SERIALIZERS = ("repr", "json", "text")
 
 @dataclass(frozen=True)
 class Framing:
-    """How serialized samples are joined into one stream."""
+    """How serialized samples are joined into one stream.
 
-    open: bytes       # before the first sample
-    separator: bytes  # between samples
-    close: bytes      # after the last sample
+    Parameters
+    ----------
+    open : bytes
+        Before the first sample.
+    separator : bytes
+        Between samples.
+    close : bytes
+        After the last sample.
+    """
+
+    open: bytes
+    separator: bytes
+    close: bytes
 
 
 FRAMING = {

@@ -171,20 +171,33 @@ def compressed_sizes(items: Items, codec: str = "zlib", level: int | None = None
 
     Parameters
     ----------
-    items : list of bytes / str (UTF-8), or a packed ``(buffer, offsets)`` pair
-        (item i is ``buffer[offsets[i]:offsets[i+1]]``, see :func:`fastzip.pack`).
-    codec : "zlib" | "gzip" | "zstd" | "lz4" | a codec given to ``register_codec``
-    level : the codec's level; None is fastzip's default (zlib 9, zstd 3, lz4 0).
+    items : list of bytes or str, or (buffer, offsets)
+        The items (str as UTF-8), or a packed pair where item i is
+        ``buffer[offsets[i]:offsets[i+1]]`` (see :func:`fastzip.pack`).
+    codec : str, optional
+        ``"zlib"``, ``"gzip"``, ``"zstd"``, ``"lz4"`` or a codec given to
+        :func:`fastzip.register_codec`.
+    level : int or None, optional
+        The codec's level; None is fastzip's default (zlib 9, zstd 3, lz4 0).
         Note that ``zlib.compress``'s own default is 6.
-    container : see the table in the module docstring; None is the codec's
-        usual one-shot call (zlib: ``zlib``, gzip: ``gzip``, zstd and lz4: ``frame``).
-    index : optional int array: measure only these items, in this order.
-    n_threads : threads (-1: every core); results do not depend on it.
+    container : str or None, optional
+        See the table in the module docstring; None is the codec's usual
+        one-shot call (zlib: ``zlib``, gzip: ``gzip``, zstd and lz4: ``frame``).
+    index : array_like of int, optional
+        Measure only these items, in this order.
+    n_threads : int or None, optional
+        Threads (-1: every core); results do not depend on it.
 
     Returns
     -------
-    numpy.ndarray
-        int64, one size per item (per index entry).
+    numpy.ndarray of int64
+        One size per item (per index entry).
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        An unknown codec, level or container, or items or an index that do
+        not fit together.
 
     Examples
     --------
@@ -235,19 +248,33 @@ def pair_sizes(a: Items, b: Items | None = None, codec: str = "zlib", level: int
 
     Parameters
     ----------
-    a, b : list of bytes / str, or packed ``(buffer, offsets)`` pairs; ``b=None`` is ``a``.
-    codec, level, container : as in :func:`compressed_sizes`.
-    separator : bytes (or str, UTF-8) put between the two items.
-    order : "ab" joins ``a_i ++ sep ++ b_j``; "ba" joins ``b_j ++ sep ++ a_i``
-        (the result is still indexed ``[i, j]``).
-    pairs : optional ``(k, 2)`` int array of ``(i, j)``: only these pairs; the
-        third result is then ``(k,)`` in the same order.
-    n_threads : threads (-1: every core); results do not depend on it.
+    a : list of bytes or str, or (buffer, offsets)
+        The first items, or a packed pair.
+    b : list of bytes or str, or (buffer, offsets), or None, optional
+        The second items; None is ``a``.
+    codec, level, container : str, int or None, str or None, optional
+        As in :func:`compressed_sizes`.
+    separator : bytes or str, optional
+        Put between the two items (str as UTF-8).
+    order : str, optional
+        ``"ab"`` joins ``a_i ++ sep ++ b_j``; ``"ba"`` joins
+        ``b_j ++ sep ++ a_i`` (the result is still indexed ``[i, j]``).
+    pairs : array_like of int, optional
+        A ``(k, 2)`` array of ``(i, j)``: only these pairs; the third result
+        is then ``(k,)`` in the same order.
+    n_threads : int or None, optional
+        Threads (-1: every core); results do not depend on it.
 
     Returns
     -------
-    tuple of numpy.ndarray
-        int64 ``(len(a),)``, ``(len(b),)`` and ``(len(a), len(b))`` (or ``(k,)``).
+    size_a, size_b, size_ab : numpy.ndarray of int64
+        ``(len(a),)``, ``(len(b),)`` and ``(len(a), len(b))`` (or ``(k,)``).
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        An unknown codec, level, container or order, a separator that is
+        neither bytes nor str, or pairs outside the items.
 
     Examples
     --------
