@@ -67,40 +67,27 @@ class _FallbackBase:
         """Make appended bytes visible to ``measure`` (nothing to do here)."""
 
     def params(self, frame_len: int) -> tuple[ZstdParams, ZstdParams]:
-        """The (frame, table) parameters (:meth:`fastzip._protocol.Stream.params`).
+        """No parameters to report: only zstd has them.
 
         Parameters
         ----------
         frame_len : int
-            The frame's length in bytes.
-
-        Returns
-        -------
-        frame, table : dict of str to int
+            Unused.
 
         Raises
         ------
         RuntimeError
-            Always: only zstd has parameters to report.
+            Always.
         """
         raise RuntimeError(f"params: codec {self.codec} has no parameters to report")
 
     def zstd_params(self, frame_len: int) -> tuple[ZstdParams, ZstdParams]:
-        """zstd only: see :meth:`params`.
+        """zstd only; this codec is not zstd, so it always raises RuntimeError.
 
         Parameters
         ----------
         frame_len : int
-            The frame's length in bytes.
-
-        Returns
-        -------
-        frame, table : dict of str to int
-
-        Raises
-        ------
-        RuntimeError
-            Always: the codec is not zstd.
+            Unused.
         """
         raise RuntimeError("zstd_params: codec is not zstd")
 
@@ -108,33 +95,22 @@ class _FallbackBase:
         raise NotImplementedError
 
     def append(self, data: U8Array) -> None:
-        """Append raw bytes (:meth:`fastzip._protocol.Stream.append`).
+        """Append raw bytes (each codec's class does).
 
         Parameters
         ----------
         data : numpy.ndarray of uint8
-            The bytes.
         """
         raise NotImplementedError
 
     def measure(self, data: U8Array, offsets: I64Array, prefix: bytes = b"", suffix: bytes = b"", base: int = 0,
                 n_threads: int = 1, index: I64Array | None = None) -> I64Array:
-        """Sizes against the stream per body (:meth:`fastzip._protocol.Stream.measure`).
+        """Sizes against the stream per body, as :meth:`fastzip._protocol.Stream.measure` says.
 
         Parameters
         ----------
-        data : numpy.ndarray of uint8
-            The bodies back to back.
-        offsets : numpy.ndarray of int64
-            Body j is ``data[offsets[j]:offsets[j+1]]``.
-        prefix, suffix : bytes, optional
-            What goes before and after each body.
-        base : int, optional
-            Added to every size.
-        n_threads : int, optional
-            Threads for the batch.
-        index : numpy.ndarray of int64 or None, optional
-            Measure only these bodies, in this order.
+        data, offsets, prefix, suffix, base, n_threads, index
+            As the protocol defines them; ``index`` may be any integer array.
 
         Returns
         -------
@@ -176,12 +152,11 @@ class ZlibFallback(_FallbackBase):
         self._emitted = 0
 
     def append(self, data: U8Array) -> None:
-        """Append raw bytes (:meth:`fastzip._protocol.Stream.append`).
+        """Feed bytes to the deflate stream (level 0 keeps them raw: stored blocks depend on the calls).
 
         Parameters
         ----------
         data : numpy.ndarray of uint8
-            The bytes.
         """
         chunk = bytes(data)
         if self.level == 0:
@@ -218,12 +193,11 @@ class Lz4Fallback(_FallbackBase):
             self._kwargs = {"mode": "default"}
 
     def append(self, data: U8Array) -> None:
-        """Append raw bytes (:meth:`fastzip._protocol.Stream.append`).
+        """Keep the stream's last 64 KB, the next block's dictionary.
 
         Parameters
         ----------
         data : numpy.ndarray of uint8
-            The bytes.
         """
         self._tail = (self._tail + bytes(data))[-self._WINDOW:]
 
@@ -280,7 +254,8 @@ class ZstdFallback(_FallbackBase):
         Parameters
         ----------
         frame_len : int
-            The frame's length in bytes.
+            The next frame's length: the frame's tables grow with it while the
+            stream is empty, and its window covers stream and frame.
 
         Returns
         -------
@@ -295,16 +270,16 @@ class ZstdFallback(_FallbackBase):
         return frame, dict(self._dict_params)
 
     def params(self, frame_len: int) -> tuple[ZstdParams, ZstdParams]:
-        """The (frame, table) parameters (:meth:`fastzip._protocol.Stream.params`).
+        """The frame and dictionary parameters: :meth:`zstd_params`.
 
         Parameters
         ----------
         frame_len : int
-            The frame's length in bytes.
+            The next frame's length in bytes.
 
         Returns
         -------
-        frame, table : dict of str to int
+        frame, dictionary : dict of str to int
         """
         return self.zstd_params(frame_len)
 
@@ -319,12 +294,11 @@ class ZstdFallback(_FallbackBase):
 
     # -- stream ---------------------------------------------------------------
     def append(self, data: U8Array) -> None:
-        """Append raw bytes (:meth:`fastzip._protocol.Stream.append`).
+        """Add bytes to the raw dictionary, rebuilt at the next ``seal``.
 
         Parameters
         ----------
         data : numpy.ndarray of uint8
-            The bytes.
         """
         self._raw += bytes(data)
         self._dict = None
@@ -382,12 +356,11 @@ class RecompressStream(_FallbackBase):
         self._raw = bytearray()
 
     def append(self, data: U8Array) -> None:
-        """Append raw bytes (:meth:`fastzip._protocol.Stream.append`).
+        """Add bytes to the stream that every size recompresses whole.
 
         Parameters
         ----------
         data : numpy.ndarray of uint8
-            The bytes.
         """
         self._raw += bytes(data)
 

@@ -84,7 +84,7 @@ def groups(data: dict[str, Any]) -> OrderedDict[str, list[dict[str, Any]]]:
     Parameters
     ----------
     data : dict
-        A loaded ``--benchmark-json`` file (see :func:`load`).
+        The benchmark JSON (see :func:`load`).
 
     Returns
     -------
@@ -188,7 +188,7 @@ def short_name(bench: dict[str, Any]) -> str:
     Parameters
     ----------
     bench : dict
-        One entry of its ``benchmarks`` list.
+        A benchmark, with its ``name``.
 
     Returns
     -------
@@ -255,7 +255,7 @@ def machine_lines(data: dict[str, Any]) -> list[str]:
     Parameters
     ----------
     data : dict
-        A loaded ``--benchmark-json`` file (see :func:`load`).
+        The JSON, whose ``machine_info``, ``commit_info`` and ``datetime`` it reads.
 
     Returns
     -------
@@ -277,7 +277,7 @@ def fastzip_lines(data: dict[str, Any]) -> list[str]:
     Parameters
     ----------
     data : dict
-        A loaded ``--benchmark-json`` file (see :func:`load`).
+        The JSON; the block is its ``fastzip`` key.
 
     Returns
     -------
@@ -313,7 +313,7 @@ def summary_tables(data: dict[str, Any]) -> list[str]:
     Parameters
     ----------
     data : dict
-        A loaded ``--benchmark-json`` file (see :func:`load`).
+        The JSON, whose benchmarks' ``extra_info`` it reads.
 
     Returns
     -------
@@ -371,7 +371,7 @@ def render_markdown(data: dict[str, Any], fits: dict[str, float], notes: list[st
     Parameters
     ----------
     data : dict
-        A loaded ``--benchmark-json`` file (see :func:`load`).
+        The benchmark JSON.
     fits : dict of str to float
         Fitted scaling slopes by line (see :func:`scaling_fits`).
     notes : list of str
@@ -426,7 +426,7 @@ def series(data: dict[str, Any], x_key: str, y_of: YOf, min_points: int = 2) -> 
     Parameters
     ----------
     data : dict
-        A loaded ``--benchmark-json`` file (see :func:`load`).
+        The benchmark JSON.
     x_key : str
         The ``extra_info`` key of x.
     y_of : callable
@@ -462,7 +462,7 @@ def scaling_fits(data: dict[str, Any]) -> OrderedDict[str, float]:
     Parameters
     ----------
     data : dict
-        A loaded ``--benchmark-json`` file (see :func:`load`).
+        The JSON: benchmarks with a ``pool_size`` and a mean time.
 
     Returns
     -------
@@ -517,14 +517,14 @@ def plot_throughput(data: dict[str, Any], path: str) -> bool:
     Parameters
     ----------
     data : dict
-        A loaded ``--benchmark-json`` file (see :func:`load`).
+        The JSON: its throughput benchmarks (``kind``, ``mb_per_s``, ``mode``, ``label``, ``corpus``).
     path : str
-        The PNG to write (atomically).
+        Where the PNG goes (written atomically).
 
     Returns
     -------
     bool
-        Whether the data had anything to draw (nothing is written otherwise).
+        False, writing nothing, when no benchmark measured throughput.
     """
     rows = [info(b) for b in data["benchmarks"] if info(b).get("kind") == THROUGHPUT
             and info(b).get("mb_per_s")]
@@ -556,14 +556,14 @@ def plot_throughput(data: dict[str, Any], path: str) -> bool:
 
 def plot_lines(data: dict[str, Any], path: str, x_key: str, y_of: YOf, *, title: str, xlabel: str, ylabel: str,
                slopes: bool) -> bool:
-    """Draw one log-log line per series (see :func:`series`).
+    """Draw one log-log line per series (see :func:`series`) into one PNG.
 
     Parameters
     ----------
     data : dict
-        A loaded ``--benchmark-json`` file (see :func:`load`).
+        The benchmark JSON.
     path : str
-        The PNG to write (atomically).
+        The PNG.
     x_key : str
         The ``extra_info`` key of x.
     y_of : callable
@@ -576,7 +576,7 @@ def plot_lines(data: dict[str, Any], path: str, x_key: str, y_of: YOf, *, title:
     Returns
     -------
     bool
-        Whether the data had anything to draw (nothing is written otherwise).
+        False, writing nothing, when no line has two points.
     """
     lines = series(data, x_key, y_of)
     if not lines:
@@ -609,14 +609,14 @@ def plot_quality(data: dict[str, Any], path: str) -> bool:
     Parameters
     ----------
     data : dict
-        A loaded ``--benchmark-json`` file (see :func:`load`).
+        The JSON: its quality benchmarks (``vs_random`` in ``extra_info``).
     path : str
-        The PNG to write (atomically).
+        The PNG's path.
 
     Returns
     -------
     bool
-        Whether the data had anything to draw (nothing is written otherwise).
+        Whether there was a point to draw.
     """
     by_pool = defaultdict(list)
     for b in data["benchmarks"]:
@@ -650,7 +650,7 @@ def draw_plots(data: dict[str, Any], outdir: str) -> list[str]:
     Parameters
     ----------
     data : dict
-        A loaded ``--benchmark-json`` file (see :func:`load`).
+        The benchmark JSON.
     outdir : str
         The folder to write them in.
 
@@ -704,7 +704,7 @@ def report(json_path: str, outdir: str | None = None, plots: bool = True, out: T
     Returns
     -------
     int
-        The exit status (0).
+        0 (problems are raised).
 
     Raises
     ------
@@ -782,17 +782,16 @@ def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m fastzip.bench_report``.
+    """``python -m fastzip.bench_report``: the same command as ``fastzip bench-report``.
 
     Parameters
     ----------
     argv : list of str or None, optional
-        The arguments (default: ``sys.argv[1:]``).
+        Its arguments; None reads the command line.
 
     Returns
     -------
     int
-        The exit status.
     """
     parser = argparse.ArgumentParser(prog="python -m fastzip.bench_report",
                                      description=__doc__.split("\n\n")[0])

@@ -177,17 +177,12 @@ def run_ratio(args: argparse.Namespace) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        The parsed ``ratio`` arguments.
+        INPUT, ``--format``, ``--codec``, ``--level``, ``--serializer`` and ``--text-field``.
 
     Returns
     -------
     int
-        The exit status (0).
-
-    Raises
-    ------
-    fastzip.errors.FastzipError
-        Bad input, arguments or environment; :func:`main` prints it as one line.
+        0; faults are raised as :class:`fastzip.errors.FastzipError` for :func:`main`.
     """
     from . import io
     from .compressor import compression_ratio

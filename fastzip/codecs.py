@@ -87,11 +87,12 @@ def native_available(codec: str) -> bool:
     Parameters
     ----------
     codec : str
-        A codec name.
+        The codec to look up in the native extension.
 
     Returns
     -------
     bool
+        False without the extension.
     """
     return _native is not None and _native.codec_available(codec)
 
@@ -102,7 +103,7 @@ def uses_native(codec: str) -> bool:
     Parameters
     ----------
     codec : str
-        A codec name.
+        A resolved codec name.
 
     Returns
     -------
@@ -129,11 +130,12 @@ def native_only(codec: str) -> bool:
     Parameters
     ----------
     codec : str
-        A codec name.
+        Any codec name (a registered codec is never native only).
 
     Returns
     -------
     bool
+        True for ``lz77``.
     """
     return codec in _BUILTINS and _BUILTINS[codec].fallback is None
 

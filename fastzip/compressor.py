@@ -314,15 +314,8 @@ class IncrementalCompressor:
 
         Parameters
         ----------
-        candidates : list of bytes or str, or (buffer, offsets)
-            The candidates, or a packed pair where candidate i is
-            ``buffer[offsets[i]:offsets[i+1]]`` (see :func:`fastzip.pack`).
-        n_threads : int or None, optional
-            Threads for the batch; -1 is every core.  Results do not depend on it.
-        prefix, suffix : bytes, optional
-            What goes before and after each candidate.
-        index : array_like of int, optional
-            Measure only these candidates, in this order.
+        candidates, n_threads, prefix, suffix, index
+            As :meth:`marginal_sizes` takes them.
 
         Returns
         -------
@@ -336,22 +329,17 @@ class IncrementalCompressor:
                suffix: bytes = b"", index: npt.ArrayLike | None = None) -> npt.NDArray[np.float64]:
         """Compression ratio (raw / compressed) of the stream followed by each candidate.
 
+        The raw side counts the separator, ``prefix`` and ``suffix`` too
+        (see :meth:`raw_after`).
+
         Parameters
         ----------
-        candidates : list of bytes or str, or (buffer, offsets)
-            The candidates, or a packed pair where candidate i is
-            ``buffer[offsets[i]:offsets[i+1]]`` (see :func:`fastzip.pack`).
-        n_threads : int or None, optional
-            Threads for the batch; -1 is every core.  Results do not depend on it.
-        prefix, suffix : bytes, optional
-            What goes before and after each candidate.
-        index : array_like of int, optional
-            Measure only these candidates, in this order.
+        candidates, n_threads, prefix, suffix, index
+            The batch, exactly as for :meth:`marginal_sizes`.
 
         Returns
         -------
         numpy.ndarray of float64
-            One ratio per candidate (per ``index`` entry).
         """
         sizes, raw, _ = self._query(candidates, n_threads, prefix, suffix, index, need_compressed=False)
         return raw / sizes
@@ -385,10 +373,8 @@ def compression_ratio(samples: Iterable[Any] | bytes | bytearray | str, codec: s
         A built-in or registered codec.
     level : int or None, optional
         Its level; None is the codec's default.
-    serializer : str, optional
-        ``repr``, ``json`` or ``text``.
-    text_field : str or None, optional
-        For ``text``: the field of each record to read.
+    serializer, text_field : str, str or None, optional
+        How samples become bytes (:func:`fastzip.serialize.serialize_list`).
 
     Returns
     -------

@@ -502,10 +502,8 @@ def read_records(path: str, format: str | None = None) -> list[Any]:
 
     Parameters
     ----------
-    path : str or path-like
-        The file, or ``"-"`` for standard input.
-    format : {"json", "jsonl", "parquet"} or None
-        Needed when the name does not say it (and for ``-``).
+    path, format : str, str or None
+        As :func:`read_dataset` takes them.
 
     Returns
     -------
@@ -522,7 +520,7 @@ def input_stamp(path: str) -> FileStamp | None:
     Parameters
     ----------
     path : str
-        A file name, or ``"-"``.
+        The input; ``"-"`` stats standard input's descriptor.
 
     Returns
     -------
@@ -791,14 +789,8 @@ def write_subset(dataset: Dataset, indices: Iterable[int], path: str, format: st
 
     Parameters
     ----------
-    dataset : Dataset
-        The input.
-    indices : iterable of int
-        Record numbers, from 0.
-    path : str
-        The output file, or ``"-"``.
-    format : str or None, optional
-        The format asked for.
+    dataset, indices, path, format
+        As :func:`subset_bytes` takes them; ``path`` is written atomically.
 
     Raises
     ------

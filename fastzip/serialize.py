@@ -309,10 +309,8 @@ def serialize_list(samples: Iterable[Any], serializer: str, text_field: str | No
 
     Raises
     ------
-    fastzip.errors.InputError
-        A sample that cannot be serialized, naming its record.
-    fastzip.errors.UsageError
-        An unknown serializer.
+    fastzip.errors.FastzipError
+        As :func:`serialize_sample` raises them, for the first sample that fails.
     """
     framing = FRAMING[check_serializer(serializer)]
     body = framing.separator.join(serialize_sample(s, serializer, i, text_field) for i, s in enumerate(samples))
