@@ -760,7 +760,7 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--machine", metavar="TEXT", help='a note on the machine, e.g. "2-core shared VM"')
 
 
-def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
+def add_subparser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add the ``bench-report`` sub-command to a ``fastzip`` CLI parser.
 
     Parameters

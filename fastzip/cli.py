@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import NoReturn
+from typing import NoReturn, cast
 
 from . import __version__
 from .errors import FastzipError, InputError, Terminated
@@ -102,8 +102,10 @@ def _add_optional_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     from .bench_report import add_subparser as add_bench_report
     from .law.cli import add_subparser as add_law
 
-    add_law(sub)
-    add_bench_report(sub)
+    # they take any ArgumentParser's sub-parsers; these make _Parser ones (the action's type is invariant)
+    subparsers = cast("argparse._SubParsersAction[argparse.ArgumentParser]", sub)
+    add_law(subparsers)
+    add_bench_report(subparsers)
 
 
 def run_select(args: argparse.Namespace) -> int:
