@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 
-import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
@@ -95,9 +94,9 @@ print(f"fastzip build: zstd={'native' if have_zstd else 'fallback'} "
 extension = Extension(
     "fastzip._native",
     sources=sources,
-    include_dirs=["csrc", numpy.get_include()],
+    include_dirs=["csrc"],
     libraries=libraries,
-    define_macros=macros + [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    define_macros=macros,
     extra_compile_args=compile_args,
     extra_link_args=link_args,
 )
@@ -108,12 +107,13 @@ have_lz4frame = have_lz4 and _compiles(probe_lz4frame, libraries=["lz4"])
 pairs_extension = Extension(
     "fastzip._pairs",
     sources=["fastzip/_pairs.pyx", "csrc/fz_batch.c", "csrc/fz_pairs.c", "csrc/fz_zcache.c"],
-    include_dirs=["csrc", numpy.get_include()],
+    include_dirs=["csrc"],
     libraries=libraries,
-    define_macros=[m for m in macros if m[0] != "FZ_HAVE_LZ4" or have_lz4frame]
-    + [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    define_macros=[m for m in macros if m[0] != "FZ_HAVE_LZ4" or have_lz4frame],
     extra_compile_args=compile_args,
     extra_link_args=link_args,
 )
 
-setup(ext_modules=cythonize([extension, pairs_extension], compiler_directives={"language_level": "3"}))
+# autotestdict off: no module-level __test__ dict, which the stubs would have to declare
+setup(ext_modules=cythonize([extension, pairs_extension],
+                            compiler_directives={"language_level": "3", "autotestdict": False}))

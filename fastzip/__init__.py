@@ -17,7 +17,7 @@ _LAZY = {
     "compression_ratio": "fastzip.compressor",
     "compressed_sizes": "fastzip.sizes",
     "pair_sizes": "fastzip.sizes",
-    "pack": "fastzip.serialize",
+    "pack": "fastzip.pool",
     "build_info": "fastzip.codecs",
     "register_codec": "fastzip.codecs",
     "unregister_codec": "fastzip.codecs",
@@ -30,7 +30,7 @@ _LAZY = {
     "OutputError": "fastzip.errors",
     "MissingDependencyError": "fastzip.errors",
 }
-_SUBMODULES = {"law", "scoring", "io", "serialize", "codecs", "compressor", "selection", "errors", "sizes",
+_SUBMODULES = {"law", "scoring", "io", "serialize", "pool", "codecs", "compressor", "selection", "errors", "sizes",
                "scale", "shards", "ray"}
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES)

@@ -16,15 +16,22 @@ import threading
 import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._protocol import Capabilities
+from ._protocol import Capabilities, I64Array, U8Array
+
+if TYPE_CHECKING:
+    import zstandard
+
+ZstdParams = dict[str, int]   # one of the parameter sets of csrc/fz_zstd.c, by name
 
 _CHUNK = 64  # candidates per task
 
 
-def _run_batch(fn: Callable[[bytes], int], pieces: Sequence[bytes], n_threads: int) -> np.ndarray:
+def _run_batch(fn: Callable[[bytes], int], pieces: Sequence[bytes], n_threads: int) -> I64Array:
+    """``fn`` of every piece, on up to ``n_threads`` threads, as int64."""
     out = np.empty(len(pieces), dtype=np.int64)
     if n_threads <= 1 or len(pieces) <= _CHUNK:
         for i, piece in enumerate(pieces):
@@ -48,26 +55,72 @@ def _run_batch(fn: Callable[[bytes], int], pieces: Sequence[bytes], n_threads: i
 
 
 class _FallbackBase:
+    """What every fallback stream shares: the batch ``measure`` over a per-piece ``_size``."""
+
     codec = ""
     capabilities: Capabilities
 
-    def __init__(self, level: int):
+    def __init__(self, level: int) -> None:
         self.level = level
 
     def seal(self) -> None:
-        pass
+        """Make appended bytes visible to ``measure`` (nothing to do here)."""
 
-    def params(self, frame_len: int):
+    def params(self, frame_len: int) -> tuple[ZstdParams, ZstdParams]:
+        """No parameters to report: only zstd has them.
+
+        Parameters
+        ----------
+        frame_len : int
+            Unused.
+
+        Raises
+        ------
+        RuntimeError
+            Always.
+        """
         raise RuntimeError(f"params: codec {self.codec} has no parameters to report")
 
-    def zstd_params(self, frame_len: int):
+    def zstd_params(self, frame_len: int) -> tuple[ZstdParams, ZstdParams]:
+        """zstd only; this codec is not zstd, so it always raises RuntimeError.
+
+        Parameters
+        ----------
+        frame_len : int
+            Unused.
+        """
         raise RuntimeError("zstd_params: codec is not zstd")
 
     def _size(self, piece: bytes) -> int:
         raise NotImplementedError
 
-    def measure(self, data, offsets, prefix: bytes = b"", suffix: bytes = b"", base: int = 0,
-                n_threads: int = 1, index=None) -> np.ndarray:
+    def append(self, data: U8Array) -> None:
+        """Append raw bytes (each codec's class does).
+
+        Parameters
+        ----------
+        data : numpy.ndarray of uint8
+        """
+        raise NotImplementedError
+
+    def measure(self, data: U8Array, offsets: I64Array, prefix: bytes = b"", suffix: bytes = b"", base: int = 0,
+                n_threads: int = 1, index: I64Array | None = None) -> I64Array:
+        """Sizes against the stream per body, as :meth:`fastzip._protocol.Stream.measure` says.
+
+        Parameters
+        ----------
+        data, offsets, prefix, suffix, base, n_threads, index
+            As the protocol defines them; ``index`` may be any integer array.
+
+        Returns
+        -------
+        numpy.ndarray of int64
+
+        Raises
+        ------
+        ValueError
+            Offsets or indices outside the buffer, as the native kernel raises.
+        """
         data = np.asarray(data, dtype=np.uint8)
         offsets = np.asarray(offsets, dtype=np.int64)
         if offsets.size == 0:
@@ -81,7 +134,7 @@ class _FallbackBase:
             offsets_lo, offsets_hi = offsets[index], offsets[index + 1]
         else:
             offsets_lo, offsets_hi = offsets[:-1], offsets[1:]
-        raw = memoryview(np.ascontiguousarray(data)).cast("B")  # no copy of the pool
+        raw = np.ascontiguousarray(data).data.cast("B")  # no copy of the pool
         pieces = [prefix + raw[a:b] + suffix for a, b in zip(offsets_lo.tolist(), offsets_hi.tolist())]
         return _run_batch(self._size, pieces, n_threads) + base
 
@@ -92,18 +145,24 @@ class ZlibFallback(_FallbackBase):
     codec = "zlib"
     capabilities = Capabilities(sum_of_frames=False, whole_stream=False, cheap_append=True, monotone=False)
 
-    def __init__(self, level: int, long_distance: bool = False):   # long_distance: zstd only
+    def __init__(self, level: int, long_distance: bool = False) -> None:   # long_distance: zstd only
         super().__init__(level)
         self._raw = bytearray()  # level 0 only: stored blocks depend on call pattern
         self._obj = zlib.compressobj(level)
         self._emitted = 0
 
-    def append(self, data) -> None:
-        data = bytes(data)
+    def append(self, data: U8Array) -> None:
+        """Feed bytes to the deflate stream (level 0 keeps them raw: stored blocks depend on the calls).
+
+        Parameters
+        ----------
+        data : numpy.ndarray of uint8
+        """
+        chunk = bytes(data)
         if self.level == 0:
-            self._raw += data
+            self._raw += chunk
         else:
-            self._emitted += len(self._obj.compress(data))
+            self._emitted += len(self._obj.compress(chunk))
 
     def _size(self, piece: bytes) -> int:
         if self.level == 0:
@@ -119,12 +178,13 @@ class Lz4Fallback(_FallbackBase):
     capabilities = Capabilities(sum_of_frames=True, whole_stream=False, cheap_append=True, monotone=False)
     _WINDOW = 65536
 
-    def __init__(self, level: int, long_distance: bool = False):   # long_distance: zstd only
+    def __init__(self, level: int, long_distance: bool = False) -> None:   # long_distance: zstd only
         super().__init__(level)
         import lz4.block
 
         self._compress = lz4.block.compress
         self._tail = b""
+        self._kwargs: dict[str, str | int]
         if level >= 1:
             self._kwargs = {"mode": "high_compression", "compression": level}
         elif level < 0:
@@ -132,7 +192,13 @@ class Lz4Fallback(_FallbackBase):
         else:
             self._kwargs = {"mode": "default"}
 
-    def append(self, data) -> None:
+    def append(self, data: U8Array) -> None:
+        """Keep the stream's last 64 KB, the next block's dictionary.
+
+        Parameters
+        ----------
+        data : numpy.ndarray of uint8
+        """
         self._tail = (self._tail + bytes(data))[-self._WINDOW:]
 
     def _size(self, piece: bytes) -> int:
@@ -155,24 +221,24 @@ class ZstdFallback(_FallbackBase):
     HASHLOG_CAP = 24
     CHAINLOG_CAP = 24
 
-    def __init__(self, level: int, long_distance: bool = False):
+    def __init__(self, level: int, long_distance: bool = False) -> None:
         super().__init__(level)
         import zstandard
 
         self.long_distance = long_distance
-        self._zstd = zstandard
         self._default = zstandard.ZstdCompressionParameters.from_level(level)
+        self._tree = 1 if self._default.strategy >= zstandard.STRATEGY_BTLAZY2 else 0   # binary-tree match finders
         self._raw = bytearray()
-        self._dict = None
+        self._dict: zstandard.ZstdCompressionDict | None = None
         self._dict_params = self._grown(0)
         self._generation = 0
         self._local = threading.local()
 
     # -- parameters, as csrc/fz_zstd.c computes them --------------------------
-    def _grown(self, stream_len: int) -> dict:
+    def _grown(self, stream_len: int) -> ZstdParams:
         d = self._default
         need = _ceil_log2(stream_len + 1)
-        tree = 1 if d.strategy >= self._zstd.STRATEGY_BTLAZY2 else 0
+        tree = self._tree
         hash_log, chain_log = d.hash_log, d.chain_log
         # only ever grow: the strongest levels' defaults already exceed the caps
         hash_log = max(hash_log, min(need, self.HASHLOG_CAP))
@@ -182,7 +248,19 @@ class ZstdFallback(_FallbackBase):
                     search_log=d.search_log, min_match=d.min_match,
                     target_length=d.target_length, strategy=d.strategy, ldm=0)
 
-    def zstd_params(self, frame_len: int):
+    def zstd_params(self, frame_len: int) -> tuple[ZstdParams, ZstdParams]:
+        """The frame and dictionary parameters, as csrc/fz_zstd.c picks them.
+
+        Parameters
+        ----------
+        frame_len : int
+            The next frame's length: the frame's tables grow with it while the
+            stream is empty, and its window covers stream and frame.
+
+        Returns
+        -------
+        frame, dictionary : dict of str to int
+        """
         frame = dict(self._dict_params)
         if not self._raw:   # no dictionary: the frame's own tables grow with it
             own = self._grown(frame_len)
@@ -191,43 +269,66 @@ class ZstdFallback(_FallbackBase):
         frame["ldm"] = int(self.long_distance and frame["window_log"] > self._default.window_log)
         return frame, dict(self._dict_params)
 
-    def params(self, frame_len: int):
+    def params(self, frame_len: int) -> tuple[ZstdParams, ZstdParams]:
+        """The frame and dictionary parameters: :meth:`zstd_params`.
+
+        Parameters
+        ----------
+        frame_len : int
+            The next frame's length in bytes.
+
+        Returns
+        -------
+        frame, dictionary : dict of str to int
+        """
         return self.zstd_params(frame_len)
 
-    def _compression_params(self, p: dict):
-        return self._zstd.ZstdCompressionParameters(
+    def _compression_params(self, p: ZstdParams) -> zstandard.ZstdCompressionParameters:
+        import zstandard
+
+        return zstandard.ZstdCompressionParameters(
             window_log=p["window_log"], hash_log=p["hash_log"], chain_log=p["chain_log"],
             search_log=p["search_log"], min_match=p["min_match"], target_length=p["target_length"],
             strategy=p["strategy"], enable_ldm=bool(p["ldm"]),
             write_checksum=False, write_content_size=False, write_dict_id=False)
 
     # -- stream ---------------------------------------------------------------
-    def append(self, data) -> None:
+    def append(self, data: U8Array) -> None:
+        """Add bytes to the raw dictionary, rebuilt at the next ``seal``.
+
+        Parameters
+        ----------
+        data : numpy.ndarray of uint8
+        """
         self._raw += bytes(data)
         self._dict = None
 
     def seal(self) -> None:
+        """Rebuild the dictionary over the whole stream (once per batch of appends)."""
         if self._dict is not None or not self._raw:
             self._dict_params = self._grown(len(self._raw))
             return
         self._dict_params = self._grown(len(self._raw))
-        d = self._zstd.ZstdCompressionDict(bytes(self._raw), dict_type=self._zstd.DICT_TYPE_RAWCONTENT)
+        import zstandard
+
+        d = zstandard.ZstdCompressionDict(bytes(self._raw), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
         d.precompute_compress(compression_params=self._compression_params(self._dict_params))
         self._dict = d
         self._generation += 1
 
-    def _compressor(self, frame: dict):
+    def _compressor(self, frame: ZstdParams) -> zstandard.ZstdCompressor:
         """A compressor per thread and frame parameters, reused while the dictionary lasts."""
-        cache = getattr(self._local, "cache", None)
+        cache: dict[tuple[int, int], zstandard.ZstdCompressor] | None = getattr(self._local, "cache", None)
         if cache is None or self._local.generation != self._generation:
             cache = self._local.cache = {}
             self._local.generation = self._generation
         key = (frame["window_log"], frame["ldm"])
         cctx = cache.get(key)
         if cctx is None:
-            kwargs = {"dict_data": self._dict} if self._raw else {}
-            cctx = cache[key] = self._zstd.ZstdCompressor(
-                compression_params=self._compression_params(frame), **kwargs)
+            import zstandard
+
+            cctx = cache[key] = zstandard.ZstdCompressor(
+                dict_data=self._dict if self._raw else None, compression_params=self._compression_params(frame))
         return cctx
 
     def _size(self, piece: bytes) -> int:
@@ -248,13 +349,19 @@ class RecompressStream(_FallbackBase):
 
     capabilities = Capabilities(sum_of_frames=False, whole_stream=True, cheap_append=True, monotone=False)
 
-    def __init__(self, name: str, compress: Callable[[bytes], bytes]):
+    def __init__(self, name: str, compress: Callable[[bytes], bytes]) -> None:
         super().__init__(0)
         self.codec = name
         self._compress = compress
         self._raw = bytearray()
 
-    def append(self, data) -> None:
+    def append(self, data: U8Array) -> None:
+        """Add bytes to the stream that every size recompresses whole.
+
+        Parameters
+        ----------
+        data : numpy.ndarray of uint8
+        """
         self._raw += bytes(data)
 
     def _size(self, piece: bytes) -> int:

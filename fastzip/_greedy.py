@@ -27,10 +27,12 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 
+from ._config import RunConfig
 from ._trace import RoundTrace
 from .compressor import IncrementalCompressor
-from .serialize import Pool
+from .pool import Pool
 
 # Stale candidates re-scored per lazy step.  A constant, not a function of
 # n_threads: which candidates get re-scored can change the picks where the
@@ -44,6 +46,18 @@ def stable_lowest(values: np.ndarray, k: int) -> np.ndarray:
     The same as ``np.argsort(values, kind="stable")[:k]``, in O(n + k log k):
     a partition finds the k-th lowest value v, every position below v is
     taken, and positions equal to v fill the rest in position order.
+
+    Parameters
+    ----------
+    values : numpy.ndarray of float
+        The scores (NaN falls back to the full stable sort).
+    k : int
+        How many positions to return (at most ``len(values)``).
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        The positions, lowest value first, ties by position.
     """
     n = len(values)
     k = min(k, n)
@@ -152,23 +166,38 @@ def _stage3(view: _RoundView, cands: np.ndarray, first_added: np.ndarray, k3: in
     return picks, evaluations, added
 
 
-def run_default(pool: Pool, budget: int | None, budget_bytes: int | None, k1: int, k2: int, k3: int,
-                codec: str, level: int, separator: bytes, n_threads: int, lazy: bool | None,
-                on_round: Callable[[RoundTrace], None], *, skip: np.ndarray | None = None) -> list[int]:
-    """Default-mode selection; ``lazy=None`` is lazy where the codec declares monotone sizes.
+def run_default(pool: Pool, config: RunConfig, on_round: Callable[[RoundTrace], None], *,
+                skip: npt.NDArray[np.bool_] | None = None) -> list[int]:
+    """Default-mode selection (docs/semantics.md §3).
 
-    ``skip`` (a boolean mask over the pool) marks samples never to consider:
-    the exact duplicates that ``select`` drops.
+    Parameters
+    ----------
+    pool : Pool
+        The serialized samples.
+    config : RunConfig
+        The run's validated settings: exactly one of ``budget`` and
+        ``budget_bytes``; ``lazy=None`` is lazy where the codec declares
+        monotone sizes.
+    on_round : callable
+        Called with each round's :class:`RoundTrace`.
+    skip : numpy.ndarray of bool, optional
+        Samples never to consider: the exact duplicates that ``select`` drops.
+
+    Returns
+    -------
+    list of int
+        Pool indices in selection order.
     """
+    budget, budget_bytes = config.budget, config.budget_bytes
+    k1, k2, k3, n_threads = config.k1, config.k2, config.k3, config.n_threads
     n = len(pool)
     lengths = pool.lengths
-    alone = IncrementalCompressor(codec, level)
+    alone = IncrementalCompressor(config.codec, config.level)
     sizes = alone.marginal_sizes((pool.data, pool.offsets), n_threads)
     pi = lengths / sizes                       # stale score: each sample's own ratio
     available = np.ones(n, dtype=bool) if skip is None else ~skip
-    ic = IncrementalCompressor(codec, level, separator=separator)
-    if lazy is None:
-        lazy = ic.capabilities.monotone
+    ic = IncrementalCompressor(config.codec, config.level, separator=config.separator)
+    lazy = ic.capabilities.monotone if config.lazy is None else config.lazy
     selected: list[int] = []
     used_bytes = 0
     batch = LAZY_BATCH

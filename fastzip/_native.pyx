@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: language_level=3, boundscheck=False, wraparound=False, auto_pickle=False
 """Thin Cython wrapper over the C kernels in csrc/.
 
 One type, :class:`NativeStream`: a codec's view of a growing byte stream,
@@ -9,11 +9,8 @@ capabilities come from the C registry (csrc/fz_stream.c).  All policy
 ``fastzip.compressor``.
 """
 import numpy as np
-cimport numpy as cnp
 from cpython.exc cimport PyErr_CheckSignals
 from libc.stdint cimport int64_t, uint8_t
-
-cnp.import_array()
 
 from fastzip._protocol import Capabilities
 

@@ -12,7 +12,18 @@ from .errors import MissingDependencyError
 
 
 def require_pyarrow() -> Any:
-    """``pyarrow`` (with ``pyarrow.parquet`` loaded), for Parquet."""
+    """``pyarrow`` (with ``pyarrow.parquet`` loaded), for Parquet.
+
+    Returns
+    -------
+    module
+        ``pyarrow``.
+
+    Raises
+    ------
+    fastzip.errors.MissingDependencyError
+        pyarrow is not installed.
+    """
     try:
         import pyarrow
         import pyarrow.parquet  # noqa: F401
@@ -23,7 +34,23 @@ def require_pyarrow() -> Any:
 
 
 def require_matplotlib(purpose: str = "plotting") -> Any:
-    """``matplotlib`` (with the Agg canvas), for plots; ``purpose`` starts the message."""
+    """``matplotlib`` (with the Agg canvas), for plots.
+
+    Parameters
+    ----------
+    purpose : str, optional
+        What needs it: the start of the error message.
+
+    Returns
+    -------
+    module
+        ``matplotlib``.
+
+    Raises
+    ------
+    fastzip.errors.MissingDependencyError
+        matplotlib is not installed.
+    """
     try:
         import matplotlib
         from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
@@ -35,7 +62,18 @@ def require_matplotlib(purpose: str = "plotting") -> Any:
 
 
 def require_ray() -> Any:
-    """``ray`` (with ``ray.data`` loaded), for the Ray engine."""
+    """``ray`` (with ``ray.data`` loaded), for the Ray engine.
+
+    Returns
+    -------
+    module
+        ``ray``.
+
+    Raises
+    ------
+    fastzip.errors.MissingDependencyError
+        Ray Data is not installed.
+    """
     try:
         import ray
         import ray.data  # noqa: F401

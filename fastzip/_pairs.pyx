@@ -4,11 +4,8 @@
 Policy (codec names, containers, fallbacks) lives in ``fastzip.sizes``.
 """
 import numpy as np
-cimport numpy as cnp
 from cpython.exc cimport PyErr_CheckSignals
 from libc.stdint cimport int64_t, uint8_t
-
-cnp.import_array()
 
 
 cdef extern from "fz_common.h":

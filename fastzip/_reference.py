@@ -17,10 +17,13 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._config import RunConfig
 from ._greedy import stable_lowest
 from ._trace import RoundTrace
 from .compressor import IncrementalCompressor
-from .serialize import FRAMING, Pool
+from .errors import UsageError
+from .pool import Pool
+from .serialize import FRAMING
 
 FLAG = np.float32(1e6)
 OPEN, SEP, CLOSE = FRAMING["repr"].open, FRAMING["repr"].separator, FRAMING["repr"].close
@@ -49,8 +52,28 @@ class _ListStream:
         self.count += 1
 
 
-def run_reference(pool: Pool, budget: int, k1: int, k2: int, k3: int, n_threads: int,
-                  on_round: Callable[[RoundTrace], None]) -> list[int]:
+def run_reference(pool: Pool, config: RunConfig, on_round: Callable[[RoundTrace], None]) -> list[int]:
+    """The published selection, faults included (docs/semantics.md §2).
+
+    Parameters
+    ----------
+    pool : Pool
+        The samples, serialized with ``repr``.
+    config : RunConfig
+        The run's validated settings (compat mode: zlib 9, ``repr``, a
+        budget in samples; k1 no larger than the pool).
+    on_round : callable
+        Called with each round's :class:`RoundTrace`.
+
+    Returns
+    -------
+    list of int
+        Pool indices in selection order (they may repeat, and overshoot the
+        budget to a multiple of k3, as the reference's do).
+    """
+    if config.budget is None:
+        raise UsageError("compat='reference' takes a budget in samples, not budget_bytes")
+    budget, k1, k2, k3, n_threads = config.budget, config.k1, config.k2, config.k3, config.n_threads
     n = len(pool)
     # pi[i] = ratio([sample_i]), float32
     pi = _ListStream(pool, n_threads).ratios(np.arange(n, dtype=np.int64))

@@ -8,9 +8,23 @@ from dataclasses import dataclass
 class RoundTrace:
     """What one round did: timings (seconds), evaluations and the running ratio.
 
-    ``stage*_s`` are wall times; ``cpu_s`` is the CPU time of the whole
-    process over the round (all threads), which other jobs on the machine
-    disturb far less than wall time.
+    Parameters
+    ----------
+    round : int
+        The round's number, from 1.
+    selected : int
+        Samples selected after the round.
+    picks : int
+        Samples the round added.
+    stage1_s, stage2_s, stage3_s : float
+        Wall time of each stage, in seconds.
+    evaluations : int
+        Candidates measured in the round.
+    ratio : float
+        Compression ratio of the selection after the round.
+    cpu_s : float, optional
+        CPU time of the whole process over the round (all threads), which
+        other jobs on the machine disturb far less than wall time.
     """
 
     round: int

@@ -46,7 +46,23 @@ from .io import write_bytes_atomic
 
 # ----------------------------------------------------------------- loading ---
 def load(path: str) -> dict[str, Any]:
-    """Read and check a ``--benchmark-json`` file."""
+    """Read and check a ``--benchmark-json`` file.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+
+    Returns
+    -------
+    dict
+        The parsed JSON, with a ``benchmarks`` list of objects.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        A missing file, not JSON, or not pytest-benchmark's layout.
+    """
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
@@ -63,7 +79,18 @@ def load(path: str) -> dict[str, Any]:
 
 
 def groups(data: dict[str, Any]) -> OrderedDict[str, list[dict[str, Any]]]:
-    """Benchmarks by group, in the order they ran."""
+    """Benchmarks by group, in the order they ran.
+
+    Parameters
+    ----------
+    data : dict
+        The benchmark JSON (see :func:`load`).
+
+    Returns
+    -------
+    OrderedDict of str to list of dict
+        Group name (``(no group)`` for none) to its benchmarks.
+    """
     out: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
     for bench in data["benchmarks"]:
         out.setdefault(bench.get("group") or "(no group)", []).append(bench)
@@ -71,11 +98,34 @@ def groups(data: dict[str, Any]) -> OrderedDict[str, list[dict[str, Any]]]:
 
 
 def info(bench: dict[str, Any]) -> dict[str, Any]:
+    """A benchmark's ``extra_info``.
+
+    Parameters
+    ----------
+    bench : dict
+        One entry of its ``benchmarks`` list.
+
+    Returns
+    -------
+    dict
+        Empty when it has none.
+    """
     return bench.get("extra_info") or {}
 
 
 # -------------------------------------------------------------- formatting ---
 def fmt_seconds(s: float) -> str:
+    """A duration for a table: seconds, milliseconds or microseconds.
+
+    Parameters
+    ----------
+    s : float
+        Seconds.
+
+    Returns
+    -------
+    str
+    """
     if s >= 1:
         return f"{s:.2f} s"
     if s >= 1e-3:
@@ -84,6 +134,17 @@ def fmt_seconds(s: float) -> str:
 
 
 def fmt_bytes(n: float) -> str:
+    """A byte count for a table, in B, KB, MB or GB (powers of 1000).
+
+    Parameters
+    ----------
+    n : float
+        Bytes.
+
+    Returns
+    -------
+    str
+    """
     for unit, size in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
         if n >= size:
             return f"{n / size:.3g} {unit}"
@@ -91,6 +152,20 @@ def fmt_bytes(n: float) -> str:
 
 
 def fmt_value(key: str, value: Any) -> str:
+    """One table cell: byte counts in units, integers with separators, floats to 3 digits.
+
+    Parameters
+    ----------
+    key : str
+        The column's ``extra_info`` key (``bytes`` and ``*_bytes`` are sizes).
+    value : object
+        The value (None or NaN is ``n/a``).
+
+    Returns
+    -------
+    str
+        Markdown-safe text.
+    """
     if value is None:
         return "n/a"
     if (key == "bytes" or key.endswith("_bytes")) and isinstance(value, (int, float)) \
@@ -108,13 +183,35 @@ def fmt_value(key: str, value: Any) -> str:
 
 
 def short_name(bench: dict[str, Any]) -> str:
+    """A benchmark's name without its ``test_`` prefix.
+
+    Parameters
+    ----------
+    bench : dict
+        A benchmark, with its ``name``.
+
+    Returns
+    -------
+    str
+    """
     name = str(bench.get("name", "?"))
     return name[5:] if name.startswith("test_") else name
 
 
 # ---------------------------------------------------------------- markdown ---
 def group_table(benches: list[dict[str, Any]]) -> list[str]:
-    """A Markdown table; extra_info values shared by every row go in a line above it."""
+    """A Markdown table; extra_info values shared by every row go in a line above it.
+
+    Parameters
+    ----------
+    benches : list of dict
+        One group's benchmarks.
+
+    Returns
+    -------
+    list of str
+        The lines.
+    """
     keys = {k for b in benches for k in info(b)} - HIDDEN
     if "label" in keys:
         keys -= {"codec", "level"}
@@ -153,6 +250,17 @@ def _numeric(benches: list[dict[str, Any]], key: str) -> bool:
 
 
 def machine_lines(data: dict[str, Any]) -> list[str]:
+    """The machine, Python and commit the benchmarks ran on, as Markdown list items.
+
+    Parameters
+    ----------
+    data : dict
+        The JSON, whose ``machine_info``, ``commit_info`` and ``datetime`` it reads.
+
+    Returns
+    -------
+    list of str
+    """
     m = data.get("machine_info") or {}
     cpu = m.get("cpu") or {}
     commit = data.get("commit_info") or {}
@@ -164,7 +272,18 @@ def machine_lines(data: dict[str, Any]) -> list[str]:
 
 
 def fastzip_lines(data: dict[str, Any]) -> list[str]:
-    """The plugin's block: fastzip's version and build, the threads, the corpora."""
+    """The plugin's block: fastzip's version and build, the threads, the corpora.
+
+    Parameters
+    ----------
+    data : dict
+        The JSON; the block is its ``fastzip`` key.
+
+    Returns
+    -------
+    list of str
+        Markdown list items; empty when the JSON has no such block.
+    """
     block = data.get(JSON_KEY)
     if not isinstance(block, dict):
         return []
@@ -189,7 +308,18 @@ def fastzip_lines(data: dict[str, Any]) -> list[str]:
 
 
 def summary_tables(data: dict[str, Any]) -> list[str]:
-    """Per corpus, one row per codec: one-shot, incremental and selection figures side by side."""
+    """Per corpus, one row per codec: one-shot, incremental and selection figures side by side.
+
+    Parameters
+    ----------
+    data : dict
+        The JSON, whose benchmarks' ``extra_info`` it reads.
+
+    Returns
+    -------
+    list of str
+        The lines of the tables.
+    """
     tables: OrderedDict[str, OrderedDict[str, dict[str, tuple[str, Any]]]] = OrderedDict()
     registered = set()
     for b in data["benchmarks"]:
@@ -236,6 +366,23 @@ def _summary_cell(key: str, value: Any) -> str:
 
 def render_markdown(data: dict[str, Any], fits: dict[str, float], notes: list[str],
                     machine_note: str | None = None) -> str:
+    """The whole report as Markdown.
+
+    Parameters
+    ----------
+    data : dict
+        The benchmark JSON.
+    fits : dict of str to float
+        Fitted scaling slopes by line (see :func:`scaling_fits`).
+    notes : list of str
+        Lines for the plots section (image links).
+    machine_note : str or None, optional
+        A note on the machine.
+
+    Returns
+    -------
+    str
+    """
     lines = ["# fastzip benchmarks", ""] + machine_lines(data) + fastzip_lines(data)
     lines += ([f"- machine: {machine_note}"] if machine_note else []) + [""]
     lines += summary_tables(data)
@@ -251,7 +398,18 @@ def render_markdown(data: dict[str, Any], fits: dict[str, float], notes: list[st
 
 # ------------------------------------------------------------------- plots ---
 def fit_slope(xs: list[float], ys: list[float]) -> float:
-    """Least-squares slope of log(y) against log(x)."""
+    """Least-squares slope of log(y) against log(x).
+
+    Parameters
+    ----------
+    xs, ys : list of float
+        Positive values, as many of each.
+
+    Returns
+    -------
+    float
+        The slope; NaN when every x is the same.
+    """
     lx, ly = [math.log(x) for x in xs], [math.log(y) for y in ys]
     mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
     den = sum((a - mx) ** 2 for a in lx)
@@ -263,7 +421,24 @@ Points = list[tuple[float, float]]
 
 
 def series(data: dict[str, Any], x_key: str, y_of: YOf, min_points: int = 2) -> OrderedDict[str, Points]:
-    """Points (x, y) per line: one line per (group, mode or way, codec), kept when it has several x."""
+    """Points (x, y) per line: one line per (group, mode or way, codec), kept when it has several x.
+
+    Parameters
+    ----------
+    data : dict
+        The benchmark JSON.
+    x_key : str
+        The ``extra_info`` key of x.
+    y_of : callable
+        y of a benchmark, or None to skip it.
+    min_points : int, optional
+        The fewest points a line needs.
+
+    Returns
+    -------
+    OrderedDict of str to list of (float, float)
+        ``"group|name"`` to its points, sorted by x.
+    """
     lines: OrderedDict[str, dict[float, float]] = OrderedDict()
     for group, benches in groups(data).items():
         for b in benches:
@@ -282,7 +457,18 @@ def series(data: dict[str, Any], x_key: str, y_of: YOf, min_points: int = 2) -> 
 
 
 def scaling_fits(data: dict[str, Any]) -> OrderedDict[str, float]:
-    """Slope of time against pool size for each selection line with several pool sizes."""
+    """Slope of time against pool size for each selection line with several pool sizes.
+
+    Parameters
+    ----------
+    data : dict
+        The JSON: benchmarks with a ``pool_size`` and a mean time.
+
+    Returns
+    -------
+    OrderedDict of str to float
+        Display name (see :func:`line_names`) to slope.
+    """
     lines = series(data, "pool_size", lambda b: (b.get("stats") or {}).get("mean"))
     names = line_names(lines)
     return OrderedDict((names[key], fit_slope([p[0] for p in points], [p[1] for p in points]))
@@ -290,7 +476,18 @@ def scaling_fits(data: dict[str, Any]) -> OrderedDict[str, float]:
 
 
 def line_names(lines: dict[str, Any]) -> dict[str, str]:
-    """Display names for series keys "group|name": the group is added only when several groups appear."""
+    """Display names for series keys "group|name": the group is added only when several groups appear.
+
+    Parameters
+    ----------
+    lines : dict
+        Keyed by ``"group|name"``.
+
+    Returns
+    -------
+    dict of str to str
+        Key to display name.
+    """
     several = len({key.split("|", 1)[0] for key in lines}) > 1
     names = {}
     for key in lines:
@@ -315,6 +512,20 @@ def _save(fig: Any, path: str) -> None:
 
 
 def plot_throughput(data: dict[str, Any], path: str) -> bool:
+    """Draw MB/s per codec and corpus, one panel per mode (one-shot, incremental).
+
+    Parameters
+    ----------
+    data : dict
+        The JSON: its throughput benchmarks (``kind``, ``mb_per_s``, ``mode``, ``label``, ``corpus``).
+    path : str
+        Where the PNG goes (written atomically).
+
+    Returns
+    -------
+    bool
+        False, writing nothing, when no benchmark measured throughput.
+    """
     rows = [info(b) for b in data["benchmarks"] if info(b).get("kind") == THROUGHPUT
             and info(b).get("mb_per_s")]
     if not rows:
@@ -345,6 +556,28 @@ def plot_throughput(data: dict[str, Any], path: str) -> bool:
 
 def plot_lines(data: dict[str, Any], path: str, x_key: str, y_of: YOf, *, title: str, xlabel: str, ylabel: str,
                slopes: bool) -> bool:
+    """Draw one log-log line per series (see :func:`series`) into one PNG.
+
+    Parameters
+    ----------
+    data : dict
+        The benchmark JSON.
+    path : str
+        The PNG.
+    x_key : str
+        The ``extra_info`` key of x.
+    y_of : callable
+        y of a benchmark, or None.
+    title, xlabel, ylabel : str
+        The labels.
+    slopes : bool
+        Add each line's fitted slope to its label.
+
+    Returns
+    -------
+    bool
+        False, writing nothing, when no line has two points.
+    """
     lines = series(data, x_key, y_of)
     if not lines:
         return False
@@ -371,6 +604,20 @@ def plot_lines(data: dict[str, Any], path: str, x_key: str, y_of: YOf, *, title:
 
 
 def plot_quality(data: dict[str, Any], path: str) -> bool:
+    """Draw selection time against the judge ratio relative to random subsets.
+
+    Parameters
+    ----------
+    data : dict
+        The JSON: its quality benchmarks (``vs_random`` in ``extra_info``).
+    path : str
+        The PNG's path.
+
+    Returns
+    -------
+    bool
+        Whether there was a point to draw.
+    """
     by_pool = defaultdict(list)
     for b in data["benchmarks"]:
         e = info(b)
@@ -398,7 +645,25 @@ def plot_quality(data: dict[str, Any], path: str) -> bool:
 
 
 def draw_plots(data: dict[str, Any], outdir: str) -> list[str]:
-    """Write every plot the data allow; return the file names written."""
+    """Write every plot the data allow.
+
+    Parameters
+    ----------
+    data : dict
+        The benchmark JSON.
+    outdir : str
+        The folder to write them in.
+
+    Returns
+    -------
+    list of str
+        The file names written.
+
+    Raises
+    ------
+    ImportError
+        matplotlib is not installed.
+    """
     def mean(b: dict[str, Any]) -> Any:
         return (b.get("stats") or {}).get("mean")
 
@@ -421,7 +686,31 @@ def draw_plots(data: dict[str, Any], outdir: str) -> list[str]:
 # --------------------------------------------------------------------- cli ---
 def report(json_path: str, outdir: str | None = None, plots: bool = True, out: TextIO | None = None,
            machine_note: str | None = None) -> int:
-    """Render ``json_path`` into ``outdir``; return an exit code."""
+    """Render a ``--benchmark-json`` file into ``report.md`` (and plots), and print it.
+
+    Parameters
+    ----------
+    json_path : str
+        The file.
+    outdir : str or None, optional
+        Where to write (default: the file's folder).
+    plots : bool, optional
+        Draw the PNG plots (skipped, with a note, without matplotlib).
+    out : file or None, optional
+        Where to print the Markdown (default: standard output).
+    machine_note : str or None, optional
+        A note on the machine.
+
+    Returns
+    -------
+    int
+        0 (problems are raised).
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        The file is missing or not pytest-benchmark JSON.
+    """
     data = load(json_path)
     outdir = outdir or os.path.dirname(os.path.abspath(json_path))
     os.makedirs(outdir, exist_ok=True)
@@ -443,7 +732,19 @@ def report(json_path: str, outdir: str | None = None, plots: bool = True, out: T
     return 0
 
 
-def handler(args: argparse.Namespace) -> int:
+def run_bench_report(args: argparse.Namespace) -> int:
+    """Run ``fastzip bench-report``: render a pytest-benchmark JSON file.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``bench-report`` arguments.
+
+    Returns
+    -------
+    int
+        The exit status: 0, or 2 (one line on stderr) for a bad or missing file.
+    """
     try:
         return report(args.bench_json, args.output_dir, plots=not args.no_plots, machine_note=args.machine)
     except (FastzipError, OSError) as exc:
@@ -459,21 +760,43 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--machine", metavar="TEXT", help='a note on the machine, e.g. "2-core shared VM"')
 
 
-def add_subparser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``bench-report`` sub-command to a ``fastzip`` CLI parser."""
+def add_subparser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """Add the ``bench-report`` sub-command to a ``fastzip`` CLI parser.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The main parser's sub-parsers.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The new sub-parser.
+    """
     p = subparsers.add_parser("bench-report", help="render pytest-benchmark JSON as Markdown tables and plots",
                               description=__doc__.split("\n\n")[0])
     _add_arguments(p)
-    p.set_defaults(func=handler)
+    p.set_defaults(func=run_bench_report)
     assert isinstance(p, argparse.ArgumentParser)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m fastzip.bench_report``: the same command as ``fastzip bench-report``.
+
+    Parameters
+    ----------
+    argv : list of str or None, optional
+        Its arguments; None reads the command line.
+
+    Returns
+    -------
+    int
+    """
     parser = argparse.ArgumentParser(prog="python -m fastzip.bench_report",
                                      description=__doc__.split("\n\n")[0])
     _add_arguments(parser)
-    return handler(parser.parse_args(argv))
+    return run_bench_report(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

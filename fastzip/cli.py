@@ -8,8 +8,8 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
-from typing import NoReturn
+from collections.abc import Callable, Iterator
+from typing import NoReturn, cast
 
 from . import __version__
 from .errors import FastzipError, InputError, Terminated
@@ -80,7 +80,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sel.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     from .shards import add_select_options  # scale: out of core and Ray (docs/semantics.md §7)
     add_select_options(sel)
-    sel.set_defaults(func=_cmd_select)
+    sel.set_defaults(func=run_select)
 
     rat = sub.add_parser("ratio", help="print the compression ratio of a dataset",
                          description="Compression ratio len(b)/len(C(b)) of a whole dataset.")
@@ -88,24 +88,44 @@ def _build_parser() -> argparse.ArgumentParser:
     rat.add_argument("--format", choices=FORMATS,
                      help="INPUT's format, when its name does not say it (needed for -)")
     _add_codec_options(rat, "default zlib")
-    rat.set_defaults(func=_cmd_ratio)
+    rat.set_defaults(func=run_ratio)
 
     info = sub.add_parser("info", help="show which codecs run natively")
-    info.set_defaults(func=_cmd_info)
+    info.set_defaults(func=run_info)
 
     _add_optional_commands(sub)
     return parser
 
 
-def _add_optional_commands(sub) -> None:
+def _add_optional_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """The sub-commands that live in their own modules: ``law`` and ``bench-report``."""
     from .bench_report import add_subparser as add_bench_report
     from .law.cli import add_subparser as add_law
 
-    add_law(sub)
-    add_bench_report(sub)
+    # they take any ArgumentParser's sub-parsers; these make _Parser ones (the action's type is invariant)
+    subparsers = cast("argparse._SubParsersAction[argparse.ArgumentParser]", sub)
+    add_law(subparsers)
+    add_bench_report(subparsers)
 
 
-def _cmd_select(args: argparse.Namespace) -> int:
+def run_select(args: argparse.Namespace) -> int:
+    """Run ``fastzip select``: read a pool, select, write the picks atomically.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``select`` arguments.
+
+    Returns
+    -------
+    int
+        The exit status (0).
+
+    Raises
+    ------
+    fastzip.errors.FastzipError
+        Bad input, arguments or environment; :func:`main` prints it as one line.
+    """
     from . import io
     from .selection import select
     from .shards import run_select_command, wants_out_of_core
@@ -153,7 +173,19 @@ def _cmd_select(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_ratio(args: argparse.Namespace) -> int:
+def run_ratio(args: argparse.Namespace) -> int:
+    """Run ``fastzip ratio``: print the compression ratio of a whole dataset.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        INPUT, ``--format``, ``--codec``, ``--level``, ``--serializer`` and ``--text-field``.
+
+    Returns
+    -------
+    int
+        0; faults are raised as :class:`fastzip.errors.FastzipError` for :func:`main`.
+    """
     from . import io
     from .compressor import compression_ratio
 
@@ -169,7 +201,19 @@ def _cmd_ratio(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_info(args: argparse.Namespace) -> int:
+def run_info(args: argparse.Namespace) -> int:
+    """Run ``fastzip info``: print :func:`fastzip.build_info` as JSON.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``info`` arguments (none).
+
+    Returns
+    -------
+    int
+        The exit status (0).
+    """
     from .codecs import build_info
 
     print(json.dumps(build_info(), indent=2))
@@ -194,17 +238,27 @@ def _termination_as_interrupt() -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the ``fastzip`` command line; returns the exit status.
+    """Run the ``fastzip`` command line.
 
-    0 success; 2 bad input, arguments or environment (one line on stderr,
-    nothing written); 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (nothing written);
-    1 an unexpected internal error, with its traceback.
+    Parameters
+    ----------
+    argv : list of str or None, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 success; 2 bad input, arguments or environment
+        (one line on stderr, nothing written); 130 Ctrl-C, 143 SIGTERM, 129
+        SIGHUP (nothing written); 1 an unexpected internal error, with its
+        traceback.
     """
     parser = _build_parser()
     args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.func   # the sub-command's run_<name>
     try:
         with _termination_as_interrupt():
-            return args.func(args)
+            return run(args)
     except FastzipError as exc:
         print(f"fastzip: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

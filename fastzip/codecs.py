@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _fallback
-from ._protocol import Capabilities
+from ._protocol import Capabilities, Stream
 from .errors import InputError, UsageError
 
 
@@ -39,7 +39,7 @@ class CodecSpec:
     default_level: int
     valid: Callable[[int], bool]
     levels: str                          # the valid levels, for error messages
-    fallback: Callable[..., Any] | None  # PyPI-binding stream class; None: native only
+    fallback: Callable[[int, bool], Stream] | None  # PyPI-binding stream class; None: native only
 
 
 _BUILTINS = {
@@ -62,39 +62,104 @@ _CUSTOM: dict[str, Callable[[bytes], bytes]] = {}
 
 try:
     from . import _native
-except ImportError as exc:  # the extension is not built: bindings only
-    _native = None
-    _NATIVE_IMPORT_ERROR: str | None = str(exc)
+except ImportError as _exc:  # the extension is not built: bindings only
+    # mypy types the name as the module; None is its documented "not built" value
+    _native = None  # type: ignore[assignment]
+    _NATIVE_IMPORT_ERROR: str | None = str(_exc)
 else:
     _NATIVE_IMPORT_ERROR = None
 
 
 def force_fallback() -> bool:
-    """True when FASTZIP_FORCE_FALLBACK asks for the PyPI bindings."""
+    """Whether FASTZIP_FORCE_FALLBACK asks for the PyPI bindings.
+
+    Returns
+    -------
+    bool
+        True when the variable is set to anything but empty or ``0``.
+    """
     return os.environ.get("FASTZIP_FORCE_FALLBACK", "") not in ("", "0")
 
 
 def native_available(codec: str) -> bool:
-    """True when ``codec`` has a compiled kernel (regardless of the override)."""
+    """Whether ``codec`` has a compiled kernel (regardless of the override).
+
+    Parameters
+    ----------
+    codec : str
+        The codec to look up in the native extension.
+
+    Returns
+    -------
+    bool
+        False without the extension.
+    """
     return _native is not None and _native.codec_available(codec)
 
 
 def uses_native(codec: str) -> bool:
-    """True when new streams of ``codec`` will use the native kernel."""
+    """Whether new streams of ``codec`` will use the native kernel.
+
+    Parameters
+    ----------
+    codec : str
+        A resolved codec name.
+
+    Returns
+    -------
+    bool
+        True when it is compiled in and FASTZIP_FORCE_FALLBACK is not set.
+    """
     return native_available(codec) and not force_fallback()
 
 
 def available_codecs() -> list[str]:
+    """The names of every codec.
+
+    Returns
+    -------
+    list of str
+        The built-in codecs, then the registered ones, sorted.
+    """
     return list(_BUILTINS) + sorted(_CUSTOM)
 
 
 def native_only(codec: str) -> bool:
-    """True for built-in codecs without a PyPI binding (they need the native extension)."""
+    """Whether ``codec`` is a built-in codec without a PyPI binding (it needs the native extension).
+
+    Parameters
+    ----------
+    codec : str
+        Any codec name (a registered codec is never native only).
+
+    Returns
+    -------
+    bool
+        True for ``lz77``.
+    """
     return codec in _BUILTINS and _BUILTINS[codec].fallback is None
 
 
 def resolve(codec: str, level: int | None) -> tuple[str, int]:
-    """Check a codec name and level; fill in the codec's default level."""
+    """Check a codec name and level; fill in the codec's default level.
+
+    Parameters
+    ----------
+    codec : str
+        A built-in or registered codec.
+    level : int or None
+        Its level; None is its default.
+
+    Returns
+    -------
+    codec : str
+    level : int
+
+    Raises
+    ------
+    fastzip.errors.UsageError
+        An unknown codec, or a level it does not have.
+    """
     if not isinstance(codec, str):
         raise UsageError(f"codec must be a string, got {type(codec).__name__}")
     if codec in _CUSTOM:
@@ -124,16 +189,47 @@ def _native_only_error(codec: str) -> InputError:
 
 
 def capabilities(codec: str, level: int | None = None) -> Capabilities:
-    """What ``codec`` can do, as a new stream of it would declare."""
+    """What ``codec`` can do, as a new stream of it would declare.
+
+    Parameters
+    ----------
+    codec : str
+        A built-in or registered codec.
+    level : int or None, optional
+        Its level; None is its default.
+
+    Returns
+    -------
+    Capabilities
+    """
     codec, level = resolve(codec, level)
     return new_stream(codec, level).capabilities
 
 
-def new_stream(codec: str, level: int, long_distance: bool = False):
+def new_stream(codec: str, level: int, long_distance: bool = False) -> Stream:
     """A fresh, empty stream object for an already resolved codec and level.
 
-    ``long_distance`` (zstd only) turns on long-distance matching for frames
-    whose window exceeds the level's default.
+    Parameters
+    ----------
+    codec : str
+        A codec name, as :func:`resolve` returns it.
+    level : int
+        Its level, as :func:`resolve` returns it.
+    long_distance : bool, optional
+        zstd only: long-distance matching for frames whose window exceeds
+        the level's default.
+
+    Returns
+    -------
+    Stream
+        The native stream where the codec is compiled in and not forced
+        off, else its PyPI fallback (or, for a registered codec, a full
+        recompression).
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        A native-only codec (lz77) without its native kernel.
     """
     if codec in _CUSTOM:
         return _fallback.RecompressStream(codec, _CUSTOM[codec])
@@ -148,10 +244,25 @@ def new_stream(codec: str, level: int, long_distance: bool = False):
 def register_codec(name: str, compress: Callable[[bytes], bytes], *, replace: bool = False) -> None:
     """Register a Python codec under ``name``.
 
-    ``compress`` takes bytes and returns the compressed bytes.  A registered
-    codec works everywhere a codec name is accepted (``compression_ratio``,
-    ``IncrementalCompressor``, default-mode ``select``, the benchmarks); every
-    size is computed by recompressing the whole stream, so it is slow.
+    A registered codec works everywhere a codec name is accepted
+    (``compression_ratio``, ``IncrementalCompressor``, default-mode
+    ``select``, the benchmarks); every size is computed by recompressing the
+    whole stream, so it is slow.
+
+    Parameters
+    ----------
+    name : str
+        The codec's name (not a built-in one).
+    compress : callable
+        ``compress(bytes) -> bytes``: the compressed bytes.
+    replace : bool, optional
+        Replace a codec already registered under ``name``.
+
+    Raises
+    ------
+    fastzip.errors.UsageError
+        An empty or built-in name, a ``compress`` that is not callable, or a
+        name already registered without ``replace``.
     """
     if not isinstance(name, str) or not name:
         raise UsageError("codec name must be a non-empty string")
@@ -165,21 +276,31 @@ def register_codec(name: str, compress: Callable[[bytes], bytes], *, replace: bo
 
 
 def unregister_codec(name: str) -> None:
-    """Remove a codec registered with :func:`register_codec`."""
+    """Remove a codec registered with :func:`register_codec`.
+
+    Parameters
+    ----------
+    name : str
+        The codec's name; an unknown name is ignored.
+    """
     _CUSTOM.pop(name, None)
 
 
-def build_info() -> dict:
+def build_info() -> dict[str, Any]:
     """What this installation computes natively.
 
-    Returns ``{"native_extension": bool, "openmp": bool, "force_fallback": bool,
-    "codecs": {codec: {"native": bool, "active": "native"|"fallback",
-    "library": "x.y.z"}}, "native_only_codecs": {codec: {"native": bool,
-    "active": "native"|"unavailable", "library": "x.y.z", "note": str}},
-    "custom_codecs": [...]}``.  ``codecs`` lists the codecs that have a PyPI
-    binding; ``native_only_codecs`` those that do not (``lz77``).
+    Returns
+    -------
+    dict
+        ``{"native_extension": bool, "openmp": bool, "force_fallback": bool,
+        "codecs": {codec: {"native": bool, "active": "native"|"fallback",
+        "library": "x.y.z"}}, "native_only_codecs": {codec: {"native": bool,
+        "active": "native"|"unavailable", "library": "x.y.z", "note": str}},
+        "custom_codecs": [...]}``.  ``codecs`` lists the codecs that have a
+        PyPI binding; ``native_only_codecs`` those that do not (``lz77``);
+        ``native_import_error`` is added when the extension failed to load.
     """
-    codecs = {}
+    codecs: dict[str, dict[str, Any]] = {}
     for codec in BUILTIN_CODECS:
         native = native_available(codec)
         version = ".".join(map(str, _native.codec_version(codec))) if native else None
@@ -190,7 +311,7 @@ def build_info() -> dict:
             "active": "native" if native and not force_fallback() else "fallback",
             "library": version,
         }
-    only = {}
+    only: dict[str, dict[str, Any]] = {}
     for codec in NATIVE_ONLY_CODECS:
         native = native_available(codec)
         only[codec] = {
@@ -200,7 +321,7 @@ def build_info() -> dict:
             "note": "native only: no PyPI binding; unavailable without the native extension "
                     "or under FASTZIP_FORCE_FALLBACK",
         }
-    info = {
+    info: dict[str, Any] = {
         "native_extension": _native is not None,
         "openmp": bool(_native is not None and _native.have_openmp()),
         "force_fallback": force_fallback(),
@@ -225,6 +346,6 @@ def _binding_version(codec: str) -> str | None:
             return ".".join(map(str, zstandard.ZSTD_VERSION))
         import lz4
 
-        return lz4.library_version_string()
+        return str(lz4.library_version_string())
     except ImportError:
         return None

@@ -21,45 +21,30 @@ What the engines may rely on is in :attr:`IncrementalCompressor.capabilities`.
 """
 from __future__ import annotations
 
-import os
 import threading
 import zlib
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from . import codecs
+from ._protocol import Capabilities, I64Array, U8Array
 from .errors import InputError, UsageError
-from .serialize import pack, serialize_list
+from .pool import pack
+from .serialize import serialize_list
+from .threads import MAX_THREADS as MAX_THREADS  # re-exported: the old home of these names
+from .threads import resolve_threads as resolve_threads
 
-Candidates = Sequence[bytes | bytearray | memoryview | str] | tuple
-
-
-MAX_THREADS = 256   # the native thread pool's limit; results never depend on the count
-
-
-def resolve_threads(n_threads: int | None) -> int:
-    """scikit-learn's convention: -1 is every usable core, -2 all but one, ...
-
-    Counts above :data:`MAX_THREADS` are clamped to it.
-    """
-    if n_threads is None:
-        n_threads = -1
-    if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)):
-        raise UsageError(f"n_threads must be an integer, got {n_threads!r}")
-    n_threads = int(n_threads)
-    if n_threads == 0:
-        raise UsageError("n_threads must not be 0 (use -1 for all cores)")
-    if n_threads < 0:
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except AttributeError:  # not Linux
-            cores = os.cpu_count() or 1
-        n_threads = max(1, cores + 1 + n_threads)
-    return min(n_threads, MAX_THREADS)
+#: A packed batch: a buffer (numpy array, bytes, bytearray or memoryview) and
+#: the offsets of its items (``len(items) + 1`` integers).
+Packed = tuple[npt.NDArray[Any] | bytes | bytearray | memoryview, npt.NDArray[np.integer[Any]]]
+#: What the batch calls accept: a list of bytes/str, or a packed batch.
+Candidates = Sequence[bytes | bytearray | memoryview | str] | Packed
 
 
-def _as_bytes(item, position: int) -> bytes:
+def _as_bytes(item: object, position: int) -> bytes:
     if isinstance(item, bytes):
         return item
     if isinstance(item, str):
@@ -69,24 +54,60 @@ def _as_bytes(item, position: int) -> bytes:
     raise InputError(f"candidate {position} must be bytes or str, got {type(item).__name__}")
 
 
-def integer_array(values, name: str) -> np.ndarray:
-    """``values`` as a numpy array of integers; floats (even integer-like ones) are refused."""
-    array = np.asarray(values)
+def integer_array(values: npt.ArrayLike, name: str) -> npt.NDArray[np.integer[Any]]:
+    """``values`` as a numpy array of integers.
+
+    Parameters
+    ----------
+    values : array_like
+        The values.
+    name : str
+        What they are, for the error message.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``numpy.asarray(values)``, of an integer dtype (or empty).
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        The values are not integers (floats, even integer-like ones, are refused).
+    """
+    array: npt.NDArray[np.integer[Any]] = np.asarray(values)
     if array.size and array.dtype.kind not in "iu":
         raise InputError(f"{name} must be integers, got an array of {array.dtype}")
     return array
 
 
-def as_packed(candidates) -> tuple[np.ndarray, np.ndarray]:
-    """Accept a list of bytes/str or a (buffer, offsets) pair; return (uint8, int64 offsets)."""
+def as_packed(candidates: Candidates) -> tuple[U8Array, I64Array]:
+    """A batch as the kernels read it: one uint8 buffer and int64 offsets.
+
+    Parameters
+    ----------
+    candidates : list of bytes or str, or (buffer, offsets)
+        The items, or a packed pair as :func:`fastzip.pool.pack` returns it
+        (used without a copy where it already has the right dtypes).
+
+    Returns
+    -------
+    buffer : numpy.ndarray of uint8
+    offsets : numpy.ndarray of int64
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        A single bytes/str instead of a list, an item that is neither bytes
+        nor str, or offsets that are not a 1-D integer array.
+    """
     if isinstance(candidates, tuple) and len(candidates) == 2 and isinstance(candidates[1], np.ndarray):
         buffer, offsets = candidates
         data = np.frombuffer(buffer, dtype=np.uint8) if not isinstance(buffer, np.ndarray) \
             else np.ascontiguousarray(buffer).view(np.uint8).reshape(-1)
-        offsets = np.ascontiguousarray(integer_array(offsets, "offsets"), dtype=np.int64)
-        if offsets.ndim != 1 or offsets.size == 0:
+        packed_offsets = np.ascontiguousarray(integer_array(offsets, "offsets"), dtype=np.int64)
+        if packed_offsets.ndim != 1 or packed_offsets.size == 0:
             raise InputError("offsets must be a 1-D array with len(candidates) + 1 entries")
-        return data, offsets
+        return data, packed_offsets
     if isinstance(candidates, (bytes, str, bytearray, memoryview)):
         raise InputError("candidates must be a list of bytes/str (wrap a single candidate in a list)")
     return pack([_as_bytes(c, i) for i, c in enumerate(candidates)])
@@ -95,18 +116,28 @@ def as_packed(candidates) -> tuple[np.ndarray, np.ndarray]:
 class IncrementalCompressor:
     """A growing stream under one codec, with batched marginal sizes.
 
+    Thread safety: one instance may be shared by threads; calls are serialized.
+
     Parameters
     ----------
-    codec : "zlib" | "zstd" | "lz4" | "lz77" | a name given to :func:`fastzip.register_codec`
-    level : codec level (default: zlib 9, zstd 3, lz4 0, lz77 2)
-    separator : bytes put between the stream and whatever follows it
-        (between appended pieces too); not put before the first piece.
-    long_distance : zstd only: long-distance matching for frames whose
-        window exceeds the level's default.  Off by default: against a
-        whole-stream dictionary it halved the speed for frames 0.2% smaller
-        (10 MB stream, 2.3 KB candidates).
+    codec : str, optional
+        ``"zlib"``, ``"zstd"``, ``"lz4"``, ``"lz77"`` or a name given to
+        :func:`fastzip.register_codec`.
+    level : int or None, optional
+        Codec level (default: zlib 9, zstd 3, lz4 0, lz77 2).
+    separator : bytes or str, optional
+        Put between the stream and whatever follows it (between appended
+        pieces too); not put before the first piece.
+    long_distance : bool, optional
+        zstd only: long-distance matching for frames whose window exceeds
+        the level's default.  Off by default: against a whole-stream
+        dictionary it halved the speed for frames 0.2% smaller (10 MB
+        stream, 2.3 KB candidates).
 
-    Thread safety: one instance may be shared by threads; calls are serialized.
+    Raises
+    ------
+    fastzip.errors.UsageError
+        An unknown codec or level, or a separator that is neither bytes nor str.
     """
 
     def __init__(self, codec: str = "zstd", level: int | None = None, *, separator: bytes | str = b"",
@@ -155,7 +186,7 @@ class IncrementalCompressor:
         return self._finished_size
 
     @property
-    def capabilities(self):
+    def capabilities(self) -> Capabilities:
         """What the codec can do (:class:`fastzip._protocol.Capabilities`)."""
         return self._caps
 
@@ -169,11 +200,23 @@ class IncrementalCompressor:
         with self._lock:
             return self._lead()
 
-    def raw_after(self, lengths, *, prefix: bytes = b"", suffix: bytes = b""):
+    def raw_after(self, lengths: I64Array, *, prefix: bytes = b"", suffix: bytes = b"") -> I64Array:
         """Raw size of ``stream ++ lead ++ prefix ++ c ++ suffix`` for candidates of ``lengths`` bytes.
 
         The raw side of :meth:`ratios`: what each candidate's ratio divides
-        by its compressed size.  ``lengths`` may be an int or a numpy array.
+        by its compressed size.
+
+        Parameters
+        ----------
+        lengths : numpy.ndarray of int64
+            The candidates' lengths in bytes.
+        prefix, suffix : bytes, optional
+            What goes before and after each candidate.
+
+        Returns
+        -------
+        numpy.ndarray of int64
+            One raw size per candidate.
         """
         with self._lock:
             return self._raw_size + len(self._lead()) + len(prefix) + len(suffix) + lengths
@@ -185,9 +228,19 @@ class IncrementalCompressor:
     def extend(self, items: Iterable[bytes | str]) -> None:
         """Append pieces (joined by the separator) to the stream.
 
-        ``items`` is a list of pieces; a bare str or bytes is refused (wrap a
-        single piece in a list).  Calls from several threads are serialized:
-        the result is that of some sequential order.
+        Calls from several threads are serialized: the result is that of some
+        sequential order.
+
+        Parameters
+        ----------
+        items : iterable of bytes or str
+            The pieces; a bare str or bytes is refused (wrap a single piece
+            in a list).
+
+        Raises
+        ------
+        fastzip.errors.InputError
+            A bare str or bytes, or a piece that is neither bytes nor str.
         """
         if isinstance(items, (str, bytes, bytearray, memoryview)):
             raise InputError("extend takes a list of pieces, not a single "
@@ -209,24 +262,39 @@ class IncrementalCompressor:
             self._finished_size = None
 
     # -- batched queries --------------------------------------------------------
-    def _measure_locked(self, data, offsets, prefix: bytes, suffix: bytes, n_threads: int,
-                        index=None) -> np.ndarray:
+    def _measure_locked(self, data: U8Array, offsets: I64Array, prefix: bytes, suffix: bytes, n_threads: int,
+                        index: I64Array | None = None) -> I64Array:
         base = self._frames_total if self._sums_frames else 0
         return self._stream.measure(data, offsets, prefix=prefix, suffix=suffix, base=base,
                                     n_threads=n_threads, index=index)
 
-    def marginal_sizes(self, candidates: Candidates, n_threads: int = -1, *, prefix: bytes = b"",
-                       suffix: bytes = b"", index=None) -> np.ndarray:
+    def marginal_sizes(self, candidates: Candidates, n_threads: int | None = -1, *, prefix: bytes = b"",
+                       suffix: bytes = b"", index: npt.ArrayLike | None = None) -> I64Array:
         """Compressed size of ``stream ++ separator ++ prefix ++ c ++ suffix`` per candidate.
 
-        ``candidates`` is a list of bytes/str, or a ``(buffer, offsets)`` pair
-        where candidate i is ``buffer[offsets[i]:offsets[i+1]]``; ``index``
-        optionally picks which of those to measure.  Returns numpy int64.
         The GIL is released for the whole batch; Ctrl-C stops it.
+
+        Parameters
+        ----------
+        candidates : list of bytes or str, or (buffer, offsets)
+            The candidates, or a packed pair where candidate i is
+            ``buffer[offsets[i]:offsets[i+1]]`` (see :func:`fastzip.pack`).
+        n_threads : int or None, optional
+            Threads for the batch; -1 is every core.  Results do not depend on it.
+        prefix, suffix : bytes, optional
+            What goes before and after each candidate.
+        index : array_like of int, optional
+            Measure only these candidates, in this order.
+
+        Returns
+        -------
+        numpy.ndarray of int64
+            One size per candidate (per ``index`` entry).
         """
         return self._query(candidates, n_threads, prefix, suffix, index, need_compressed=False)[0]
 
-    def _query(self, candidates, n_threads, prefix, suffix, index, need_compressed=True):
+    def _query(self, candidates: Candidates, n_threads: int | None, prefix: bytes, suffix: bytes,
+               index: npt.ArrayLike | None, need_compressed: bool = True) -> tuple[I64Array, I64Array, int]:
         """Sizes, the raw bytes before each candidate and (when needed) the
         stream's compressed size, read under one lock."""
         data, offsets = as_packed(candidates)
@@ -236,19 +304,43 @@ class IncrementalCompressor:
             lead = self._lead() + bytes(prefix)
             sizes = self._measure_locked(data, offsets, lead, bytes(suffix), threads, idx)
             raw_before = self._raw_size + len(lead) + len(suffix)
-            compressed = self._compressed_size_locked() if need_compressed else None
+            compressed = self._compressed_size_locked() if need_compressed else 0
         lengths = np.diff(offsets) if idx is None else (offsets[idx + 1] - offsets[idx])
         return sizes, raw_before + lengths, compressed
 
-    def added_sizes(self, candidates: Candidates, n_threads: int = -1, *, prefix: bytes = b"",
-                    suffix: bytes = b"", index=None) -> np.ndarray:
-        """``marginal_sizes - compressed_size``: what each candidate adds."""
+    def added_sizes(self, candidates: Candidates, n_threads: int | None = -1, *, prefix: bytes = b"",
+                    suffix: bytes = b"", index: npt.ArrayLike | None = None) -> I64Array:
+        """What each candidate adds: ``marginal_sizes - compressed_size``.
+
+        Parameters
+        ----------
+        candidates, n_threads, prefix, suffix, index
+            As :meth:`marginal_sizes` takes them.
+
+        Returns
+        -------
+        numpy.ndarray of int64
+            One added size per candidate (per ``index`` entry).
+        """
         sizes, _, compressed = self._query(candidates, n_threads, prefix, suffix, index)
         return sizes - compressed
 
-    def ratios(self, candidates: Candidates, n_threads: int = -1, *, prefix: bytes = b"",
-               suffix: bytes = b"", index=None) -> np.ndarray:
-        """Compression ratio (raw / compressed, float64) of stream ++ each candidate."""
+    def ratios(self, candidates: Candidates, n_threads: int | None = -1, *, prefix: bytes = b"",
+               suffix: bytes = b"", index: npt.ArrayLike | None = None) -> npt.NDArray[np.float64]:
+        """Compression ratio (raw / compressed) of the stream followed by each candidate.
+
+        The raw side counts the separator, ``prefix`` and ``suffix`` too
+        (see :meth:`raw_after`).
+
+        Parameters
+        ----------
+        candidates, n_threads, prefix, suffix, index
+            The batch, exactly as for :meth:`marginal_sizes`.
+
+        Returns
+        -------
+        numpy.ndarray of float64
+        """
         sizes, raw, _ = self._query(candidates, n_threads, prefix, suffix, index, need_compressed=False)
         return raw / sizes
 
@@ -258,8 +350,9 @@ class IncrementalCompressor:
                 f"raw_size={self._raw_size})")
 
 
-def compression_ratio(samples, codec: str = "zlib", level: int | None = None, serializer: str = "repr",
-                      *, text_field: str | None = None) -> float:
+def compression_ratio(samples: Iterable[Any] | bytes | bytearray | str, codec: str = "zlib",
+                      level: int | None = None, serializer: str = "repr", *,
+                      text_field: str | None = None) -> float:
     """Compression ratio ``len(b) / compressed_size(b)`` of a list of samples.
 
     ``b`` is the list serialized as docs/semantics.md §4 says (for ``repr`` exactly
@@ -271,6 +364,29 @@ def compression_ratio(samples, codec: str = "zlib", level: int | None = None, se
 
     For ``codec="lz77"`` the size is an *estimate*: the LZ77 cost model's
     price of ``b`` in bytes (csrc/fz_lz77.h), not a compressor's output.
+
+    Parameters
+    ----------
+    samples : iterable, str or bytes
+        The samples (dicts, str or bytes), or a str / bytes compressed as it is.
+    codec : str, optional
+        A built-in or registered codec.
+    level : int or None, optional
+        Its level; None is the codec's default.
+    serializer, text_field : str, str or None, optional
+        How samples become bytes (:func:`fastzip.serialize.serialize_list`).
+
+    Returns
+    -------
+    float
+        ``len(b) / compressed_size(b)``.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        Empty input, or a sample that cannot be serialized.
+    fastzip.errors.UsageError
+        An unknown codec, level or serializer.
     """
     if isinstance(samples, (bytes, bytearray)):
         blob = bytes(samples)

@@ -48,7 +48,20 @@ class InputError(FastzipError, ValueError):
         super().__init__(_one_line(f"{prefix}: {reason}" if prefix else reason))
 
     def with_path(self, path: str, line: int | None = None) -> InputError:
-        """The same error, naming ``path`` as the file (and ``line`` when given)."""
+        """The same error, naming ``path`` as the file (and ``line`` when given).
+
+        Parameters
+        ----------
+        path : str
+            The file.
+        line : int or None, optional
+            The record's line (JSONL); None keeps this error's.
+
+        Returns
+        -------
+        InputError
+            A new error of the same class.
+        """
         return type(self)(self.reason, path=path, record=self.record,
                           line=self.line if line is None else line)
 
@@ -57,6 +70,20 @@ class UsageError(InputError):
     """A bad argument (a budget, a stage size, a thread count): never blamed on a file."""
 
     def with_path(self, path: str, line: int | None = None) -> UsageError:
+        """This error, unchanged: a bad argument is never blamed on a file.
+
+        Parameters
+        ----------
+        path : str
+            Ignored.
+        line : int or None, optional
+            Ignored.
+
+        Returns
+        -------
+        UsageError
+            ``self``.
+        """
         return self
 
 
@@ -74,7 +101,7 @@ class OutputError(FastzipError, OSError):
         super().__init__(_one_line(f"{path}: {reason}"))
 
     def __str__(self) -> str:
-        return self.args[0]
+        return str(self.args[0])
 
 
 class MissingDependencyError(FastzipError, ImportError):

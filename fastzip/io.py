@@ -28,15 +28,17 @@ import re
 import secrets
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ._optional import require_pyarrow
 from .errors import InputError, OutputError, UsageError
-from .serialize import Pool, check_serializer, dumps_json
+from .pool import Pool
+from .serialize import check_serializer, dumps_json
 
 FORMATS = ("json", "jsonl", "parquet")
 STDIO = "-"
@@ -45,7 +47,18 @@ _BOM = b"\xef\xbb\xbf"
 
 
 def format_from_name(path: str) -> str | None:
-    """The format a file name says (``None`` when it says nothing, as for ``-``)."""
+    """The format a file name says.
+
+    Parameters
+    ----------
+    path : str
+        A file name, or ``"-"``.
+
+    Returns
+    -------
+    str or None
+        ``json``, ``jsonl`` or ``parquet``; None when the name says nothing (as for ``-``).
+    """
     lower = str(path).lower()
     for suffix, fmt in _SUFFIXES.items():
         if lower.endswith(suffix):
@@ -56,9 +69,20 @@ def format_from_name(path: str) -> str | None:
 def resolve_format(path: str, format: str | None = None) -> str:
     """``format`` when given, else the one ``path``'s name says.
 
+    Parameters
+    ----------
+    path : str
+        A file name, or ``"-"``.
+    format : str or None, optional
+        ``json``, ``jsonl`` or ``parquet``.
+
+    Returns
+    -------
+    str
+
     Raises
     ------
-    UsageError
+    fastzip.errors.UsageError
         The format is unknown, or neither given nor told by the name.
     """
     if format is not None:
@@ -84,6 +108,16 @@ class FileStamp:
 
     @classmethod
     def of(cls, st: os.stat_result) -> FileStamp:
+        """The stamp of a ``stat`` result.
+
+        Parameters
+        ----------
+        st : os.stat_result
+
+        Returns
+        -------
+        FileStamp
+        """
         return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
@@ -114,10 +148,10 @@ class Dataset:
 
     path: str
     format: str
-    records: list | None = None
+    records: list[Any] | None = None
     raw: bytes | None = None
-    line_spans: tuple[np.ndarray, np.ndarray] | None = None
-    line_numbers: np.ndarray | None = None
+    line_spans: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
+    line_numbers: npt.NDArray[np.int64] | None = None
     table: Any = None
     stamp: FileStamp | None = None
     count: int = field(default=0)
@@ -131,13 +165,36 @@ class Dataset:
         return "<stdin>" if self.path == STDIO else self.path
 
     def line_of(self, record: int | None) -> int | None:
-        """The line number of ``record`` (JSONL), else ``None``."""
+        """The line number of a record.
+
+        Parameters
+        ----------
+        record : int or None
+            A record number, from 0.
+
+        Returns
+        -------
+        int or None
+            Its line (JSONL, from 1), else None.
+        """
         if record is None or self.line_numbers is None or not 0 <= record < len(self.line_numbers):
             return None
         return int(self.line_numbers[record])
 
     def error(self, exc: InputError) -> InputError:
-        """``exc`` naming this input and, for JSONL, the record's line."""
+        """An error that names this input.
+
+        Parameters
+        ----------
+        exc : fastzip.errors.InputError
+            An error about one of its records (or the whole input).
+
+        Returns
+        -------
+        fastzip.errors.InputError
+            ``exc`` with this input's name and, for JSONL, the record's line
+            (``exc`` itself when it names a file already).
+        """
         if exc.path is not None:
             return exc
         return exc.with_path(self.name, line=self.line_of(exc.record))
@@ -146,14 +203,28 @@ class Dataset:
         """Raise when the input file changed (size, time or identity) since it was read."""
         check_unchanged(self.path, self.stamp, self.name)
 
-    def records_at(self, indices: Sequence[int]) -> list:
-        """The records at ``indices``, in that order, as Python objects."""
+    def records_at(self, indices: Sequence[int]) -> list[Any]:
+        """The records at ``indices``, in that order, as Python objects.
+
+        Parameters
+        ----------
+        indices : sequence of int
+            Record numbers, from 0.
+
+        Returns
+        -------
+        list
+            The records, parsed again from the bytes read (JSONL) or taken
+            from the table (Parquet) where they were not kept.
+        """
         if self.records is not None:
             return [self.records[i] for i in indices]
-        if self.format == "jsonl":
+        if self.format == "jsonl" and self.line_spans is not None and self.raw is not None:
             starts, lengths = self.line_spans
-            return [json.loads(self.raw[starts[i]:starts[i] + lengths[i]]) for i in indices]
-        return take_rows(self.table, indices).to_pylist()
+            raw = self.raw
+            return [json.loads(raw[starts[i]:starts[i] + lengths[i]]) for i in indices]
+        rows: list[Any] = take_rows(self.table, indices).to_pylist()
+        return rows
 
 
 def check_unchanged(path: str, stamp: FileStamp | None, name: str | None = None) -> None:
@@ -161,6 +232,20 @@ def check_unchanged(path: str, stamp: FileStamp | None, name: str | None = None)
 
     Called before an output is written, so that nothing is written from an
     input that changed (or went away) during the run.
+
+    Parameters
+    ----------
+    path : str
+        The input.
+    stamp : FileStamp or None
+        Its identity when it was read.
+    name : str or None, optional
+        How the error names the input (default: ``path``).
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        The file changed or went away.
     """
     if stamp is None:
         return
@@ -193,7 +278,24 @@ def _read_bytes(path: str) -> tuple[bytes, FileStamp | None]:
 
 
 def check_record(record: Any, index: int, path: str, line: int | None = None) -> None:
-    """Refuse a record that is neither a JSON object nor a string."""
+    """Refuse a record that is neither a JSON object nor a string.
+
+    Parameters
+    ----------
+    record : object
+        The parsed record.
+    index : int
+        Its record number, from 0.
+    path : str
+        The input's name.
+    line : int or None, optional
+        Its line (JSONL).
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        The record is of another type.
+    """
     if record is None or not isinstance(record, (dict, str)):
         kind = "null" if record is None else type(record).__name__
         raise InputError(f"a record must be a JSON object or a string, got {kind}",
@@ -245,7 +347,7 @@ class _JsonlLines:
         dataset.count = len(self.starts)
 
 
-def _read_json_list(raw: bytes, name: str) -> list:
+def _read_json_list(raw: bytes, name: str) -> list[Any]:
     data = _parse_json(raw, name)
     if not isinstance(data, list):
         raise InputError(f"expected a JSON list of records, got a JSON {type(data).__name__}", path=name)
@@ -267,6 +369,16 @@ def take_rows(table: Any, indices: Sequence[int]) -> Any:
 
     Arrow's ``take`` has no kernel for some types (binary and string views);
     those tables are cut into one-row slices and put back together.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+    indices : sequence of int
+        Row numbers, from 0.
+
+    Returns
+    -------
+    pyarrow.Table
     """
     pa = require_pyarrow()
     try:
@@ -322,10 +434,26 @@ def read_pool(path: str, serializer: str, *, format: str | None = None,
     written from the bytes read (JSONL) or the table (Parquet), so memory
     holds the input's bytes and the serialized pool only.
 
+    Parameters
+    ----------
+    path : str
+        The file, or ``"-"`` for standard input.
+    serializer : str
+        ``repr``, ``json`` or ``text``.
+    format : str or None, optional
+        Needed when the name does not say it (and for ``-``).
+    text_field : str or None, optional
+        For ``text``: the field of each record to read.
+
     Returns
     -------
-    (Dataset, Pool)
-        Faults name the file, the record (from 0) and, for JSONL, its line.
+    dataset : Dataset
+    pool : Pool
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        Naming the file, the record (from 0) and, for JSONL, its line.
     """
     check_serializer(serializer)
     dataset, raw = _open(path, format)
@@ -369,13 +497,36 @@ def _open(path: Any, format: str | None) -> tuple[Dataset, bytes]:
     return dataset, raw
 
 
-def read_records(path: str, format: str | None = None) -> list:
-    """The records of a JSON list, JSONL or Parquet file (or ``-``)."""
-    return read_dataset(path, format).records
+def read_records(path: str, format: str | None = None) -> list[Any]:
+    """The records of a JSON list, JSONL or Parquet file (or ``-``).
+
+    Parameters
+    ----------
+    path, format : str, str or None
+        As :func:`read_dataset` takes them.
+
+    Returns
+    -------
+    list
+        The records, in file order.
+    """
+    records = read_dataset(path, format).records
+    return records if records is not None else []   # read_dataset fills them for every format
 
 
 def input_stamp(path: str) -> FileStamp | None:
-    """The identity of an input (a file, or a regular file behind standard input)."""
+    """The identity of an input (a file, or a regular file behind standard input).
+
+    Parameters
+    ----------
+    path : str
+        The input; ``"-"`` stats standard input's descriptor.
+
+    Returns
+    -------
+    FileStamp or None
+        None for a pipe or terminal on standard input.
+    """
     try:
         st = os.fstat(sys.stdin.fileno()) if path == STDIO else os.stat(path)
     except (OSError, ValueError):
@@ -469,6 +620,20 @@ def atomic_writer(path: str, mode: str = "wb", encoding: str | None = None) -> I
     failure (disk full, permission denied, a signal) removes the temporary
     file and leaves any old output as it was; OS faults become
     :class:`~fastzip.errors.OutputError`.
+
+    Parameters
+    ----------
+    path : str
+        The output file.
+    mode : str, optional
+        ``open``'s mode (``"wb"`` or ``"w"``).
+    encoding : str or None, optional
+        For text mode.
+
+    Yields
+    ------
+    file object
+        The temporary file, open for writing.
     """
     path = os.fspath(path)
     check_output(path)
@@ -498,7 +663,18 @@ def atomic_writer(path: str, mode: str = "wb", encoding: str | None = None) -> I
 
 @contextlib.contextmanager
 def output_stream(path: str) -> Iterator[Any]:
-    """A binary stream for ``path``: atomic for files, standard output for ``-``."""
+    """A binary stream for ``path``: atomic for files, standard output for ``-``.
+
+    Parameters
+    ----------
+    path : str
+        A file name, or ``"-"``.
+
+    Yields
+    ------
+    file object
+        Open for binary writing.
+    """
     if path == STDIO:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
@@ -508,13 +684,33 @@ def output_stream(path: str) -> Iterator[Any]:
 
 
 def write_bytes_atomic(path: str, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temporary file and a rename."""
+    """Write ``payload`` to ``path`` through a temporary file and a rename.
+
+    Parameters
+    ----------
+    path : str
+        The output file.
+    payload : bytes
+        Its whole content.
+    """
     with atomic_writer(path, "wb") as f:
         f.write(payload)
 
 
 def json_bytes(value: Any, **options: Any) -> bytes:
-    """``value`` as UTF-8 JSON; lone surrogates stay ``\\udXXX`` escapes, so the bytes are valid UTF-8."""
+    """``value`` as UTF-8 JSON; lone surrogates stay ``\\udXXX`` escapes, so the bytes are valid UTF-8.
+
+    Parameters
+    ----------
+    value : object
+        What to write.
+    **options
+        Passed to ``json.dumps`` (``indent``, ...).
+
+    Returns
+    -------
+    bytes
+    """
     text = dumps_json(value, **options)
     try:
         return text.encode("utf-8")
@@ -523,24 +719,59 @@ def json_bytes(value: Any, **options: Any) -> bytes:
 
 
 def output_format(path: str, dataset: Dataset, format: str | None = None) -> str:
-    """The output's format: ``format``, else its name's, else the input's."""
+    """The output's format: ``format``, else its name's, else the input's.
+
+    Parameters
+    ----------
+    path : str
+        The output file, or ``"-"``.
+    dataset : Dataset
+        The input.
+    format : str or None, optional
+        The format asked for.
+
+    Returns
+    -------
+    str
+    """
     if format is not None:
         return resolve_format(path, format)
     return format_from_name(path) or dataset.format if path != STDIO else dataset.format
 
 
-def subset_bytes(dataset: Dataset, indices: Sequence[int], path: str, format: str | None = None) -> bytes:
-    """The bytes of the records at ``indices`` (in that order), as :func:`write_subset` writes them."""
+def subset_bytes(dataset: Dataset, indices: Iterable[int], path: str, format: str | None = None) -> bytes:
+    """The bytes of the records at ``indices`` (in that order), as :func:`write_subset` writes them.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The input.
+    indices : iterable of int
+        Record numbers, from 0.
+    path : str
+        The output file, or ``"-"``.
+    format : str or None, optional
+        The format asked for.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    fastzip.errors.OutputError
+        The records cannot be written in that format.
+    """
     fmt = output_format(path, dataset, format)
-    indices = [int(i) for i in indices]
+    positions = [int(i) for i in indices]
     if fmt == "parquet":
-        return _parquet_bytes(dataset, indices, path)
-    if fmt == "jsonl" and dataset.format == "jsonl":
+        return _parquet_bytes(dataset, positions, path)
+    if fmt == "jsonl" and dataset.format == "jsonl" and dataset.line_spans is not None and dataset.raw is not None:
         starts, lengths = dataset.line_spans
         raw = dataset.raw
-        return b"".join(_line(raw[starts[i]:starts[i] + lengths[i]]) for i in indices)
+        return b"".join(_line(raw[starts[i]:starts[i] + lengths[i]]) for i in positions)
     try:
-        rows = dataset.records_at(indices)
+        rows = dataset.records_at(positions)
         if fmt == "jsonl":
             return b"".join(json_bytes(r) + b"\n" for r in rows)
         return json_bytes(rows, indent=1) + b"\n"
@@ -548,19 +779,40 @@ def subset_bytes(dataset: Dataset, indices: Sequence[int], path: str, format: st
         raise OutputError(f"cannot write the records as JSON: {exc}", path=path) from None
 
 
-def write_subset(dataset: Dataset, indices: Sequence[int], path: str, format: str | None = None) -> None:
+def write_subset(dataset: Dataset, indices: Iterable[int], path: str, format: str | None = None) -> None:
     """Write the records at ``indices`` (in that order).
 
     The format follows ``format``, else the output's name, else the input's.
     JSONL from JSONL copies each line byte for byte; Parquet from Parquet
     keeps the schema; any other pairing converts the records (values JSON
     lacks take the text form of :func:`fastzip.serialize.json_default`).
+
+    Parameters
+    ----------
+    dataset, indices, path, format
+        As :func:`subset_bytes` takes them; ``path`` is written atomically.
+
+    Raises
+    ------
+    fastzip.errors.OutputError
+        The records cannot be written, or the file cannot.
     """
     write_outputs({path: subset_bytes(dataset, indices, path, format)})
 
 
 def write_outputs(payloads: dict[str, bytes]) -> None:
-    """Write several outputs together: every file is complete before any is renamed into place."""
+    """Write several outputs together: every file is complete before any is renamed into place.
+
+    Parameters
+    ----------
+    payloads : dict of str to bytes
+        Each output's path and content.
+
+    Raises
+    ------
+    fastzip.errors.OutputError
+        An output cannot be written (none is then renamed into place).
+    """
     with contextlib.ExitStack() as stack:
         streams = [(stack.enter_context(output_stream(path)), payload) for path, payload in payloads.items()]
         for stream, payload in streams:
@@ -583,16 +835,31 @@ def _parquet_bytes(dataset: Dataset, indices: list[int], path: str) -> bytes:
     except (pa.ArrowException, TypeError, ValueError) as exc:
         raise OutputError(f"cannot write the records as Parquet: {str(exc).splitlines()[0]}",
                           path=path) from None
-    return sink.getvalue().to_pybytes()
+    payload: bytes = sink.getvalue().to_pybytes()
+    return payload
 
 
 def write_json(obj: Any, path: str) -> None:
-    """Write ``obj`` as JSON (``-``: standard output), atomically."""
+    """Write ``obj`` as JSON (``-``: standard output), atomically.
+
+    Parameters
+    ----------
+    obj : object
+        What to write.
+    path : str
+        The output file, or ``"-"``.
+    """
     with output_stream(path) as f:
         f.write(json_bytes(obj) + b"\n")
 
 
 def bundled_sample_path() -> str:
-    """The real sample pool shipped with fastzip (Perl and Python FAQ Q&A pairs)."""
+    """The real sample pool shipped with fastzip (Perl and Python FAQ Q&A pairs).
+
+    Returns
+    -------
+    str
+        The path of its JSONL file.
+    """
     return os.path.join(os.path.dirname(__file__), "data", "faq_qa.jsonl")
 

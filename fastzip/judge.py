@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .errors import UsageError
-from .serialize import Pool
+from .pool import Pool
 
 #: zstd's largest window (2 GB); a longer selection is judged on its last 2 GB
 _MAX_WINDOW_LOG = 31
@@ -28,7 +28,7 @@ def judge_ratio(pool: Pool | Any, indices: Iterable[int], level: int = 19) -> fl
 
     Parameters
     ----------
-    pool : fastzip.serialize.Pool or sequence of bytes
+    pool : fastzip.pool.Pool or sequence of bytes
         The serialized pool the indices point into (for ``select``'s text
         serializer: ``Pool.from_samples(rows, "text")``).
     indices : iterable of int

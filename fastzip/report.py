@@ -11,7 +11,7 @@ draw one figure with four panels:
    ratio of random subsets of the same size.
 
 The pool's lengths and scores are computed here from the records, with the
-public API (:class:`fastzip.serialize.Pool`, :class:`fastzip.IncrementalCompressor`),
+public API (:class:`fastzip.pool.Pool`, :class:`fastzip.IncrementalCompressor`),
 under the run's serializer, codec and level.  The judge is the one the quality
 benchmark uses: the selected samples (``text`` serializer) in pool-index order,
 one per line, compressed once with zstd and a window covering them all; lower
@@ -46,7 +46,8 @@ import numpy as np
 
 from .compressor import IncrementalCompressor
 from .errors import InputError
-from .serialize import FRAMING, Pool
+from .pool import Pool
+from .serialize import FRAMING
 
 if TYPE_CHECKING:  # pragma: no cover
     from .selection import SelectionResult
@@ -70,8 +71,8 @@ RANDOM_SEEDS = (0, 1, 2, 3, 4)
 #: Above this many bytes of selected text, the judge compresses at level 9, not 19.
 JUDGE_FAST_ABOVE = 8 << 20
 
-def check_report_path(path: str | os.PathLike, inputs: Sequence[str | os.PathLike] = (),
-                      others: Sequence[str | os.PathLike] = ()) -> str:
+def check_report_path(path: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]] = (),
+                      others: Sequence[str | os.PathLike[str]] = ()) -> str:
     """Fail before any work when a report cannot be written to ``path``.
 
     Parameters
@@ -153,16 +154,22 @@ class ReportData:
     judge_selection: float
     judge_random: list[float]
     judge_level: int
-    result: dict = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)
 
     @property
     def judge_random_mean(self) -> float:
         """Mean judge ratio of the random subsets."""
         return float(np.mean(self.judge_random)) if self.judge_random else float("nan")
 
-    def summary(self) -> dict:
-        """The per-round series and a summary of the distributions, as plain JSON types."""
-        def quantiles(values: np.ndarray) -> dict:
+    def summary(self) -> dict[str, Any]:
+        """The per-round series and a summary of the distributions.
+
+        Returns
+        -------
+        dict
+            Plain JSON types only.
+        """
+        def quantiles(values: np.ndarray) -> dict[str, float]:
             if len(values) == 0:
                 return {}
             q = np.quantile(values, [0.0, 0.25, 0.5, 0.75, 1.0])
@@ -206,7 +213,7 @@ def report_data(result: SelectionResult, samples: Any = None, *, text_field: str
         The selection to draw.
     samples : sequence or Pool, optional
         The pool the selection was made from, as given to :func:`fastzip.select`
-        (records, or a :class:`~fastzip.serialize.Pool` serialized with the
+        (records, or a :class:`~fastzip.pool.Pool` serialized with the
         run's serializer).  Without it only the per-round series are filled;
         the distributions are empty and the judge ratios are NaN.
     text_field : str, optional
@@ -429,7 +436,7 @@ def _render(fig: Any, fmt: str, dpi: int) -> bytes:
     return buffer.getvalue()
 
 
-def _metadata(fmt: str) -> dict | None:
+def _metadata(fmt: str) -> dict[str, Any] | None:
     # no creation dates or versions: the same run gives the same file
     if fmt == "png":
         return {"Software": None}
@@ -498,7 +505,7 @@ with zstd and a window covering them all; the random subsets use fixed seeds. Se
     return page.encode("utf-8")
 
 
-def write_report(result: SelectionResult, path: str | os.PathLike, samples: Any = None, *,
+def write_report(result: SelectionResult, path: str | os.PathLike[str], samples: Any = None, *,
                  text_field: str | None = None, n_threads: int = -1, judge_level: int | None = None,
                  lengths: Any = None, scores: Any = None, title: str | None = None,
                  dpi: int = 110) -> ReportData:

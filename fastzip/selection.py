@@ -1,36 +1,54 @@
 """fastzip.select: ZIP data selection (docs/semantics.md §2, §3, §5)."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from . import codecs
+from ._config import COMPAT_MODES as COMPAT_MODES  # re-exported: their old home
+from ._config import RunConfig
+from ._config import _check_ks as _check_ks  # used by fastzip.shards and fastzip.ray
+from ._config import _positive_int as _positive_int
 from ._greedy import run_default
 from ._reference import run_reference
-from ._trace import RoundTrace
-from .compressor import compression_ratio, resolve_threads
+from ._trace import RoundTrace as RoundTrace  # public as fastzip.RoundTrace
+from .compressor import compression_ratio
 from .errors import InputError, UsageError
-from .serialize import FRAMING, Pool, check_serializer
-
-COMPAT_MODES = (None, "reference")
+from .pool import Pool
+from .serialize import FRAMING
 
 
 @dataclass
 class SelectionResult:
     """The outcome of :func:`select`.
 
-    ``indices``: pool indices in selection order (numpy int64; in compat mode
-    they may repeat, as the reference's do).  ``ratio``: compression ratio of
-    the selection, in selection order, under the run's codec and serializer.
-    ``duplicates_dropped``: how many samples default mode left out because
-    their serialized bytes equal an earlier sample's (0 with ``dedupe=False``
-    and in compat mode).
+    Parameters
+    ----------
+    indices : numpy.ndarray of int64
+        Pool indices in selection order (in compat mode they may repeat, as
+        the reference's do).
+    ratio : float
+        Compression ratio of the selection, in selection order, under the
+        run's codec and serializer (NaN for an empty selection).
+    codec, level, serializer : str, int, str
+        The codec, level and serializer the run used.
+    compat : str or None
+        The compat mode (None: default mode).
+    k1, k2, k3 : int
+        The stage sizes.
+    trace : list of RoundTrace
+        One entry per round.
+    duplicates_dropped : int
+        How many samples default mode left out because their serialized
+        bytes equal an earlier sample's (0 with ``dedupe=False`` and in
+        compat mode).
     """
 
-    indices: np.ndarray
+    indices: npt.NDArray[np.int64]
     ratio: float
     codec: str
     level: int
@@ -44,24 +62,40 @@ class SelectionResult:
 
     @property
     def evaluations(self) -> int:
+        """The number of candidate evaluations over all rounds."""
         return sum(t.evaluations for t in self.trace)
 
     @property
     def seconds(self) -> float:
+        """The time spent in the three stages over all rounds, in seconds."""
         return sum(t.stage1_s + t.stage2_s + t.stage3_s for t in self.trace)
 
     def __len__(self) -> int:
         return len(self.indices)
 
-    def plot(self, path=None, samples=None, **kwargs):
-        """Draw the selection: running ratio, stage times, and the length and
-        stand-alone score distributions against ``samples``, the pool it was
-        made from (docs/semantics.md §7.6; needs matplotlib).
+    def plot(self, path: str | os.PathLike[str] | None = None, samples: Any = None, **kwargs: Any) -> Any:
+        """Draw the selection (docs/semantics.md §7.6; needs matplotlib).
 
-        With ``path`` (``.html``, ``.png``, ``.svg`` or ``.pdf``) the report is
-        written there and its :class:`fastzip.report.ReportData` returned;
-        without, the matplotlib ``Figure`` is returned.  Other keyword
-        arguments go to :func:`fastzip.report.write_report`.
+        The panels: running ratio, stage times, and the length and
+        stand-alone score distributions against ``samples``, the pool the
+        selection was made from.
+
+        Parameters
+        ----------
+        path : str, os.PathLike or None, optional
+            Where to write the report (``.html``, ``.png``, ``.svg`` or
+            ``.pdf``); None returns the figure instead.
+        samples : sequence or Pool, optional
+            The pool the selection was made from.
+        **kwargs
+            Passed to :func:`fastzip.report.write_report` (or, without
+            ``path``, to :func:`fastzip.report.report_data`; ``title`` goes
+            to :func:`fastzip.report.figure`).
+
+        Returns
+        -------
+        fastzip.report.ReportData or matplotlib.figure.Figure
+            The report's data when written to ``path``, else the figure.
         """
         from . import report
 
@@ -71,24 +105,8 @@ class SelectionResult:
         return report.figure(report.report_data(self, samples, **kwargs), title=title)
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise UsageError(f"{name} must be a positive integer, got {value!r}")
-    if value <= 0:
-        raise UsageError(f"{name} must be a positive integer, got {value}")
-    return int(value)
-
-
-def _check_ks(k1: Any, k2: Any, k3: Any) -> tuple[int, int, int]:
-    k1, k2, k3 = (_positive_int(n, v) for n, v in (("k1", k1), ("k2", k2), ("k3", k3)))
-    if k2 > k1:
-        raise UsageError(f"k2 ({k2}) must not exceed k1 ({k1})")
-    if k3 > k2:
-        raise UsageError(f"k3 ({k3}) must not exceed k2 ({k2})")
-    return k1, k2, k3
-
-
 def _as_pool(samples: Any, serializer: str, text_field: str | None) -> Pool:
+    """``samples`` serialized into a pool (a Pool is checked and returned as it is)."""
     if isinstance(samples, Pool):
         if samples.serializer != serializer:
             raise UsageError(f"the pool was serialized with {samples.serializer!r} but this run uses "
@@ -107,20 +125,36 @@ def _as_pool(samples: Any, serializer: str, text_field: str | None) -> Pool:
     return Pool.from_samples(samples, serializer, text_field)
 
 
-def _table_rows(samples: Any) -> list | None:
+def _table_rows(samples: Any) -> list[dict[str, Any]] | None:
     """The rows of a data frame or table as dicts (iterating one gives its column names)."""
     module = type(samples).__module__.split(".")[0]
+    rows: list[dict[str, Any]] | None = None
     if module == "pandas" and hasattr(samples, "columns") and hasattr(samples, "to_dict"):
-        return samples.to_dict("records")
-    if module == "polars" and hasattr(samples, "to_dicts"):
-        return samples.to_dicts()
-    if module == "pyarrow" and hasattr(samples, "to_pylist") and hasattr(samples, "schema"):
-        return samples.to_pylist()
-    return None
+        rows = samples.to_dict("records")
+    elif module == "polars" and hasattr(samples, "to_dicts"):
+        rows = samples.to_dicts()
+    elif module == "pyarrow" and hasattr(samples, "to_pylist") and hasattr(samples, "schema"):
+        rows = samples.to_pylist()
+    return rows
 
 
-def selection_ratio(pool: Pool, indices: np.ndarray, codec: str, level: int) -> float:
-    """Ratio of the selection, serialized in selection order as one stream."""
+def selection_ratio(pool: Pool, indices: npt.NDArray[np.integer[Any]], codec: str, level: int) -> float:
+    """Ratio of the selection, serialized in selection order as one stream.
+
+    Parameters
+    ----------
+    pool : Pool
+        The pool the selection was made from.
+    indices : numpy.ndarray of int
+        Pool indices in selection order.
+    codec, level : str, int
+        The codec and level to measure with.
+
+    Returns
+    -------
+    float
+        Raw over compressed size; NaN for an empty selection.
+    """
     if len(indices) == 0:
         return float("nan")
     framing = FRAMING[pool.serializer]
@@ -137,24 +171,36 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
 
     Parameters
     ----------
-    samples : sequence of dicts / str / bytes (a list, a Hugging Face
-        ``datasets.Dataset``, ...), or a :class:`fastzip.serialize.Pool`.
-    budget : number of samples to select.  Default mode selects exactly this
-        many; ``compat="reference"`` overshoots to a multiple of ``k3`` (F5).
-    budget_bytes : default mode only, instead of ``budget``: select while
-        some sample still fits; the selection's serialized bytes (separators
-        not counted) never exceed this.
-    k1, k2, k3 : stage sizes, ``k3 <= k2 <= k1``.  Default mode clamps k1 to
-        the pool; compat mode raises where the reference crashes (F6).
-    codec, level, serializer : default mode defaults to zstd level 3 and the
-        ``text`` serializer; compat mode is always zlib 9 and ``repr``.
-        ``codec="lz77"`` is the native LZ77 cost model: each pick is
-        appended to the stream at once in O(its length), so the cost of a
-        pick does not grow with the selection (sizes are estimates).
-    compat : None (default mode) or ``"reference"`` (docs/semantics.md §2, faults included).
-    n_threads : threads for the batch kernels; -1 is every core.
-    progress : show a tqdm progress bar on stderr.
-    lazy : default mode: lazy greedy stage 3 (``False`` re-scores every
+    samples : sequence or Pool
+        Dicts, str or bytes (a list, a Hugging Face ``datasets.Dataset``, ...),
+        or a :class:`fastzip.pool.Pool`.  A pandas or polars data frame, or a
+        pyarrow table, selects its rows.
+    budget : int or None, optional
+        Number of samples to select.  Default mode selects exactly this many;
+        ``compat="reference"`` overshoots to a multiple of ``k3`` (F5).
+    k1, k2, k3 : int, optional
+        Stage sizes, ``k3 <= k2 <= k1``.  Default mode clamps k1 to the pool;
+        compat mode raises where the reference crashes (F6).
+    codec, level, serializer : str, int, str or None, optional
+        Default mode defaults to zstd level 3 and the ``text`` serializer
+        (or a Pool's own serializer); compat mode is always zlib 9 and
+        ``repr``.  ``codec="lz77"`` is the native LZ77 cost model: each pick
+        is appended to the stream at once in O(its length), so the cost of
+        a pick does not grow with the selection (sizes are estimates).
+    compat : str or None, optional
+        None (default mode) or ``"reference"`` (docs/semantics.md §2, faults
+        included).
+    n_threads : int, optional
+        Threads for the batch kernels; -1 is every core.  Results do not
+        depend on it.
+    progress : bool, optional
+        Show a tqdm progress bar on stderr.
+    budget_bytes : int or None, optional
+        Default mode only, instead of ``budget``: select while some sample
+        still fits; the selection's serialized bytes (separators not
+        counted) never exceed this.
+    lazy : bool or None, optional
+        Default mode: lazy greedy stage 3 (``False`` re-scores every
         candidate at every pick).  ``None`` (default) is lazy where the codec
         declares monotone added sizes (zstd and lz77, which see the whole
         stream, so a candidate's added size shrinks as the selection grows)
@@ -162,87 +208,113 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
         sliding windows break that property, and lazy picks measured worse
         there).  Lazy and exhaustive can differ slightly wherever the codec
         is not monotone.
-    text_field : for the ``text`` serializer, read this field of each record.
-    dedupe : default mode drops every sample whose serialized bytes equal an
+    text_field : str or None, optional
+        For the ``text`` serializer, read this field of each record.
+    dedupe : bool, optional
+        Default mode drops every sample whose serialized bytes equal an
         earlier sample's (the first copy stays), and reports how many in
         ``SelectionResult.duplicates_dropped``: the ratio objective would
         otherwise pick exact copies, since a copy changes the ratio least.
         ``False`` keeps them.  Compat mode never drops (the reference does not).
 
-    A pandas or polars data frame, or a pyarrow table, selects its rows.
-    """
-    if compat not in COMPAT_MODES:
-        raise UsageError(f"unknown compat mode {compat!r}; use None or 'reference'")
-    k1, k2, k3 = _check_ks(k1, k2, k3)
-    threads = resolve_threads(n_threads)
-    if compat == "reference":
-        for name, given, fixed in (("codec", codec, "zlib"), ("level", level, 9), ("serializer", serializer, "repr")):
-            if given is not None and given != fixed:
-                raise UsageError(f"compat='reference' always uses {name} {fixed!r}; got {given!r}")
-        if budget_bytes is not None:
-            raise UsageError("compat='reference' takes a budget in samples, not budget_bytes")
-        codec, level, serializer = "zlib", 9, "repr"
-    else:
-        codec, level = codecs.resolve(codec or codecs.DEFAULT_SELECT_CODEC, level)
-        if serializer is None and isinstance(samples, Pool):
-            serializer = samples.serializer
-        serializer = check_serializer(serializer or "text")
+    Returns
+    -------
+    SelectionResult
+        The picks in selection order, their ratio and the per-round trace.
 
-    if (budget is None) == (budget_bytes is None):
-        raise UsageError("give exactly one of budget (samples) and budget_bytes")
-    pool = _as_pool(samples, serializer, text_field)
+    Raises
+    ------
+    fastzip.errors.UsageError
+        Bad arguments: an unknown mode, codec, level or serializer, bad stage
+        sizes, not exactly one budget, a budget larger than the pool.
+    fastzip.errors.InputError
+        Bad samples (naming the record, counted from 0), an empty pool, or
+        a byte budget smaller than every sample.
+    """
+    config = RunConfig.from_arguments(
+        compat=compat, budget=budget, budget_bytes=budget_bytes, k1=k1, k2=k2, k3=k3, codec=codec, level=level,
+        serializer=serializer, n_threads=n_threads, lazy=lazy, dedupe=dedupe, progress=progress,
+        text_field=text_field, pool_serializer=samples.serializer if isinstance(samples, Pool) else None)
+    pool = _as_pool(samples, config.serializer, text_field)
     if len(pool) == 0:
         raise InputError("the pool is empty")
-    duplicate = None
-    if compat is None and dedupe:
-        duplicate = np.ones(len(pool), dtype=bool)
-        duplicate[pool.first_occurrences()] = False
-    dropped = 0 if duplicate is None else int(duplicate.sum())
-    n = len(pool) - dropped
-    if budget is not None:
-        budget = _positive_int("budget", budget)
-        if budget > n:
-            after = f" after dropping {dropped} exact duplicates" if dropped else ""
-            raise UsageError(f"budget ({budget}) is larger than the pool ({n} samples{after})")
-    else:
-        budget_bytes = _positive_int("budget_bytes", budget_bytes)
-        smallest = int(np.argmin(pool.lengths))
-        if pool.lengths[smallest] > budget_bytes:
-            raise InputError(f"budget_bytes ({budget_bytes}) is smaller than every sample; the smallest "
-                             f"is {int(pool.lengths[smallest])} bytes", record=smallest)
+    skip = _duplicates(pool) if config.drops_duplicates else None
+    dropped = 0 if skip is None else int(skip.sum())
+    _check_pool_fits(config, pool, dropped)
+    run = _run(config, pool, skip)
+    indices = np.asarray(run.chosen, dtype=np.int64)
+    return SelectionResult(
+        indices=indices, ratio=selection_ratio(pool, indices, config.codec, config.level), codec=config.codec,
+        level=config.level, serializer=config.serializer, compat=config.compat, k1=config.k1, k2=config.k2,
+        k3=config.k3, trace=run.rounds, duplicates_dropped=dropped)
 
-    trace: list[RoundTrace] = []
-    bar = _progress_bar(progress, budget)
+
+def _duplicates(pool: Pool) -> npt.NDArray[np.bool_]:
+    """A mask of the samples whose bytes equal an earlier sample's."""
+    duplicate = np.ones(len(pool), dtype=bool)
+    duplicate[pool.first_occurrences()] = False
+    return duplicate
+
+
+def _check_pool_fits(config: RunConfig, pool: Pool, dropped: int) -> None:
+    """The checks of ``config`` that need the pool: its budget and, in compat mode, k1.
+
+    Raises
+    ------
+    fastzip.errors.UsageError
+        A budget larger than the pool (after ``dropped`` duplicates), or
+        compat mode's k1 past it.
+    fastzip.errors.InputError
+        A byte budget smaller than every sample (naming the smallest).
+    """
+    n = len(pool) - dropped
+    if config.budget is not None:
+        if config.budget > n:
+            after = f" after dropping {dropped} exact duplicates" if dropped else ""
+            raise UsageError(f"budget ({config.budget}) is larger than the pool ({n} samples{after})")
+    elif config.budget_bytes is not None:
+        smallest = int(np.argmin(pool.lengths))
+        if pool.lengths[smallest] > config.budget_bytes:
+            raise InputError(f"budget_bytes ({config.budget_bytes}) is smaller than every sample; the smallest "
+                             f"is {int(pool.lengths[smallest])} bytes", record=smallest)
+    if config.compat == "reference" and config.k1 > n:
+        raise UsageError(f"k1 ({config.k1}) exceeds the pool ({n} samples); the reference crashes "
+                         "here (F6). Lower k1, or use the default mode, which clamps it")
+
+
+@dataclass
+class _Run:
+    """What the engine reported: the picks in order and one trace per round."""
+
+    chosen: list[int] = field(default_factory=list)
+    rounds: list[RoundTrace] = field(default_factory=list)
+
+
+def _run(config: RunConfig, pool: Pool, skip: npt.NDArray[np.bool_] | None) -> _Run:
+    """Run the engine of ``config``'s mode, with a progress bar when asked for."""
+    run = _Run()
+    bar = _progress_bar(config.progress, config.budget)
 
     def on_round(info: RoundTrace) -> None:
-        trace.append(info)
+        run.rounds.append(info)
         if bar is not None:
             bar.update(info.picks)
-            bar.set_postfix(round=info.round, evals=sum(t.evaluations for t in trace),
+            bar.set_postfix(round=info.round, evals=sum(t.evaluations for t in run.rounds),
                             ratio=f"{info.ratio:.3f}")
 
     try:
-        if compat == "reference":
-            if k1 > n:
-                raise UsageError(f"k1 ({k1}) exceeds the pool ({n} samples); the reference crashes "
-                                 "here (F6). Lower k1, or use the default mode, which clamps it")
-            chosen = run_reference(pool, budget, k1, k2, k3, threads, on_round)
+        if config.compat == "reference":
+            run.chosen = run_reference(pool, config, on_round)
         else:
-            framing = FRAMING[serializer]
-            chosen = run_default(pool, budget, budget_bytes, k1, k2, k3, codec, level,
-                                 framing.separator, threads, lazy, on_round, skip=duplicate)
+            run.chosen = run_default(pool, config, on_round, skip=skip)
     finally:
         if bar is not None:
             bar.close()
-    indices = np.asarray(chosen, dtype=np.int64)
-    return SelectionResult(
-        indices=indices, ratio=selection_ratio(pool, indices, codec, level), codec=codec,
-        level=level, serializer=serializer, compat=compat, k1=k1, k2=k2, k3=k3, trace=trace,
-        duplicates_dropped=dropped)
+    return run
 
 
-def _progress_bar(enabled: bool, budget: int | None):
-    """A tqdm bar over the samples picked (no total under a byte budget)."""
+def _progress_bar(enabled: bool, budget: int | None) -> Any:
+    """A tqdm bar over the samples picked (no total under a byte budget), or None when disabled."""
     if not enabled:
         return None
     from tqdm.auto import tqdm

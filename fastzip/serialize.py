@@ -1,4 +1,4 @@
-"""Serializers (docs/semantics.md §4) and the packed pool.
+"""Serializers (docs/semantics.md §4).
 
 A serializer turns one sample into the bytes that stand for it when it is
 compressed, and says how samples are joined into one stream:
@@ -11,35 +11,48 @@ compressed, and says how samples are joined into one stream:
   ``role: content`` lines, Alpaca fields joined by newlines, ``{"text": ...}``),
   one sample per line; anything else falls back to ``json``.
 
-The pool serializes every sample once into one contiguous buffer plus int64
-offsets, which is what the batch kernels read.
+The packed pool (:class:`~fastzip.pool.Pool`, :func:`~fastzip.pool.pack`),
+which serializes every sample once into one buffer, lives in
+:mod:`fastzip.pool`; ``from fastzip.serialize import Pool, pack`` still works.
 """
 from __future__ import annotations
 
 import base64
 import datetime
 import decimal
-import hashlib
+import importlib
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from .pool import Pool as Pool
+    from .pool import pack as pack
 
 SERIALIZERS = ("repr", "json", "text")
 
 
 @dataclass(frozen=True)
 class Framing:
-    """How serialized samples are joined into one stream."""
+    """How serialized samples are joined into one stream.
 
-    open: bytes       # before the first sample
-    separator: bytes  # between samples
-    close: bytes      # after the last sample
+    Parameters
+    ----------
+    open : bytes
+        Before the first sample.
+    separator : bytes
+        Between samples.
+    close : bytes
+        After the last sample.
+    """
+
+    open: bytes
+    separator: bytes
+    close: bytes
 
 
 FRAMING = {
@@ -50,7 +63,23 @@ FRAMING = {
 
 
 def check_serializer(name: str) -> str:
-    """``name`` if it is a serializer's, else a :class:`~fastzip.errors.UsageError`."""
+    """Check a serializer's name.
+
+    Parameters
+    ----------
+    name : str
+        ``repr``, ``json`` or ``text``.
+
+    Returns
+    -------
+    str
+        ``name``.
+
+    Raises
+    ------
+    fastzip.errors.UsageError
+        ``name`` is not a serializer's, naming the choices.
+    """
     if name not in SERIALIZERS:
         raise UsageError(f"unknown serializer {name!r}; choose one of {', '.join(SERIALIZERS)}")
     return name
@@ -68,7 +97,22 @@ def json_default(value: Any) -> Any:
     * numpy scalars and arrays: the matching Python numbers and lists.
 
     Lists, structs (dicts), maps (lists of key/value pairs) and intervals
-    (named tuples) are JSON already.  Anything else raises ``TypeError``.
+    (named tuples) are JSON already.
+
+    Parameters
+    ----------
+    value : object
+        A value ``json.dumps`` cannot write.
+
+    Returns
+    -------
+    object
+        Its JSON form.
+
+    Raises
+    ------
+    TypeError
+        The value has no JSON form (as ``json.dumps``'s ``default`` must).
     """
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(bytes(value)).decode("ascii")
@@ -90,7 +134,20 @@ def json_default(value: Any) -> Any:
 
 
 def dumps_json(value: Any, **options: Any) -> str:
-    """``json.dumps`` with :func:`json_default` and ``ensure_ascii=False``."""
+    """``json.dumps`` with :func:`json_default` and ``ensure_ascii=False``.
+
+    Parameters
+    ----------
+    value : object
+        What to write.
+    **options
+        Passed to ``json.dumps`` (``separators``, ``indent``, ...).
+
+    Returns
+    -------
+    str
+        The JSON text.
+    """
     return json.dumps(value, ensure_ascii=False, default=json_default, **options)
 
 
@@ -126,7 +183,28 @@ def _text_of_turns(turns: Any, role_key: str, content_key: str, field: str, reco
 
 
 def sample_text(sample: Any, record: int | None = None, text_field: str | None = None) -> str:
-    """The human-readable content of a sample (the ``text`` serializer)."""
+    """The human-readable content of a sample (the ``text`` serializer).
+
+    Parameters
+    ----------
+    sample : dict, str or bytes
+        ShareGPT / OpenAI messages become ``role: content`` lines, Alpaca
+        fields are joined by newlines, ``{"text": ...}`` is its text;
+        anything else is compact JSON.
+    record : int or None, optional
+        The sample's record number (from 0), for error messages.
+    text_field : str or None, optional
+        Read this string field instead.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        A sample of another type, or a field missing or of the wrong type.
+    """
     if isinstance(sample, str):
         return sample
     if isinstance(sample, (bytes, bytearray)):
@@ -165,7 +243,30 @@ def sample_text(sample: Any, record: int | None = None, text_field: str | None =
 
 def serialize_sample(sample: Any, serializer: str, record: int | None = None,
                      text_field: str | None = None) -> bytes:
-    """The bytes of one sample under ``serializer``."""
+    """The bytes of one sample under ``serializer``.
+
+    Parameters
+    ----------
+    sample : dict, str or bytes
+        The sample.
+    serializer : str
+        ``repr``, ``json`` or ``text`` (docs/semantics.md §4).
+    record : int or None, optional
+        The sample's record number (from 0), for error messages.
+    text_field : str or None, optional
+        For ``text``: the field of each record to read.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        A sample that cannot be serialized, naming its record.
+    fastzip.errors.UsageError
+        An unknown serializer.
+    """
     if serializer == "repr":
         if not isinstance(sample, (dict, str, bytes, bytearray)):
             raise InputError(f"a sample must be an object or a string, got {type(sample).__name__}",
@@ -190,105 +291,40 @@ def serialize_sample(sample: Any, serializer: str, record: int | None = None,
 
 
 def serialize_list(samples: Iterable[Any], serializer: str, text_field: str | None = None) -> bytes:
-    """The whole list as one byte string (``str(list)`` for ``repr``)."""
+    """The whole list as one byte string (``str(list)`` for ``repr``).
+
+    Parameters
+    ----------
+    samples : iterable
+        The samples, in order.
+    serializer : str
+        ``repr``, ``json`` or ``text``.
+    text_field : str or None, optional
+        For ``text``: the field of each record to read.
+
+    Returns
+    -------
+    bytes
+        The serialized samples joined by the serializer's framing.
+
+    Raises
+    ------
+    fastzip.errors.FastzipError
+        As :func:`serialize_sample` raises them, for the first sample that fails.
+    """
     framing = FRAMING[check_serializer(serializer)]
     body = framing.separator.join(serialize_sample(s, serializer, i, text_field) for i, s in enumerate(samples))
     return framing.open + body + framing.close
 
 
-def pack(items: Sequence[bytes | str]) -> tuple[np.ndarray, np.ndarray]:
-    """One contiguous uint8 buffer and int64 offsets (len(items) + 1 of them).
-
-    Item i is ``buffer[offsets[i]:offsets[i+1]]``; str items are UTF-8 encoded.
-    Every batch call of fastzip (``marginal_sizes``, ``compressed_sizes``,
-    ``pair_sizes``) accepts the pair in place of a list, so a pool packed once
-    is never copied again.
-
-    >>> buffer, offsets = pack([b"ab", "c", b""])
-    >>> buffer.tobytes(), offsets.tolist()
-    (b'abc', [0, 2, 3, 3])
-    """
-    items = [x.encode("utf-8", errors="surrogatepass") if isinstance(x, str) else x for x in items]
-    offsets = np.zeros(len(items) + 1, dtype=np.int64)
-    if items:
-        np.cumsum([len(b) for b in items], out=offsets[1:])
-    data = np.frombuffer(b"".join(items), dtype=np.uint8) if items else np.zeros(0, np.uint8)
-    return data, offsets
+# Pool and pack moved to fastzip.pool, which imports this module: re-exported
+# lazily so that either module can be imported first.
+_MOVED = {"Pool": "fastzip.pool", "pack": "fastzip.pool"}
 
 
-@dataclass
-class Pool:
-    """Every sample serialized once: ``data[offsets[i]:offsets[i+1]]`` is sample i."""
-
-    data: np.ndarray
-    offsets: np.ndarray
-    serializer: str
-
-    def __post_init__(self) -> None:
-        self.lengths = np.diff(self.offsets)   # read in every stage's inner loop: computed once
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    def item(self, i: int) -> bytes:
-        return self.data[self.offsets[i]:self.offsets[i + 1]].tobytes()
-
-    def take(self, indices: np.ndarray) -> Pool:
-        """A new pool of the samples at ``indices``, in that order."""
-        indices = np.asarray(indices, dtype=np.int64)
-        lengths = self.lengths[indices]
-        offsets = np.zeros(len(indices) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        data = np.empty(int(offsets[-1]), dtype=np.uint8)
-        for k, i in enumerate(indices.tolist()):
-            data[offsets[k]:offsets[k + 1]] = self.data[self.offsets[i]:self.offsets[i + 1]]
-        return Pool(data, offsets, self.serializer)
-
-    def first_occurrences(self) -> np.ndarray:
-        """Indices of the samples whose bytes no earlier sample has, in pool order.
-
-        Samples are grouped by a 128-bit BLAKE2b digest and compared byte for
-        byte within a group, so the answer is exact.
-        """
-        first_by_digest: dict[bytes, list[int]] = {}
-        keep = []
-        data, offsets = self.data, self.offsets
-        for i in range(len(self)):
-            piece = data[offsets[i]:offsets[i + 1]]
-            digest = hashlib.blake2b(piece, digest_size=16).digest()
-            firsts = first_by_digest.setdefault(digest, [])
-            if any(np.array_equal(piece, data[offsets[j]:offsets[j + 1]]) for j in firsts):
-                continue
-            firsts.append(i)
-            keep.append(i)
-        return np.asarray(keep, dtype=np.int64)
-
-    @classmethod
-    def from_samples(cls, samples: Iterable[Any], serializer: str, text_field: str | None = None,
-                     allow_empty: bool = False) -> Pool:
-        """Serialize a pool; an empty sample is an error naming its record."""
-        check_serializer(serializer)
-        # one growing buffer: never the pieces and their concatenation at once
-        buffer = bytearray()
-        ends = [0]
-        for i, sample in enumerate(samples):
-            if sample is None:
-                raise InputError("sample is null", record=i)
-            b = serialize_sample(sample, serializer, i, text_field)
-            if not allow_empty and _is_empty(sample, b, serializer, text_field, i):
-                raise InputError("empty sample", record=i)
-            buffer += b
-            ends.append(len(buffer))
-        data = np.frombuffer(buffer, dtype=np.uint8) if buffer else np.zeros(0, np.uint8)
-        return cls(data, np.asarray(ends, dtype=np.int64), serializer)
-
-
-def _is_empty(sample: Any, serialized: bytes, serializer: str, text_field: str | None, record: int) -> bool:
-    """A sample with no content: an empty string, an empty object, or no text."""
-    if isinstance(sample, (str, bytes, bytearray)):
-        return len(sample) == 0
-    if isinstance(sample, dict) and not sample:
-        return True
-    if serializer == "text":
-        return len(serialized) == 0
-    return not sample_text(sample, record, text_field).strip() if text_field else False
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        value = getattr(importlib.import_module(_MOVED[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'fastzip.serialize' has no attribute {name!r}")

@@ -36,27 +36,32 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 
 import numpy as np
+import numpy.typing as npt
 
 from . import codecs
-from .compressor import as_packed, resolve_threads
+from ._protocol import I64Array, U8Array
+from .compressor import Candidates, as_packed
 from .errors import InputError
-from .serialize import pack
+from .pool import pack
+from .threads import resolve_threads
 
 try:
     from . import _pairs
 except ImportError:  # the extension is not built: the bindings only
-    _pairs = None
+    # mypy types the name as the module; None is its documented "not built" value
+    _pairs = None  # type: ignore[assignment]
 
 __all__ = ["compressed_sizes", "pair_sizes", "pack", "CONTAINERS"]
 
 #: containers per codec; the first is the default
 CONTAINERS = {"zlib": ("zlib", "gzip", "raw"), "zstd": ("frame", "raw"), "lz4": ("frame", "block", "raw")}
 
-Items = Sequence[bytes | bytearray | memoryview | str] | tuple
-_ZLIB_CALLS: dict[tuple, Callable[[bytes], int]] = {}   # (codec, level, container) as given -> size
+Items = Candidates   # a list of bytes/str, or a packed (buffer, offsets) pair
+# (codec, level, container) as given -> size
+_ZLIB_CALLS: dict[tuple[str, int | None, str | None], Callable[[bytes], int]] = {}
 
 
 def _resolve(codec: str, level: int | None, container: str | None) -> tuple[str, int, str | None]:
@@ -98,10 +103,12 @@ def _binding(codec: str, level: int, container: str | None) -> Callable[[bytes],
             return lambda x: len(zlib.compress(x, level))
         if container == "gzip":
             return lambda x: len(gzip.compress(x, level, mtime=0))
-        return lambda x: len(zlib.compress(x, level, wbits=-15))
+        # the zlib container is the same deflate body plus a 2-byte header and a 4-byte Adler-32
+        # (zlib.compress's wbits=-15 would say it directly, but only from Python 3.11)
+        return lambda x: len(zlib.compress(x, level)) - 6
     if codec == "zstd":
         if container == "raw":
-            return lambda x: _raw_stream_sizes(codec, level, [x], 1)[0]
+            return lambda x: int(_raw_stream_sizes(codec, level, [x], 1)[0])
         import zstandard
 
         cctx = zstandard.ZstdCompressor(level=level)
@@ -121,13 +128,13 @@ def _binding(codec: str, level: int, container: str | None) -> Callable[[bytes],
                                             store_size=store))
 
 
-def _raw_stream_sizes(codec: str, level: int, items, n_threads: int) -> np.ndarray:
+def _raw_stream_sizes(codec: str, level: int, items: Candidates, n_threads: int) -> I64Array:
     from .compressor import IncrementalCompressor
 
     return IncrementalCompressor(codec, level).marginal_sizes(items, n_threads=n_threads)
 
 
-def _checked(items, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _checked(items: Candidates, name: str) -> tuple[U8Array, I64Array]:
     """(uint8 buffer, int64 offsets), with the offsets checked against the buffer."""
     try:
         data, offsets = as_packed(items)
@@ -143,7 +150,7 @@ def _checked(items, name: str) -> tuple[np.ndarray, np.ndarray]:
     return data, offsets
 
 
-def _check_index(index, n: int, name: str) -> np.ndarray:
+def _check_index(index: npt.ArrayLike, n: int, name: str) -> I64Array:
     idx = np.ascontiguousarray(index, dtype=np.int64).reshape(-1)
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = int(np.flatnonzero((idx < 0) | (idx >= n))[0])
@@ -151,32 +158,46 @@ def _check_index(index, n: int, name: str) -> np.ndarray:
     return idx
 
 
-def _items_of(data: np.ndarray, offsets: np.ndarray, index: np.ndarray | None) -> list[bytes]:
+def _items_of(data: U8Array, offsets: I64Array, index: I64Array | None) -> list[bytes]:
     raw = data.tobytes()
-    ids = range(len(offsets) - 1) if index is None else index
+    ids: Iterable[int] = range(len(offsets) - 1) if index is None else index.tolist()
     return [raw[offsets[i]:offsets[i + 1]] for i in ids]
 
 
 def compressed_sizes(items: Items, codec: str = "zlib", level: int | None = None,
-                     container: str | None = None, *, index=None, n_threads: int = -1) -> np.ndarray:
+                     container: str | None = None, *, index: npt.ArrayLike | None = None,
+                     n_threads: int | None = -1) -> I64Array:
     """One-shot compressed size of every item, exactly as the codec's Python call gives it.
 
     Parameters
     ----------
-    items : list of bytes / str (UTF-8), or a packed ``(buffer, offsets)`` pair
-        (item i is ``buffer[offsets[i]:offsets[i+1]]``, see :func:`fastzip.pack`).
-    codec : "zlib" | "gzip" | "zstd" | "lz4" | a codec given to ``register_codec``
-    level : the codec's level; None is fastzip's default (zlib 9, zstd 3, lz4 0).
+    items : list of bytes or str, or (buffer, offsets)
+        The items (str as UTF-8), or a packed pair where item i is
+        ``buffer[offsets[i]:offsets[i+1]]`` (see :func:`fastzip.pack`).
+    codec : str, optional
+        ``"zlib"``, ``"gzip"``, ``"zstd"``, ``"lz4"`` or a codec given to
+        :func:`fastzip.register_codec`.
+    level : int or None, optional
+        The codec's level; None is fastzip's default (zlib 9, zstd 3, lz4 0).
         Note that ``zlib.compress``'s own default is 6.
-    container : see the table in the module docstring; None is the codec's
-        usual one-shot call (zlib: ``zlib``, gzip: ``gzip``, zstd and lz4: ``frame``).
-    index : optional int array: measure only these items, in this order.
-    n_threads : threads (-1: every core); results do not depend on it.
+    container : str or None, optional
+        See the table in the module docstring; None is the codec's usual
+        one-shot call (zlib: ``zlib``, gzip: ``gzip``, zstd and lz4: ``frame``).
+    index : array_like of int, optional
+        Measure only these items, in this order.
+    n_threads : int or None, optional
+        Threads (-1: every core); results do not depend on it.
 
     Returns
     -------
-    numpy.ndarray
-        int64, one size per item (per index entry).
+    numpy.ndarray of int64
+        One size per item (per index entry).
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        An unknown codec, level or container, or items or an index that do
+        not fit together.
 
     Examples
     --------
@@ -210,7 +231,7 @@ def compressed_sizes(items: Items, codec: str = "zlib", level: int | None = None
 
         return IncrementalCompressor(codec, level).marginal_sizes((data, offsets), n_threads=threads,
                                                                   index=idx)
-    if _native(codec, container):
+    if container is not None and _native(codec, container):
         return _pairs.oneshot_sizes(codec, level, container, data, offsets, idx, threads)
     size = _binding(codec, level, container)
     return np.array([size(x) for x in _items_of(data, offsets, idx)], dtype=np.int64)
@@ -218,7 +239,7 @@ def compressed_sizes(items: Items, codec: str = "zlib", level: int | None = None
 
 def pair_sizes(a: Items, b: Items | None = None, codec: str = "zlib", level: int | None = None,
                separator: bytes | str = b"", container: str | None = None, order: str = "ab", *,
-               pairs=None, n_threads: int = -1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               pairs: npt.ArrayLike | None = None, n_threads: int | None = -1) -> tuple[I64Array, I64Array, I64Array]:
     """``(C(a_i), C(b_j), C(a_i ++ separator ++ b_j))`` for a whole matrix, in one C call.
 
     ``C`` is the one-shot size of :func:`compressed_sizes` with the same codec,
@@ -227,19 +248,33 @@ def pair_sizes(a: Items, b: Items | None = None, codec: str = "zlib", level: int
 
     Parameters
     ----------
-    a, b : list of bytes / str, or packed ``(buffer, offsets)`` pairs; ``b=None`` is ``a``.
-    codec, level, container : as in :func:`compressed_sizes`.
-    separator : bytes (or str, UTF-8) put between the two items.
-    order : "ab" joins ``a_i ++ sep ++ b_j``; "ba" joins ``b_j ++ sep ++ a_i``
-        (the result is still indexed ``[i, j]``).
-    pairs : optional ``(k, 2)`` int array of ``(i, j)``: only these pairs; the
-        third result is then ``(k,)`` in the same order.
-    n_threads : threads (-1: every core); results do not depend on it.
+    a : list of bytes or str, or (buffer, offsets)
+        The first items, or a packed pair.
+    b : list of bytes or str, or (buffer, offsets), or None, optional
+        The second items; None is ``a``.
+    codec, level, container : str, int or None, str or None, optional
+        As in :func:`compressed_sizes`.
+    separator : bytes or str, optional
+        Put between the two items (str as UTF-8).
+    order : str, optional
+        ``"ab"`` joins ``a_i ++ sep ++ b_j``; ``"ba"`` joins
+        ``b_j ++ sep ++ a_i`` (the result is still indexed ``[i, j]``).
+    pairs : array_like of int, optional
+        A ``(k, 2)`` array of ``(i, j)``: only these pairs; the third result
+        is then ``(k,)`` in the same order.
+    n_threads : int or None, optional
+        Threads (-1: every core); results do not depend on it.
 
     Returns
     -------
-    tuple of numpy.ndarray
-        int64 ``(len(a),)``, ``(len(b),)`` and ``(len(a), len(b))`` (or ``(k,)``).
+    size_a, size_b, size_ab : numpy.ndarray of int64
+        ``(len(a),)``, ``(len(b),)`` and ``(len(a), len(b))`` (or ``(k,)``).
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        An unknown codec, level, container or order, a separator that is
+        neither bytes nor str, or pairs outside the items.
 
     Examples
     --------
@@ -253,7 +288,7 @@ def pair_sizes(a: Items, b: Items | None = None, codec: str = "zlib", level: int
         separator = separator.encode("utf-8")
     if not isinstance(separator, (bytes, bytearray, memoryview)):
         raise InputError("separator must be bytes or str")
-    separator = bytes(separator)
+    sep = bytes(separator)
     if order not in ("ab", "ba"):
         raise InputError(f"order must be 'ab' or 'ba', got {order!r}")
     threads = resolve_threads(n_threads)
@@ -269,16 +304,17 @@ def pair_sizes(a: Items, b: Items | None = None, codec: str = "zlib", level: int
         _check_index(pair_arr[:, 1], nb, "pairs[:, 1]")
     if order == "ba":
         swapped = None if pair_arr is None else np.ascontiguousarray(pair_arr[:, ::-1])
-        cb, ca, cba = _pair_sizes(codec, level, container, b_data, b_off, a_data, a_off, separator,
-                                  swapped, threads)
+        cb, ca, cba = _pair_sizes(codec, level, container, b_data, b_off, a_data, a_off, sep, swapped, threads)
         return ca, cb, (cba if pair_arr is not None else np.ascontiguousarray(cba.T))
-    return _pair_sizes(codec, level, container, a_data, a_off, b_data, b_off, separator, pair_arr,
-                       threads)
+    return _pair_sizes(codec, level, container, a_data, a_off, b_data, b_off, sep, pair_arr, threads)
 
 
-def _pair_sizes(codec, level, container, a_data, a_off, b_data, b_off, sep, pair_arr, threads):
+def _pair_sizes(codec: str, level: int, container: str | None, a_data: U8Array, a_off: I64Array,
+                b_data: U8Array, b_off: I64Array, sep: bytes, pair_arr: I64Array | None,
+                threads: int) -> tuple[I64Array, I64Array, I64Array]:
+    """The three results of :func:`pair_sizes` in order ``ab``, native or through the bindings."""
     na, nb = a_off.size - 1, b_off.size - 1
-    if _native(codec, container):
+    if container is not None and _native(codec, container):
         if pair_arr is None:
             return _pairs.pair_sizes(codec, level, container, a_data, a_off, b_data, b_off, sep,
                                      n_threads=threads)
@@ -303,7 +339,7 @@ def _pair_sizes(codec, level, container, a_data, a_off, b_data, b_off, sep, pair
         ca = _raw_stream_sizes(codec, level, a_items, threads) if na else np.zeros(0, np.int64)
         cb = _raw_stream_sizes(codec, level, b_items, threads) if nb else np.zeros(0, np.int64)
 
-        def row(i, cols):
+        def row(i: int, cols: Iterable[int]) -> I64Array:
             ic = IncrementalCompressor(codec, level, separator=sep)
             ic.extend([a_items[i]])
             return ic.marginal_sizes([b_items[j] for j in cols], n_threads=threads)
@@ -312,16 +348,16 @@ def _pair_sizes(codec, level, container, a_data, a_off, b_data, b_off, sep, pair
         ca = np.array([size(x) for x in a_items], dtype=np.int64)
         cb = np.array([size(x) for x in b_items], dtype=np.int64)
 
-        def row(i, cols):
+        def row(i: int, cols: Iterable[int]) -> I64Array:
             return np.array([size(a_items[i] + sep + b_items[j]) for j in cols], dtype=np.int64)
     if pair_arr is None:
-        ab = np.empty((na, nb), dtype=np.int64)
+        matrix: I64Array = np.empty((na, nb), dtype=np.int64)
         for i in range(na):
             if nb:
-                ab[i] = row(i, range(nb))
-        return ca, cb, ab
-    ab = np.empty(len(pair_arr), dtype=np.int64)
+                matrix[i] = row(i, range(nb))
+        return ca, cb, matrix
+    listed: I64Array = np.empty(len(pair_arr), dtype=np.int64)
     for i in np.unique(pair_arr[:, 0]):
         where = np.flatnonzero(pair_arr[:, 0] == i)
-        ab[where] = row(int(i), [int(j) for j in pair_arr[where, 1]])
-    return ca, cb, ab
+        listed[where] = row(int(i), [int(j) for j in pair_arr[where, 1]])
+    return ca, cb, listed
