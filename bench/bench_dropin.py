@@ -192,11 +192,8 @@ RATIOS = {"npc_gzip": ("npc_npc_gzip", "npc_fastzip", 3.5),
 
 
 @pytest.mark.reads_results
-def test_dropin_targets(request, benchmark, bench_results):
+def test_dropin_targets(timed_target, bench_results):
     """The issue's ratios (2 threads, same run) of the comparisons timed both ways; skipped when timings are off."""
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-    if request.config.getoption("benchmark_disable", False):
-        pytest.skip("timings are off (--benchmark-disable)")
     times = bench_results.section("dropin seconds")
     ratios = {name: (times[slow] / times[fast], target) for name, (slow, fast, target) in RATIOS.items()
               if slow in times and fast in times}

@@ -156,10 +156,8 @@ def test_lz77_vs_zstd3_sharegpt(benchmark, bench_results, sharegpt_workload, mon
     benchmark.extra_info["candidates_per_s"] = rate
 
 
-def _timed_rates(request, bench_results, section: str, keys: list, made_by: str) -> dict:
-    """The recorded rates of ``keys``, or skip: timings off, a benchmark missing or untimed."""
-    if request.config.getoption("benchmark_disable", False):
-        pytest.skip("timings are off (--benchmark-disable)")
+def _timed_rates(bench_results, section: str, keys: list, made_by: str) -> dict:
+    """The recorded rates of ``keys``, or skip: a benchmark missing or untimed."""
     rates = bench_results.need(section, keys, made_by)
     if any(np.isnan(v) for v in rates.values()):
         pytest.skip(f"{made_by} ran without timings")
@@ -168,25 +166,22 @@ def _timed_rates(request, bench_results, section: str, keys: list, made_by: str)
 
 @pytest.mark.reads_results
 @pytest.mark.benchmark(group="targets")
-def test_lz77_target(request, benchmark, bench_results):
+def test_lz77_target(timed_target, bench_results):
     """lz77 measures at least as many candidates per second as zstd-3 (same run)."""
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-    rates = _timed_rates(request, bench_results, "kernels lz77", ["lz77", "zstd"], "test_lz77_vs_zstd3_sharegpt")
+    rates = _timed_rates(bench_results, "kernels lz77", ["lz77", "zstd"], "test_lz77_vs_zstd3_sharegpt")
     assert rates["lz77"] >= rates["zstd"], rates
 
 
 @pytest.mark.reads_results
 @pytest.mark.benchmark(group="targets")
-def test_targets(request, benchmark, bench_results):
+def test_targets(timed_target, bench_results):
     """The issue's speed targets (2-core machine); skipped when timings are off.
 
     zstd-3 and zlib-9 native on one-record candidates must have been timed;
     the comparisons with the fallback and naive recompression are checked
     for the codecs whose rates were recorded too.
     """
-    # takes the benchmark fixture only so that --benchmark-only keeps this check
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-    _timed_rates(request, bench_results, "kernels", [("zstd", "native", "record"), ("zlib", "native", "record")],
+    _timed_rates(bench_results, "kernels", [("zstd", "native", "record"), ("zlib", "native", "record")],
                  "test_marginal_sizes_10mb (one-record candidates, native zstd-3 and zlib-9)")
     if os.cpu_count() and os.cpu_count() < 2:
         pytest.skip("the targets are for 2 cores")

@@ -181,11 +181,8 @@ def test_selection_at_scale(benchmark, bench_results, budget, pool_size, codec, 
 
 @pytest.mark.reads_results
 @pytest.mark.benchmark(group="targets")
-def test_scale_targets(request, benchmark, bench_results):
+def test_scale_targets(timed_target, bench_results):
     """lz77 beats zstd-3 by the issue's factors at scale, with a flat cost per pick."""
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-    if request.config.getoption("benchmark_disable", False):
-        pytest.skip("timings are off (--benchmark-disable)")
     scale = bench_results.section("at scale")   # (pool_size, codec) -> figures
     pools = sorted({p for p, _ in scale if (p, "zstd") in scale and (p, "lz77") in scale})
     if not pools:

@@ -77,12 +77,8 @@ def test_naive_equals_compat_on_a_small_pool(benchmark, pool):
 
 @pytest.mark.reads_results
 @pytest.mark.benchmark(group="targets")
-def test_targets(request, benchmark, bench_results):
+def test_targets(timed_target, bench_results):
     """compat <= 6 s and >= 50x naive (when the slow naive run was timed too); default <= 2 s (timings on)."""
-    # takes the benchmark fixture only so that --benchmark-only keeps this check
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-    if request.config.getoption("benchmark_disable", False):
-        pytest.skip("timings are off (--benchmark-disable)")
     seconds = bench_results.need("select seconds", ["compat", "default"], "test_compat_reference and test_default_mode")
     naive = bench_results.get("select seconds", "naive")
     failures = []

@@ -92,6 +92,15 @@ def bench_results() -> BenchResults:
     return BenchResults()
 
 
+@pytest.fixture
+def timed_target(request, benchmark):
+    """For a check of timings: kept by ``--benchmark-only`` (it takes ``benchmark``), skipped when timings are off."""
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    if request.config.getoption("benchmark_disable", False):
+        pytest.skip("timings are off (--benchmark-disable)")
+    return benchmark
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``reads_results`` run last, after the benchmarks whose figures they read, in any order given."""
