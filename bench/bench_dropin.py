@@ -14,8 +14,10 @@
   otherwise idle and with another process busy on one core, for fastzip's
   pool (the default) and an OpenMP team (``FASTZIP_OPENMP=1``).
 
-Each comparison asserts equal results; ``test_dropin_targets`` checks the ratios
-when timings are on.
+Each comparison asserts equal results: each way of npc_gzip and ZIP-FIT
+checks its result against the other way's, recorded in the ``bench_results``
+fixture (bench/conftest.py) or computed (untimed) when that one did not run.
+``test_dropin_targets`` checks the ratios of the ways timed in the same run.
 """
 from __future__ import annotations
 
@@ -36,9 +38,6 @@ import fastzip
 ROOT = Path(__file__).resolve().parents[1]
 EVALS = ROOT / "tests" / "data" / "openai_evals_5k.jsonl"
 INSTALL = "pip install --no-deps npc-gzip==0.1.1 zip-fit==1.0.9"
-TIMES: dict[str, float] = {}       # key -> mean seconds
-RESULTS: dict[str, object] = {}    # results kept to compare within the run
-POOL: dict[tuple, dict] = {}       # (threads, pool, idle|busy) -> probe result
 
 
 def _example(name: str):
@@ -49,9 +48,9 @@ def _example(name: str):
     return module
 
 
-def _record(benchmark, key: str) -> None:
+def _record(benchmark, bench_results, key: str) -> None:
     if not benchmark.disabled and benchmark.stats:
-        TIMES[key] = benchmark.stats.stats.mean
+        bench_results.record("dropin seconds", key, benchmark.stats.stats.mean)   # mean seconds
 
 
 def _small(full: bool, big: int, small: int) -> int:
@@ -62,43 +61,39 @@ def _small(full: bool, big: int, small: int) -> int:
 # ---------------------------------------------------------------- npc_gzip -------------------
 @pytest.mark.benchmark(group="dropin: npc_gzip 800 x 300, exact gzip-9 NCD")
 @pytest.mark.parametrize("way", ["npc_gzip", "fastzip"])
-def test_npc_gzip(benchmark, way):
+def test_npc_gzip(benchmark, bench_results, way):
     if importlib.util.find_spec("npc_gzip") is None:
         pytest.skip(f"needs npc_gzip: {INSTALL}")
     example = _example("npc_gzip_backend")
     full = not benchmark.disabled
     train, labels, test, _ = example.load_texts(_small(full, 800, 60), _small(full, 300, 20))
-    if way == "npc_gzip":
-        run = lambda: example.npc_gzip_predict(train, labels, test)     # noqa: E731
-        rounds = 1
-    else:
-        run = lambda: example.fastzip_predict(train, labels, test, n_threads=2)   # noqa: E731
-        rounds = 3
-    distances, predicted = benchmark.pedantic(run, rounds=rounds, iterations=1)
-    _record(benchmark, f"npc_{way}")
-    other = RESULTS.setdefault("npc", (distances, predicted))
+    ways = {"npc_gzip": lambda: example.npc_gzip_predict(train, labels, test),
+            "fastzip": lambda: example.fastzip_predict(train, labels, test, n_threads=2)}
+    distances, predicted = benchmark.pedantic(ways[way], rounds=1 if way == "npc_gzip" else 3, iterations=1)
+    _record(benchmark, bench_results, f"npc_{way}")
+    bench_results.record("dropin npc", (way, full), (distances, predicted))
+    other_way = "fastzip" if way == "npc_gzip" else "npc_gzip"
+    other = bench_results.get_or_compute("dropin npc", (other_way, full), ways[other_way])
     assert np.array_equal(other[0], distances) and np.array_equal(other[1], predicted)
 
 
 # ---------------------------------------------------------------- ZIP-FIT --------------------
 @pytest.mark.benchmark(group="dropin: ZIP-FIT 1000 x 100, gzip-9")
 @pytest.mark.parametrize("way", ["zipfit", "fastzip"])
-def test_zipfit(benchmark, way):
+def test_zipfit(benchmark, bench_results, way):
     if importlib.util.find_spec("zip_fit") is None:
         pytest.skip(f"needs zip_fit: {INSTALL}")
     example = _example("zipfit_backend")
     full = not benchmark.disabled
     sources, targets = example.load_texts(_small(full, 1000, 60), _small(full, 100, 8))
     k = len(sources) // 10
-    if way == "zipfit":
-        run = lambda: example.zipfit_rank(sources, targets, k, 9)      # noqa: E731
-        rounds = 1
-    else:
-        run = lambda: example.fastzip_rank(sources, targets, k, 9, n_threads=2)   # noqa: E731
-        rounds = 3
-    picks = benchmark.pedantic(run, rounds=rounds, iterations=1)
-    _record(benchmark, f"zipfit_{way}")
-    other = RESULTS.setdefault("zipfit", picks)
+    ways = {"zipfit": lambda: example.zipfit_rank(sources, targets, k, 9),
+            "fastzip": lambda: example.fastzip_rank(sources, targets, k, 9, n_threads=2)}
+    picks = benchmark.pedantic(ways[way], rounds=1 if way == "zipfit" else 3, iterations=1)
+    _record(benchmark, bench_results, f"zipfit_{way}")
+    bench_results.record("dropin zipfit", (way, full), picks)
+    other_way = "fastzip" if way == "zipfit" else "zipfit"
+    other = bench_results.get_or_compute("dropin zipfit", (other_way, full), ways[other_way])
     assert example.same_picks(picks, other)
 
 
@@ -114,13 +109,13 @@ def short_texts() -> list[bytes]:
 
 @pytest.mark.benchmark(group="dropin: sizes of 10,000 ~100 B texts, zlib-6")
 @pytest.mark.parametrize("way", ["python loop", "compressed_sizes"])
-def test_compressed_sizes_short_texts(benchmark, short_texts, way):
+def test_compressed_sizes_short_texts(benchmark, bench_results, short_texts, way):
     if way == "python loop":
         run = lambda: [len(zlib.compress(x, 6)) for x in short_texts]   # noqa: E731
     else:
         run = lambda: fastzip.compressed_sizes(short_texts, "zlib", 6, n_threads=2)   # noqa: E731
     sizes = benchmark.pedantic(run, rounds=5, iterations=1)
-    _record(benchmark, f"sizes_{way}")
+    _record(benchmark, bench_results, f"sizes_{way}")
     assert list(sizes) == [len(zlib.compress(x, 6)) for x in short_texts]
 
 
@@ -177,7 +172,7 @@ def _probe(pool: str, busy: bool, batches: int, threads: int) -> dict:
 @pytest.mark.parametrize("busy", [False, True], ids=["idle", "busy"])
 @pytest.mark.parametrize("pool", ["pool", "openmp"])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_pool_with_a_busy_neighbour(benchmark, pool, busy, threads):
+def test_pool_with_a_busy_neighbour(benchmark, bench_results, pool, busy, threads):
     """With 1 thread the OpenMP team (2 threads) fits the 2 cores, so libgomp spins after each
     batch; with 2 (a team of 3) it throttles its spinning on a 2-core machine."""
     if pool == "openmp" and not fastzip.build_info()["openmp"]:
@@ -185,26 +180,31 @@ def test_pool_with_a_busy_neighbour(benchmark, pool, busy, threads):
     batches = 100 if not benchmark.disabled else 3
     result = benchmark.pedantic(_probe, args=(pool, busy, batches, threads), rounds=1, iterations=1)
     benchmark.extra_info.update(result)
-    POOL[(threads, pool, "busy" if busy else "idle")] = result
+    bench_results.record("dropin pool", (threads, pool, "busy" if busy else "idle"), result)
     assert result["us_per_candidate"] > 0
 
 
 # ---------------------------------------------------------------- targets --------------------
-def test_dropin_targets(request, benchmark):
-    """The issue's ratios (2 threads, same run); skipped when timings are off."""
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-    if request.config.getoption("benchmark_disable", False) or not (TIMES or POOL):
-        pytest.skip("timings are off (--benchmark-disable)")
-    ratios = {}
-    if {"npc_npc_gzip", "npc_fastzip"} <= TIMES.keys():
-        ratios["npc_gzip"] = (TIMES["npc_npc_gzip"] / TIMES["npc_fastzip"], 3.5)
-    if {"zipfit_zipfit", "zipfit_fastzip"} <= TIMES.keys():
-        ratios["ZIP-FIT"] = (TIMES["zipfit_zipfit"] / TIMES["zipfit_fastzip"], 3.0)
-    if {"sizes_python loop", "sizes_compressed_sizes"} <= TIMES.keys():
-        ratios["compressed_sizes"] = (TIMES["sizes_python loop"] / TIMES["sizes_compressed_sizes"], 5.0)
+# name -> (the slower way's key, fastzip's key, target speed-up), both timed by the tests above
+RATIOS = {"npc_gzip": ("npc_npc_gzip", "npc_fastzip", 3.5),
+          "ZIP-FIT": ("zipfit_zipfit", "zipfit_fastzip", 3.0),
+          "compressed_sizes": ("sizes_python loop", "sizes_compressed_sizes", 5.0)}
+
+
+@pytest.mark.reads_results
+def test_dropin_targets(timed_target, bench_results):
+    """The issue's ratios (2 threads, same run) of the comparisons timed both ways; skipped when timings are off."""
+    times = bench_results.section("dropin seconds")
+    ratios = {name: (times[slow] / times[fast], target) for name, (slow, fast, target) in RATIOS.items()
+              if slow in times and fast in times}
+    if not ratios:
+        pytest.skip("no drop-in comparison was timed both ways in this run "
+                    "(test_npc_gzip, test_zipfit or test_compressed_sizes_short_texts)")
     for name, (ratio, target) in ratios.items():
         print(f"{name}: {ratio:.2f}x (target {target}x)")
-    for (threads, pool, load), result in sorted(POOL.items()):
+    for name in sorted(RATIOS.keys() - ratios.keys()):
+        print(f"{name}: not timed both ways in this run, not checked")
+    for (threads, pool, load), result in sorted(bench_results.section("dropin pool").items()):
         print(f"{threads} thread(s), {pool}, {load}: {result['us_per_candidate']:.1f} us per candidate, "
               f"{result['cpu_ms_per_batch']:.2f} ms CPU per batch")
     failures = [f"{name} {ratio:.2f}x < {target}x" for name, (ratio, target) in ratios.items()

@@ -24,7 +24,9 @@ Groups
 
 Skipped when the ShareGPT package is missing (see bench/corpora.py).
 Checks: default mode picks exactly the budget without repeats; results do
-not depend on the thread count; compat indices equal the naive reference's.
+not depend on the thread count (when both thread counts ran); compat indices
+equal the naive reference's.  Indices and figures travel between tests in the
+``bench_results`` fixture (bench/conftest.py).
 """
 from __future__ import annotations
 
@@ -50,8 +52,6 @@ SCALING_CASES = ([("default", n) for n in POOL_SIZES]
 NAIVE_POOL_SIZES = [1000, 2000, pytest.param(5000, marks=pytest.mark.slow)]
 BUDGET_FRACTION = 10
 K2, K3 = 200, 100
-
-_RESULTS: dict[tuple, list[int]] = {}   # (mode, codec, level, pool, threads) -> indices
 
 
 def k_values(pool_size: int) -> dict:
@@ -89,13 +89,13 @@ def record(benchmark, result, pool_size: int, mode: str, codec: str, level: int,
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("mode,codec,level", PER_CODEC_MODES,
                          ids=[f"{m}-{c}-{lv}" for m, c, lv in PER_CODEC_MODES])
-def test_select_per_codec_and_threads(benchmark, sharegpt_pairs_all, mode, codec, level, threads):
+def test_select_per_codec_and_threads(benchmark, bench_results, sharegpt_pairs_all, mode, codec, level, threads):
     pool = sharegpt_pairs_all[:PER_CODEC_POOL]
     result = benchmark.pedantic(run_select, args=(pool, mode, codec, level, threads), rounds=1, iterations=1)
     check_selection(result, len(pool), mode)
-    key = (mode, codec, level, len(pool))
-    _RESULTS[key + (threads,)] = result.indices.tolist()
-    other = _RESULTS.get(key + (3 - threads,))
+    key = (mode, codec, level, len(pool))      # + threads -> indices
+    bench_results.record("scaling indices", key + (threads,), result.indices.tolist())
+    other = bench_results.get("scaling indices", key + (3 - threads,))
     if other is not None:
         assert other == result.indices.tolist(), "the selection depends on the thread count"
     record(benchmark, result, len(pool), mode, codec, level, threads)
@@ -103,27 +103,26 @@ def test_select_per_codec_and_threads(benchmark, sharegpt_pairs_all, mode, codec
 
 @pytest.mark.benchmark(group="selection scaling")
 @pytest.mark.parametrize("mode,pool_size", SCALING_CASES, ids=lambda v: f"{v // 1000}k" if isinstance(v, int) else v)
-def test_selection_scaling(benchmark, sharegpt_pairs_all, mode, pool_size):
+def test_selection_scaling(benchmark, bench_results, sharegpt_pairs_all, mode, pool_size):
     pool = sharegpt_pairs_all[:pool_size]
     codec, level = ("zstd", 3) if mode == "default" else ("zlib", 9)
     result = benchmark.pedantic(run_select, args=(pool, mode, codec, level, 2), rounds=1, iterations=1)
     check_selection(result, pool_size, mode)
-    _RESULTS[(mode, codec, level, pool_size, 2)] = result.indices.tolist()
+    bench_results.record("scaling indices", (mode, codec, level, pool_size, 2), result.indices.tolist())
     record(benchmark, result, pool_size, mode, codec, level, 2)
 
 
 @pytest.mark.benchmark(group="selection scaling")
 @pytest.mark.parametrize("pool_size", NAIVE_POOL_SIZES, ids=lambda n: f"{n // 1000}k")
-def test_selection_scaling_naive(benchmark, sharegpt_pairs_all, pool_size):
+def test_selection_scaling_naive(benchmark, bench_results, sharegpt_pairs_all, pool_size):
     """The naive reference (2 processes); its picks must equal compat mode's."""
     pool = sharegpt_pairs_all[:pool_size]
     kv = k_values(pool_size)
     budget = pool_size // BUDGET_FRACTION
     indices = benchmark.pedantic(naive_zip, args=(pool, budget, kv["k1"], kv["k2"], kv["k3"]),
                                  kwargs={"processes": 2}, rounds=1, iterations=1)
-    compat = _RESULTS.get(("compat", "zlib", 9, pool_size, 2))
-    if compat is None:
-        compat = run_select(pool, "compat", "zlib", 9, 2).indices.tolist()
+    compat = bench_results.get_or_compute("scaling indices", ("compat", "zlib", 9, pool_size, 2),
+                                          lambda: run_select(pool, "compat", "zlib", 9, 2).indices.tolist())
     assert indices == compat, "compat mode differs from the naive reference"
     benchmark.extra_info.update(kind="select", mode="naive", codec="zlib", level=9, label="zlib-9", threads=2,
                                 pool_size=pool_size, budget=budget, **kv, selected=len(indices),
@@ -136,7 +135,6 @@ SCALE_CASES = [pytest.param(20_000, 300_000, id="20k-of-300k"),
 SCALE_CODECS = [("zstd", 3), ("lz77", 2)]
 SCALE_SPEEDUP = {300_000: 2.5, 900_000: 4.0}
 FLATNESS_MAX = 1.5
-_SCALE: dict[tuple, dict] = {}   # (pool_size, codec) -> figures
 
 
 @functools.lru_cache(maxsize=2)
@@ -158,7 +156,7 @@ def flatness(trace, cpu: bool = False) -> float:
 @pytest.mark.benchmark(group="selection at scale (evals)")
 @pytest.mark.parametrize("codec,level", SCALE_CODECS, ids=[codec_label(c, lv) for c, lv in SCALE_CODECS])
 @pytest.mark.parametrize("budget,pool_size", SCALE_CASES)
-def test_selection_at_scale(benchmark, budget, pool_size, codec, level):
+def test_selection_at_scale(benchmark, bench_results, budget, pool_size, codec, level):
     if fastzip.codecs.native_only(codec) and not fastzip.codecs.uses_native(codec):
         pytest.skip(f"{codec} is not available in this build")
     pool = evals_pool(pool_size)
@@ -175,26 +173,26 @@ def test_selection_at_scale(benchmark, budget, pool_size, codec, level):
                    stage2_s=sum(t.stage2_s for t in result.trace),
                    stage3_s=sum(t.stage3_s for t in result.trace),
                    ratio=result.ratio, evaluations=result.evaluations)
-    _SCALE[(pool_size, codec)] = figures
+    bench_results.record("at scale", (pool_size, codec), figures)
     benchmark.extra_info.update(kind="select", mode="default", codec=codec, level=level,
                                 label=codec_label(codec, level), threads=2, pool_size=pool_size,
                                 budget=budget, k1=10000, k2=K2, k3=K3, **figures)
 
 
+@pytest.mark.reads_results
 @pytest.mark.benchmark(group="targets")
-def test_scale_targets(request, benchmark):
+def test_scale_targets(timed_target, bench_results):
     """lz77 beats zstd-3 by the issue's factors at scale, with a flat cost per pick."""
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-    if request.config.getoption("benchmark_disable", False):
-        pytest.skip("timings are off (--benchmark-disable)")
-    pools = sorted({p for p, _ in _SCALE if (p, "zstd") in _SCALE and (p, "lz77") in _SCALE})
+    scale = bench_results.section("at scale")   # (pool_size, codec) -> figures
+    pools = sorted({p for p, _ in scale if (p, "zstd") in scale and (p, "lz77") in scale})
     if not pools:
-        pytest.skip("the selection-at-scale benchmarks did not run for both codecs")
+        pytest.skip("needs test_selection_at_scale for both zstd-3 and lz77 on one pool in the same run "
+                    "(deselected, skipped, or run alone)")
     failures = []
     for p in pools:
-        speedup = _SCALE[(p, "zstd")]["seconds"] / _SCALE[(p, "lz77")]["seconds"]
+        speedup = scale[(p, "zstd")]["seconds"] / scale[(p, "lz77")]["seconds"]
         if speedup < SCALE_SPEEDUP[p]:
             failures.append(f"{p}: lz77 only {speedup:.2f}x faster than zstd-3 (< {SCALE_SPEEDUP[p]}x)")
-        if not _SCALE[(p, "lz77")]["flatness"] <= FLATNESS_MAX:
-            failures.append(f"{p}: lz77 flatness {_SCALE[(p, 'lz77')]['flatness']:.2f} > {FLATNESS_MAX}")
+        if not scale[(p, "lz77")]["flatness"] <= FLATNESS_MAX:
+            failures.append(f"{p}: lz77 flatness {scale[(p, 'lz77')]['flatness']:.2f} > {FLATNESS_MAX}")
     assert not failures, "; ".join(failures)

@@ -2,17 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).parent / "data"
-
-
-def load_jsonl(name: str) -> list:
-    with open(DATA / name, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+from tests.helpers import DATA, load_jsonl
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +54,3 @@ def backend(request, monkeypatch):
     else:
         monkeypatch.setenv("FASTZIP_FORCE_FALLBACK", "1")
     return request.param
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "") not in ("", "0", "false")

@@ -7,20 +7,29 @@ import zlib
 
 import numpy as np
 import pytest
-from conftest import in_ci
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fastzip
 from fastzip import codecs
+from fastzip.benchmarks.matrix import zstd_versions_match
 from fastzip.serialize import pack
+from tests.helpers import require_zstd_match
 
 
-def zstd_reference_size(ic: fastzip.IncrementalCompressor, stream: bytes, piece: bytes) -> int:
-    """One frame via python-zstandard with the parameters fastzip reports."""
+def zstd_reference_sizes(level: int, stream: bytes, pieces: list[bytes]) -> list[int]:
+    """Each piece as one frame via python-zstandard, with ``stream`` as its raw-content dictionary.
+
+    The parameters are those a fastzip zstd stream holding ``stream`` reports
+    (``fastzip.codecs.new_stream``, filled as ``IncrementalCompressor.extend``
+    fills its own: one append, then a seal), so the compressor under test is
+    checked against a second stream, not against its own internals.
+    """
     import zstandard as zs
 
-    frame, dict_params = ic._stream.zstd_params(len(piece))
+    probe = codecs.new_stream("zstd", level)
+    probe.append(np.frombuffer(stream, dtype=np.uint8))
+    probe.seal()
 
     def params(p):
         return zs.ZstdCompressionParameters(
@@ -32,17 +41,13 @@ def zstd_reference_size(ic: fastzip.IncrementalCompressor, stream: bytes, piece:
     kwargs = {}
     if stream:
         d = zs.ZstdCompressionDict(stream, dict_type=zs.DICT_TYPE_RAWCONTENT)
-        d.precompute_compress(compression_params=params(dict_params))
+        d.precompute_compress(compression_params=params(probe.params(0)[1]))
         kwargs["dict_data"] = d
-    obj = zs.ZstdCompressor(compression_params=params(frame), **kwargs).compressobj()
-    return len(obj.compress(piece)) + len(obj.flush())
-
-
-def zstd_versions_match() -> bool:
-    import zstandard
-
-    native = fastzip._native.codec_version("zstd") if codecs.native_available("zstd") else None
-    return native is None or tuple(native) == tuple(zstandard.ZSTD_VERSION)
+    sizes = []
+    for piece in pieces:
+        obj = zs.ZstdCompressor(compression_params=params(probe.params(len(piece))[0]), **kwargs).compressobj()
+        sizes.append(len(obj.compress(piece)) + len(obj.flush()))
+    return sizes
 
 
 # ---------------------------------------------------------------- zlib -----
@@ -76,17 +81,14 @@ def test_zlib_separator_prefix_suffix(evals_bytes):
 @pytest.mark.parametrize("level", [1, 3, 9, 19])
 @pytest.mark.parametrize("stream_len", [0, 1_000, 200_000, pytest.param(3_000_000, marks=pytest.mark.slow)])
 def test_zstd_marginal_equals_python_zstandard(backend, evals_stream, evals_bytes, level, stream_len):
-    if not zstd_versions_match():
-        if in_ci():
-            pytest.fail(".ci/run installs the zstandard release that bundles the system libzstd")
-        pytest.skip("python-zstandard bundles a different libzstd than the native kernel links")
+    require_zstd_match()
     stream = evals_stream[:stream_len]
     ic = fastzip.IncrementalCompressor("zstd", level)
     ic.extend([stream])
     cands = evals_bytes[4000:4012] + [b"", b"x", b"\x00" * 4000]
     base = ic.compressed_size
     got = ic.marginal_sizes(cands, n_threads=2)
-    assert [g - base for g in got.tolist()] == [zstd_reference_size(ic, stream, c) for c in cands]
+    assert [g - base for g in got.tolist()] == zstd_reference_sizes(level, stream, cands)
 
 
 def test_zstd_stream_size_is_sum_of_frames(evals_bytes):
@@ -94,28 +96,23 @@ def test_zstd_stream_size_is_sum_of_frames(evals_bytes):
     total = 0
     for i in range(0, 60, 20):
         batch = evals_bytes[i:i + 20]
-        lead = b"\n" if ic.raw_size else b""
-        predicted = ic.marginal_sizes([b"\n".join(batch)])[0] if ic.raw_size == 0 else \
-            ic.marginal_sizes([b"\n".join(batch)])[0]
+        predicted = ic.marginal_sizes([b"\n".join(batch)])[0]   # the separator goes before all but the first
         ic.extend(batch)
         total = ic.compressed_size
-        assert total == predicted, lead
+        assert total == predicted, i
     assert ic.raw_size == len(b"\n".join(evals_bytes[:60]))
 
 
 @pytest.mark.parametrize("level", [1, 3])
 def test_zstd_marginal_on_a_multi_megabyte_stream(evals_stream, evals_bytes, level):
     """The 3 MB case of the test above at the fast levels (level 9/19 are slow)."""
-    if not zstd_versions_match():
-        if in_ci():
-            pytest.fail(".ci/run installs the zstandard release that bundles the system libzstd")
-        pytest.skip("python-zstandard bundles a different libzstd than the native kernel links")
+    require_zstd_match()
     stream = (evals_stream * 2)[:3_000_000]
     ic = fastzip.IncrementalCompressor("zstd", level)
     ic.extend([stream])
     cands = evals_bytes[4000:4010]
     got = ic.added_sizes(cands)
-    assert got.tolist() == [zstd_reference_size(ic, stream, c) for c in cands]
+    assert got.tolist() == zstd_reference_sizes(level, stream, cands)
 
 
 def test_zstd_reaches_the_whole_stream(evals_stream, evals_bytes):
@@ -239,7 +236,7 @@ def one_shot_size(codec: str, level: int, stream: bytes, piece: bytes, ic) -> in
         # (hypothesis can hand us the very same bytes object for both)
         piece = bytes(bytearray(piece))
         return ic.compressed_size + len(lz4.block.compress(piece, store_size=False, dict=stream[-65536:], **kw))
-    return ic.compressed_size + zstd_reference_size(ic, stream, piece)
+    return ic.compressed_size + zstd_reference_sizes(level, stream, [piece])[0]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -287,7 +284,7 @@ def test_zstd_one_frame_sees_all_of_itself(evals_stream, evals_bytes):
     fresh = ic.marginal_sizes([early])[0]
     assert whole - without_repeat < 0.05 * fresh
     if zstd_versions_match():
-        assert whole == zstd_reference_size(ic, b"", blob)
+        assert whole == zstd_reference_sizes(3, b"", [blob])[0]
 
 
 def test_measuring_an_unsealed_zstd_stream_is_refused():

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
-from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+from tests.helpers import EXAMPLES, require_zstd_match
+
 INSTALL = "pip install --no-deps npc-gzip==0.1.1 zip-fit==1.0.9"
 
 
@@ -55,14 +54,7 @@ def test_zipfit_zstd_and_lz4_modes(algorithm, level):
     if importlib.util.find_spec("zip_fit") is None:
         pytest.skip(f"needs zip_fit: {INSTALL}")
     if algorithm == "zstd":
-        import zstandard
-
-        import fastzip
-
-        if fastzip.build_info()["codecs"]["zstd"]["library"] != ".".join(map(str, zstandard.ZSTD_VERSION)):
-            if os.environ.get("CI", "") not in ("", "0", "false"):
-                pytest.fail(".ci/run installs the zstandard release that bundles the system libzstd")
-            pytest.skip("python-zstandard bundles a different libzstd than fastzip links")
+        require_zstd_match()
     example = _example("zipfit_backend")
     sources, targets = example.load_texts(80, 6)
     ours = example.fastzip_rank(sources, targets, 25, level, n_threads=2, algorithm=algorithm)

@@ -14,6 +14,7 @@ from fastzip import _protocol, codecs
 from fastzip._greedy import stable_lowest
 from fastzip.errors import InputError
 from fastzip.serialize import pack
+from tests.helpers import load_jsonl
 
 native_lz77 = pytest.mark.skipif(not codecs.native_available("lz77"), reason="native extension not built")
 
@@ -39,8 +40,6 @@ def measure(stream, cands: list[bytes], threads: int = 1) -> list[int]:
 @pytest.fixture(scope="module")
 def chat_text() -> bytes:
     """Real multi-turn chats (the chitchat fixture), one line each."""
-    from conftest import load_jsonl
-
     return b"\n".join(json.dumps(r, ensure_ascii=False).encode() for r in load_jsonl("chitchat_1k.jsonl"))
 
 

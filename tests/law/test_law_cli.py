@@ -19,8 +19,7 @@ import fastzip
 import fastzip.law as law
 from fastzip.errors import InputError
 from fastzip.law.cli import add_subparser
-
-DATA = Path(__file__).parent / "data"
+from tests.helpers import DATA
 
 
 def run_cli(*argv: str) -> int:

@@ -7,25 +7,17 @@ import zlib
 
 import numpy as np
 import pytest
-from conftest import in_ci, load_jsonl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fastzip
-from fastzip import codecs, scoring
+from fastzip import scoring
 from fastzip.errors import InputError
+from tests.helpers import load_jsonl, require_zstd_match
 
 zstandard = pytest.importorskip("zstandard")
 lz4_frame = pytest.importorskip("lz4.frame")
 lz4_block = pytest.importorskip("lz4.block")
-
-
-def _require_zstd_match():
-    native = fastzip._native.codec_version("zstd") if codecs.native_available("zstd") else None
-    if native is not None and tuple(native) != tuple(zstandard.ZSTD_VERSION):
-        if in_ci():
-            pytest.fail(".ci/run installs the zstandard release that bundles the system libzstd")
-        pytest.skip("python-zstandard bundles a different libzstd than the native kernel links")
 
 
 def reference(codec: str, level: int, container: str):
@@ -82,7 +74,7 @@ def sizes_backend(request, monkeypatch):
 @pytest.mark.parametrize("codec,level,container", CASES)
 def test_compressed_sizes_equal_the_codec_call(sizes_backend, real_texts, codec, level, container):
     if codec == "zstd":
-        _require_zstd_match()
+        require_zstd_match()
     got = fastzip.compressed_sizes(real_texts, codec, level, container, n_threads=2)
     assert got.dtype == np.int64
     assert got.tolist() == [reference(codec, level, container)(x) for x in real_texts]
@@ -95,7 +87,7 @@ def test_compressed_sizes_equal_the_codec_call(sizes_backend, real_texts, codec,
 def test_compressed_sizes_on_any_bytes(items, case):
     codec, level, container = case
     if codec == "zstd":
-        _require_zstd_match()
+        require_zstd_match()
     got = fastzip.compressed_sizes(items, codec, level, container, n_threads=2)
     assert got.tolist() == [reference(codec, level, container)(x) for x in items]
 
@@ -161,7 +153,7 @@ PAIR_CASES = [("zlib", 9, "zlib"), ("zlib", 6, "gzip"), ("zlib", 1, "raw"), ("zl
 def test_pair_sizes_equal_one_shot_of_the_concatenation(sizes_backend, real_texts, codec, level,
                                                         container, separator):
     if codec == "zstd":
-        _require_zstd_match()
+        require_zstd_match()
     # short rows (compressed again per column) and long ones (their state copied)
     a = [b"hi", b"x" * 100] + real_texts[:6] + [b""]
     b = real_texts[30:37] + [b"", b"q"]
@@ -282,7 +274,7 @@ def test_pair_rows_with_a_small_window_are_exact(a_len, b_lens, sep, level, cont
 def test_pair_sizes_on_any_bytes(a, b, sep, case, threads):
     codec, level, container = case
     if codec == "zstd":
-        _require_zstd_match()
+        require_zstd_match()
     size = reference(codec, level, container)
     ca, cb, got = fastzip.pair_sizes(a, b, codec, level, sep, container, n_threads=threads)
     assert ca.tolist() == [size(x) for x in a] and cb.tolist() == [size(y) for y in b]

@@ -12,15 +12,14 @@ import io
 import json
 import os
 import tempfile
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fastzip.cli import main
+from tests.helpers import DATA
 
-DATA = Path(__file__).parent / "data"
 FAQ_LINES = (DATA / "faq_qa.jsonl").read_bytes().splitlines(keepends=True)[:12]
 
 

@@ -401,11 +401,12 @@ def test_a_signal_during_the_write_leaves_nothing(tmp_path, capsys, pool, monkey
     monkeypatch.setattr(fio.os, "fsync", fsync_then_signal)
     out = tmp_path / "o.jsonl"
     before = snapshot(tmp_path)
+    handler = signal.getsignal(signum)   # SIG_DFL, or what an earlier test left (Ray's, after ray.init)
     rc, err = run_main(capsys, "select", pool, "-o", out, *SMALL)
     assert rc == status
     assert "nothing was written" in err and len(err.strip().splitlines()) == 1
     assert snapshot(tmp_path) == before
-    assert signal.getsignal(signum) is signal.SIG_DFL
+    assert signal.getsignal(signum) is handler
 
 
 def test_sigterm_during_a_long_run_exits_143(tmp_path, data_dir):

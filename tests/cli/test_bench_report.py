@@ -1,6 +1,6 @@
 """fastzip.bench_report on JSON from a real (tiny) pytest-benchmark run that records as fastzip's benchmarks do.
 
-The plugin's own benchmarks feed the report in tests/test_benchmark_plugin.py.
+The plugin's own benchmarks feed the report in tests/cli/test_benchmark_plugin.py.
 """
 from __future__ import annotations
 

@@ -36,7 +36,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
+
 DOCS = ROOT / "docs"
 PAGES = sorted(p for p in DOCS.glob("*.md")) + [ROOT / "README.md"]
 RUN_LANGS = {"python": "python", "py": "python", "bash": "bash", "sh": "bash", "shell": "bash"}

@@ -11,8 +11,8 @@ import pytest
 
 import fastzip
 from fastzip.serialize import sample_text
+from tests.helpers import EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 K = dict(k1=300, k2=60, k3=20)
 
 

@@ -24,9 +24,9 @@ import pyarrow.parquet as pq  # noqa: E402
 import fastzip  # noqa: E402
 from fastzip import scale  # noqa: E402
 from fastzip.cli import main  # noqa: E402
+from tests.helpers import ROOT  # noqa: E402
 
 pytestmark = pytest.mark.ray
-ROOT = Path(__file__).resolve().parent.parent
 K = dict(k1=300, k2=60, k3=20)
 
 
