@@ -110,10 +110,12 @@ SCORE_BATCH_ROWS = 8192     # rows per scoring call: one native batch call each,
 def _score_map(ray: Any, ds: Any, config: dict[str, Any], id_column: str, drop: list[str], workers: int,
                batch_size: int | None = SCORE_BATCH_ROWS, scorer_class: type | None = None) -> Any:
     """``ds`` mapped to (id, score, nbytes, digest) rows by a pool of scoring actors, one CPU each."""
-    return ds.map_batches(scorer_class or _BlockScorer, fn_constructor_kwargs={"config": config, "id_column": id_column,
-                                                               "drop": drop, "n_threads": 1},
-                          batch_format="pyarrow", batch_size=batch_size, num_cpus=1,
-                          **_actors(ray, workers, isinstance(ds, ray.data.MaterializedDataset)))
+    from ray.data.dataset import MaterializedDataset
+
+    kwargs = {"config": config, "id_column": id_column, "drop": drop, "n_threads": 1}
+    return ds.map_batches(scorer_class or _BlockScorer, fn_constructor_kwargs=kwargs, batch_format="pyarrow",
+                          batch_size=batch_size, num_cpus=1,
+                          **_actors(ray, workers, isinstance(ds, MaterializedDataset)))
 
 
 DIGEST = "sha256/16"        # what the digest column holds (part of the checkpoint key)
