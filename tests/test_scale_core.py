@@ -225,7 +225,8 @@ ARROW_CASES = {
 }
 ROW_PATH_CASES = {      # the row-by-row serializer must decide these (and name any bad record)
     "empty_turns": [{"conversations": []}, {"conversations": [{"from": "a", "value": "b"}]}],
-    "null_content": [{"conversations": [{"from": "a", "value": "b"}]}, {"conversations": [{"from": "a", "value": None}]}],
+    "null_content": [{"conversations": [{"from": "a", "value": "b"}]},
+                     {"conversations": [{"from": "a", "value": None}]}],
     "mixed_schema": [{"conversations": [{"from": "a", "value": "b"}]}, {"text": "x"}],
     "alpaca_then_text": [{"instruction": "a"}, {"text": "d"}],
     "content_parts": [{"messages": [{"role": "u", "content": [{"type": "text", "text": "hi"}]}]}],
