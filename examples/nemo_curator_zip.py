@@ -1,4 +1,4 @@
-"""ZIP selection as a NeMo Curator recipe (pip install "nemo-curator[text_cpu]" fastzip).
+"""ZIP selection as a NeMo Curator recipe (pip install nemo-curator fastzip; tested with nemo-curator 1.4.0).
 
 A ``WorkflowBase``-style recipe in three parts, as NeMo Curator (on Ray)
 runs dataset-level work:
