@@ -1,4 +1,4 @@
-"""ZIP selection as a NeMo Curator recipe (pip install "nemo-curator[text_cpu]" fastzip).
+"""ZIP selection as a NeMo Curator recipe (pip install nemo-curator fastzip; tested with nemo-curator 1.4.0).
 
 A ``WorkflowBase``-style recipe in three parts, as NeMo Curator (on Ray)
 runs dataset-level work:
@@ -13,6 +13,10 @@ runs dataset-level work:
    selected ids, adds ``fastzip_rank``) -> ``JsonlWriter``.
 
 Documents need a unique integer id column (``id_field``, default ``"id"``).
+Both pipelines run on NeMo Curator's Ray Data executor unless ``run()`` is
+given another (Xenna's streaming mode wants more CPUs than a small machine
+has).  ``run()`` returns a ``WorkflowRunResult`` whose metadata hold the
+selection (``"selection"``: ids in selection order, ratio) and ``"N"``.
 
 Run it::
 
@@ -29,17 +33,13 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 from nemo_curator.pipeline import Pipeline
+from nemo_curator.pipeline.workflow import WorkflowBase, WorkflowRunResult
 from nemo_curator.stages.base import ProcessingStage
 from nemo_curator.stages.text.io.reader import JsonlReader
 from nemo_curator.stages.text.io.writer import JsonlWriter, ParquetWriter
 from nemo_curator.tasks import DocumentBatch
 
 from fastzip import scale
-
-try:   # the workflow base class moved between releases; the recipe only needs run()
-    from nemo_curator.pipeline.workflow import WorkflowBase
-except ImportError:  # pragma: no cover
-    WorkflowBase = object
 
 
 @dataclass
@@ -66,7 +66,7 @@ class ZipScoreStage(ProcessingStage[DocumentBatch, DocumentBatch]):
         scored = self._scorer(df[self.text_field].tolist(), df[self.id_field].to_numpy(np.int64))
         out = pd.DataFrame({self.id_field: scored.ids, "fastzip_score": scored.scores,
                             "fastzip_nbytes": scored.nbytes})
-        return DocumentBatch(task_id=task.task_id, dataset_name=task.dataset_name, data=out,
+        return DocumentBatch(dataset_name=task.dataset_name, data=out,
                              _metadata=task._metadata, _stage_perf=task._stage_perf)
 
 
@@ -88,7 +88,7 @@ class ZipKeepStage(ProcessingStage[DocumentBatch, DocumentBatch]):
         df = task.to_pandas()
         df = df[df[self.id_field].isin(self.ranks)].copy()
         df["fastzip_rank"] = df[self.id_field].map(self.ranks)
-        return DocumentBatch(task_id=task.task_id, dataset_name=task.dataset_name, data=df,
+        return DocumentBatch(dataset_name=task.dataset_name, data=df,
                              _metadata=task._metadata, _stage_perf=task._stage_perf)
 
 
@@ -101,13 +101,19 @@ class ZipSelectionWorkflow(WorkflowBase):
         self.__dict__.update(locals())
         del self.__dict__["self"]
 
-    def run(self, executor=None):
+    def run(self, executor=None) -> WorkflowRunResult:
+        if executor is None:
+            from nemo_curator.backends.ray_data import RayDataExecutor
+
+            executor = RayDataExecutor()
+        result = WorkflowRunResult(workflow_name="fastzip_zip_selection")
         scores_dir = os.path.join(self.work_dir, "scores")
-        Pipeline(name="fastzip_score", stages=[
+        scoring = Pipeline(name="fastzip_score", stages=[
             JsonlReader(self.input_dir, fields=[self.text_field, self.id_field]),
             ZipScoreStage(self.text_field, self.id_field, self.codec, self.level),
             ParquetWriter(scores_dir),
         ]).run(executor)
+        result.add_pipeline_tasks("fastzip_score", scoring)
         n = scale.prefilter_size(self.budget, self.k1, self.k3)
         batches = (scale.ScoredBatch(t.column(self.id_field).to_numpy(), t.column("fastzip_score").to_numpy(),
                                      t.column("fastzip_nbytes").to_numpy())
@@ -123,12 +129,14 @@ class ZipSelectionWorkflow(WorkflowBase):
         part = scale.local_select([texts[i] for i in ids], ids, self.budget, k1=self.k1, k2=self.k2, k3=self.k3,
                                   codec=self.codec, level=self.level, serialized=False)
         ranks = {int(i): r for r, i in enumerate(part.ids.tolist())}
-        Pipeline(name="fastzip_filter", stages=[
+        kept = Pipeline(name="fastzip_filter", stages=[
             JsonlReader(self.input_dir),
             ZipKeepStage(ranks, self.id_field),
             JsonlWriter(self.output_dir),
         ]).run(executor)
-        return part
+        result.add_pipeline_tasks("fastzip_filter", kept)
+        result.extend_metadata({"selection": part, "N": n})
+        return result
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from ._arrow import text_pool
 from ._optional import require_ray
 from .errors import InputError
 from .scale import (
@@ -48,6 +49,7 @@ from .scale import (
     merge,
     prefilter_size,
 )
+from .serialize import Pool
 
 __all__ = ["select", "splitmix64", "partition_of"]
 
@@ -64,56 +66,110 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         z = z ^ (z >> np.uint64(31))
-    return z
+    out: np.ndarray = z
+    return out
 
 
 def partition_of(ids: np.ndarray, seed: int, m: int) -> np.ndarray:
     """GreeDi partition of each id: ``splitmix64(id ^ seed) % m``."""
     u = np.asarray(ids, dtype=np.int64).view(np.uint64)
-    return (splitmix64(u ^ np.uint64(seed & 0xFFFFFFFFFFFFFFFF)) % np.uint64(m)).astype(np.int64)
+    out: np.ndarray = (splitmix64(u ^ np.uint64(seed & 0xFFFFFFFFFFFFFFFF)) % np.uint64(m)).astype(np.int64)
+    return out
 
 
-def _as_dict(record: Any) -> dict:
+def _as_dict(record: Any) -> dict[str, Any]:
     import dataclasses
 
-    return dataclasses.asdict(record) if dataclasses.is_dataclass(record) else dict(vars(record))
+    if dataclasses.is_dataclass(record) and not isinstance(record, type):
+        return dataclasses.asdict(record)
+    return dict(vars(record))
 
 
-def _actors(ray, workers: int) -> dict:
-    """An autoscaling pool of 1..workers scoring actors (``concurrency=(1, n)``)."""
+def _actors(ray: Any, workers: int, start_all: bool = False) -> dict[str, Any]:
+    """An autoscaling pool of 1..workers scoring actors (``concurrency=(1, n)``).
+
+    ``start_all`` starts all n at once (``initial_size=n``) instead of one that
+    scales up on demand, which leaves the other CPUs idle for much of a short
+    pass.  Only for input already in the object store: actors holding every
+    CPU would leave none for the read tasks that feed them.
+    """
     strategy = getattr(ray.data, "ActorPoolStrategy", None)
     if strategy is None:
-        return {"concurrency": (1, workers)}
+        return {"concurrency": (1, workers, workers) if start_all else (1, workers)}
+    if start_all:
+        try:
+            return {"compute": strategy(min_size=1, max_size=workers, initial_size=workers)}
+        except TypeError:           # a Ray without initial_size
+            pass
     return {"compute": strategy(min_size=1, max_size=workers)}
 
 
-def _digests(items: Sequence[bytes]) -> list[bytes]:
-    """16-byte digests standing in for the serialized bytes when de-duplicating on the driver."""
-    return [hashlib.blake2b(b, digest_size=16).digest() for b in items]
+SCORE_BATCH_ROWS = 8192     # rows per scoring call: one native batch call each, small enough to stream
 
 
-def _clean_records(table, drop: Sequence[str]) -> list:
+def _score_map(ray: Any, ds: Any, config: dict[str, Any], id_column: str, drop: list[str], workers: int,
+               batch_size: int | None = SCORE_BATCH_ROWS, scorer_class: type | None = None) -> Any:
+    """``ds`` mapped to (id, score, nbytes, digest) rows by a pool of scoring actors, one CPU each."""
+    from ray.data.dataset import MaterializedDataset
+
+    kwargs = {"config": config, "id_column": id_column, "drop": drop, "n_threads": 1}
+    return ds.map_batches(scorer_class or _BlockScorer, fn_constructor_kwargs=kwargs, batch_format="pyarrow",
+                          batch_size=batch_size, num_cpus=1,
+                          **_actors(ray, workers, isinstance(ds, MaterializedDataset)))
+
+
+DIGEST = "sha256/16"        # what the digest column holds (part of the checkpoint key)
+
+
+def _digests(pool: Pool) -> bytes:
+    """16-byte digests standing in for each sample's serialized bytes when de-duplicating on the driver.
+
+    The first 16 bytes of SHA-256 (hardware-accelerated where the CPU has it),
+    read straight from the pool's buffer; one bytes object of ``16 * len(pool)``.
+    """
+    view = memoryview(pool.data.data)
+    bounds = pool.offsets.tolist()
+    sha = hashlib.sha256
+    return b"".join([sha(view[a:b]).digest()[:16] for a, b in zip(bounds, bounds[1:])])
+
+
+def _clean_records(table: Any, drop: Sequence[str]) -> list[dict[str, Any]]:
     names = [c for c in table.column_names if c not in drop]
     rows = table.select(names).to_pylist()
     return [{k: v for k, v in row.items() if v is not None} for row in rows]
 
 
-class _BlockScorer:
-    """map_batches callable: (id, score, nbytes, digest) of each row."""
+def _table_pool(scorer: Scorer, table: Any, drop: Sequence[str]) -> Pool:
+    """The rows of an Arrow table serialized: from the columns when plain, else row by row."""
+    pool = text_pool(table, scorer.serializer, scorer.text_field, drop)
+    return pool if pool is not None else scorer.pool(_clean_records(table, drop))
 
-    def __init__(self, config: dict, id_column: str, drop: list):
-        self.scorer = Scorer(**config, n_threads=1)
+
+def _ids_of(table: Any, id_column: str) -> np.ndarray:
+    return np.asarray(table.column(id_column).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+class _BlockScorer:
+    """map_batches callable: (id, score, nbytes, digest) of each row.
+
+    Rows are serialized from the Arrow columns (:func:`fastzip._arrow.text_pool`)
+    and scored with one native batch call on ``n_threads`` threads (the CPUs
+    the actor holds).
+    """
+
+    def __init__(self, config: dict[str, Any], id_column: str, drop: list[str], n_threads: int = 1):
+        self.scorer = Scorer(**config, n_threads=n_threads)
         self.id_column = id_column
         self.drop = drop
 
-    def __call__(self, table):
+    def __call__(self, table: Any) -> Any:
         import pyarrow as pa
 
-        ids = table.column(self.id_column).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-        scored = self.scorer(_clean_records(table, self.drop), ids, keep_items=True)
+        pool = _table_pool(self.scorer, table, self.drop)
+        scored = self.scorer.score_pool(pool, _ids_of(table, self.id_column))
+        digests = pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), len(pool), [None, pa.py_buffer(_digests(pool))])
         return pa.table({"id": pa.array(scored.ids), "score": pa.array(scored.scores),
-                         "nbytes": pa.array(scored.nbytes),
-                         "digest": pa.array(_digests(scored.items), type=pa.binary(16))})
+                         "nbytes": pa.array(scored.nbytes), "digest": digests})
 
 
 def _raise_unwrapped(exc: Exception) -> NoReturn:
@@ -136,7 +192,8 @@ def _scored(trace: dict[str, Any], started: float, seen: int, budget: int) -> No
 
 def _unwrap(exc: BaseException) -> BaseException:
     """The InputError a worker raised, out of Ray's wrappers (else ``exc`` itself)."""
-    todo, seen = [exc], set()
+    todo: list[BaseException | None] = [exc]
+    seen: set[int] = set()
     while todo:
         e = todo.pop(0)
         if e is None or id(e) in seen:
@@ -155,7 +212,7 @@ def _unwrap(exc: BaseException) -> BaseException:
     return exc
 
 
-def _collect(scored_ds, n: int, dedupe: bool, extra_cols: Sequence[str] = (), parts: tuple[int, int] | None = None,
+def _collect(scored_ds: Any, n: int, dedupe: bool, extra_cols: Sequence[str] = (), parts: tuple[int, int] | None = None,
              batch_size: int = 65536, shard_counts: np.ndarray | None = None) -> tuple[list[TopN], int]:
     """Stream scored rows to the driver into one TopN (or one per GreeDi partition).
 
@@ -181,7 +238,8 @@ def _collect(scored_ds, n: int, dedupe: bool, extra_cols: Sequence[str] = (), pa
     return tops, seen
 
 
-def _config(codec, level, serializer, text_field) -> dict:
+def _config(codec: str | None, level: int | None, serializer: str | None,
+            text_field: str | None) -> dict[str, Any]:
     s = Scorer(codec, level, serializer, text_field)
     return s.config()
 
@@ -202,8 +260,8 @@ def _partitions(partitions: int | None, n: int, oversample: float, max_driver_sa
     return int(partitions)
 
 
-def _tree_merge(ray, parts: list[PartSelection], budget: int, quota: int, max_driver_samples: int,
-                options: dict, trace: dict) -> PartSelection:
+def _tree_merge(ray: Any, parts: list[PartSelection], budget: int, quota: int, max_driver_samples: int,
+                options: dict[str, Any], trace: dict[str, Any]) -> PartSelection:
     """Merge partition selections, as a tree of tasks while the union is too big for the driver."""
     level = 0
     remote_merge = ray.remote(_merge_task)
@@ -216,15 +274,15 @@ def _tree_merge(ray, parts: list[PartSelection], budget: int, quota: int, max_dr
     return merge(parts, budget, **options)
 
 
-def _merge_task(parts: list[PartSelection], quota: int, options: dict) -> PartSelection:
+def _merge_task(parts: list[PartSelection], quota: int, options: dict[str, Any]) -> PartSelection:
     return merge(parts, quota, **options)
 
 
-def _split_task(table, id_column: str, seed: int, m: int, drop: list, config: dict):
+def _split_task(table: Any, id_column: str, seed: int, m: int, drop: list[str],
+                config: dict[str, Any]) -> Any:
     """One fetched block, split into m (ids, serialized items) pieces by partition."""
-    ids = table.column(id_column).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-    scorer = Scorer(**config, n_threads=1)
-    pool = scorer.pool(_clean_records(table, drop))
+    ids = _ids_of(table, id_column)
+    pool = _table_pool(Scorer(**config, n_threads=1), table, drop)
     which = partition_of(ids, seed, m)
     out = []
     for j in range(m):
@@ -233,13 +291,13 @@ def _split_task(table, id_column: str, seed: int, m: int, drop: list, config: di
     return out if m > 1 else out[0]
 
 
-def _fetch_refs(ray, ds, id_column: str, ids: np.ndarray) -> list:
+def _fetch_refs(ray: Any, ds: Any, id_column: str, ids: np.ndarray) -> list[Any]:
     """Object refs of Arrow blocks holding the rows whose id is in ``ids``."""
     import pyarrow as pa
 
     wanted = ray.put(np.sort(np.asarray(ids, dtype=np.int64)))
 
-    def keep(table, wanted):
+    def keep(table: Any, wanted: Any) -> Any:
         if not isinstance(wanted, np.ndarray):      # an object ref: resolve it in the worker
             import ray as ray_mod
 
@@ -250,10 +308,11 @@ def _fetch_refs(ray, ds, id_column: str, ids: np.ndarray) -> list:
         mask = wanted[pos] == col if len(wanted) else np.zeros(len(col), bool)
         return table.filter(pa.array(mask))
 
-    return ds.map_batches(keep, batch_format="pyarrow", fn_kwargs={"wanted": wanted}).to_arrow_refs()
+    refs: list[Any] = ds.map_batches(keep, batch_format="pyarrow", fn_kwargs={"wanted": wanted}).to_arrow_refs()
+    return refs
 
 
-def _fetch_table(ray, ds, id_column: str, ids: np.ndarray):
+def _fetch_table(ray: Any, ds: Any, id_column: str, ids: np.ndarray) -> Any:
     """The rows whose id is in ``ids`` (one Arrow table on the driver, any order)."""
     import pyarrow as pa
 
@@ -263,7 +322,7 @@ def _fetch_table(ray, ds, id_column: str, ids: np.ndarray):
     return pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
 
 
-def _ranked_table(table, id_column: str, order_ids: np.ndarray, trace: dict):
+def _ranked_table(table: Any, id_column: str, order_ids: np.ndarray, trace: dict[str, Any]) -> Any:
     """Rows in selection order with a fastzip_rank column; the trace in the schema metadata."""
     import pyarrow as pa
 
@@ -277,12 +336,12 @@ def _ranked_table(table, id_column: str, order_ids: np.ndarray, trace: dict):
     return out.replace_schema_metadata(meta)
 
 
-def select(ds, budget: int, *, id_column: str | None = None, text_field: str | None = None,
+def select(ds: Any, budget: int, *, id_column: str | None = None, text_field: str | None = None,
            codec: str | None = None, level: int | None = None, serializer: str | None = None,
            k1: int = 10000, k2: int = 200, k3: int = 100, strategy: str = "auto", partitions: int | None = None,
            oversample: float = 4.0, seed: int = 0, max_driver_samples: int = MAX_DRIVER_SAMPLES,
            concurrency: int | None = None, lazy: bool | None = None, dedupe: bool | None = None,
-           progress: bool = False):
+           progress: bool = False) -> Any:
     """Select ``budget`` rows of a Ray Dataset with ZIP's default mode.
 
     Parameters
@@ -329,9 +388,7 @@ def select(ds, budget: int, *, id_column: str | None = None, text_field: str | N
                    "serializer": config["serializer"], "lazy": lazy, "dedupe": dedupe}
 
     t0 = time.perf_counter()
-    scored = ds.map_batches(_BlockScorer, fn_constructor_kwargs={"config": config, "id_column": id_column,
-                                                                 "drop": drop},
-                            batch_format="pyarrow", **_actors(ray, workers))
+    scored = _score_map(ray, ds, config, id_column, drop, workers)
     try:
         if strategy == "exact":
             tops, seen = _collect(scored, n, dedupe)
@@ -352,12 +409,14 @@ def select(ds, budget: int, *, id_column: str | None = None, text_field: str | N
         col = table.column(id_column).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
         order = np.argsort(col, kind="stable")
         sorted_table = table.take(order)
-        records = _clean_records(sorted_table, drop)
         from .selection import select as fz_select
 
-        res = fz_select(records, budget, k1=k1, k2=k2, k3=k3, codec=config["codec"], level=config["level"],
-                        serializer=config["serializer"], text_field=text_field, lazy=lazy, progress=progress,
-                        **_select_kwargs(dedupe))
+        # the same bytes either way: serialized from the columns, else the records as dicts
+        pool = text_pool(sorted_table, config["serializer"], text_field, drop)
+        samples: Any = pool if pool is not None else _clean_records(sorted_table, drop)
+        res = fz_select(samples, budget, k1=k1, k2=k2, k3=k3, codec=config["codec"], level=config["level"],
+                        serializer=config["serializer"], text_field=None if pool is not None else text_field,
+                        lazy=lazy, progress=progress, **_select_kwargs(dedupe))
         chosen = col[order][res.indices]
         trace["select_s"] = time.perf_counter() - t2
         trace["ratio"] = res.ratio
@@ -365,8 +424,8 @@ def select(ds, budget: int, *, id_column: str | None = None, text_field: str | N
     else:
         quota = math.ceil(oversample * budget / m)
         trace.update({"partitions": m, "oversample": oversample, "seed": seed, "quota": quota})
-        kept = [t.result() for t in tops]
-        union_ids = np.concatenate([k.ids for k in kept])
+        kept_parts = [t.result() for t in tops]
+        union_ids = np.concatenate([k.ids for k in kept_parts])
         block_refs = _fetch_refs(ray, ds, id_column, union_ids)
         trace["fetch_s"] = time.perf_counter() - t1
         t2 = time.perf_counter()
@@ -392,7 +451,7 @@ def select(ds, budget: int, *, id_column: str | None = None, text_field: str | N
     return result
 
 
-def _partition_select(quota: int, options: dict, *pieces) -> PartSelection:
+def _partition_select(quota: int, options: dict[str, Any], *pieces: Any) -> PartSelection:
     ids = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int64)
     items = [b for p in pieces for b in p[1]]
     return local_select(items, ids, quota, **options)
@@ -404,12 +463,12 @@ def _partition_select(quota: int, options: dict, *pieces) -> PartSelection:
 class _ShardScorer:
     """map_batches callable over shard numbers: score a whole shard, or reuse its checkpoint."""
 
-    def __init__(self, paths: list, config: dict, checkpoint: str | None):
+    def __init__(self, paths: list[str], config: dict[str, Any], checkpoint: str | None):
         self.paths = paths
         self.scorer = Scorer(**config, n_threads=1)
         self.checkpoint = checkpoint
 
-    def _score(self, shard: int) -> dict:
+    def _score(self, shard: int) -> dict[str, np.ndarray]:
         from .shards import iter_batches
 
         path = self.paths[shard]
@@ -417,13 +476,13 @@ class _ShardScorer:
         for batch in iter_batches([path]):
             local = np.arange(batch.first, batch.first + len(batch.records), dtype=np.int64)
             try:
-                sb = self.scorer(batch.records, (shard << SHARD_BITS) | local, keep_items=True,
-                                 first_record=batch.first)
+                pool = self.scorer.pool(batch.records, batch.first)
             except InputError as exc:
                 line = None if exc.record is None or batch.lines is None else int(batch.lines[exc.record - batch.first])
                 raise InputError(exc.reason, path=path, record=exc.record, line=line) from None
+            sb = self.scorer.score_pool(pool, (shard << SHARD_BITS) | local)
             parts.append({"id": sb.ids, "score": sb.scores, "nbytes": sb.nbytes,
-                          "digest": np.frombuffer(b"".join(_digests(sb.items)), dtype="S16"),
+                          "digest": np.frombuffer(_digests(pool), dtype="S16"),
                           "start": batch.starts, "length": batch.lengths})
         keys = ("id", "score", "nbytes", "digest", "start", "length")
         if not parts:
@@ -431,7 +490,7 @@ class _ShardScorer:
                     "digest": np.zeros(0, "S16"), "start": np.zeros(0, np.int64), "length": np.zeros(0, np.int64)}
         return {k: np.concatenate([p[k] for p in parts]) for k in keys}
 
-    def __call__(self, batch: dict) -> dict:
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         out = []
         for shard in batch["shard"]:
             shard = int(shard)
@@ -445,7 +504,8 @@ class _ShardScorer:
                 done = self._score(shard)
                 if self.checkpoint:
                     tmp = base + f".{os.getpid()}.tmp.npz"
-                    np.savez(tmp, **done)
+                    arrays: dict[str, Any] = done
+                    np.savez(tmp, **arrays)
                     os.replace(tmp, base + ".npz")            # the scores, then the marker
                     with open(base + ".done.tmp", "w") as f:
                         f.write(str(len(done["id"])))
@@ -456,9 +516,9 @@ class _ShardScorer:
         return result
 
 
-def _checkpoint_dir(root: str, paths: Sequence[str], config: dict) -> str:
+def _checkpoint_dir(root: str, paths: Sequence[str], config: dict[str, Any]) -> str:
     """A folder per (inputs, settings): a changed input or setting never reuses old scores."""
-    h = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
+    h = hashlib.sha256(json.dumps({**config, "digest": DIGEST}, sort_keys=True).encode())
     for p in paths:
         st = os.stat(p)
         h.update(f"{os.path.abspath(p)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
@@ -472,7 +532,7 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
                  text_field: str | None = None, strategy: str = "auto", partitions: int | None = None,
                  oversample: float = 4.0, seed: int = 0, max_driver_samples: int = MAX_DRIVER_SAMPLES,
                  checkpoint: str | None = None, lazy: bool | None = None, dedupe: bool | None = None,
-                 progress: bool = False) -> tuple[np.ndarray, np.ndarray, dict]:
+                 progress: bool = False) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Select from shards with Ray; ids are (shard, record).
 
     Returns the pool indices (shards in order, records numbered from 0 across
@@ -533,19 +593,19 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
         trace["ratio"] = res.ratio
         where = kept.take(res.indices)
     else:
-        kept = [t.result() for t in tops]
+        kept_parts = [t.result() for t in tops]
         opts = {"k1": k1, "k2": k2, "k3": k3, "codec": config["codec"], "level": config["level"],
                 "serializer": config["serializer"], "lazy": lazy, "dedupe": dedupe}
         task = ray.remote(_file_partition_task)
         parts = ray.get([task.remote(list(paths), k.ids, k.extra["start"], k.extra["length"], quota, opts,
-                                     text_field) for k in kept])
+                                     text_field) for k in kept_parts])
         trace["partition_select_s"] = time.perf_counter() - t1
         t3 = time.perf_counter()
         final = _tree_merge(ray, parts, budget, quota, max_driver_samples, opts, trace)
         chosen = final.ids
         trace["merge_s"] = time.perf_counter() - t3
         trace["ratio"] = final.ratio
-        allk = ScoredBatch.concat(kept)
+        allk = ScoredBatch.concat(kept_parts)
         sorter = np.argsort(allk.ids)
         where = allk.take(sorter[np.searchsorted(allk.ids, chosen, sorter=sorter)])
     # pool indices: records numbered across shards in order
@@ -557,15 +617,15 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
     return pool_index, locations, trace
 
 
-def _file_partition_task(paths: list, ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray, quota: int,
-                         options: dict, text_field: str | None) -> PartSelection:
+def _file_partition_task(paths: list[str], ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray, quota: int,
+                         options: dict[str, Any], text_field: str | None) -> PartSelection:
     from .shards import _read_records
 
     records = _read_records(paths, ids >> SHARD_BITS, starts, lengths)
     return local_select(records, ids, quota, serialized=False, text_field=text_field, **options)
 
 
-def run_cli(args) -> int:
+def run_cli(args: Any) -> int:
     """``fastzip select --ray``."""
     ray = require_ray()
     from . import io

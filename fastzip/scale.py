@@ -61,7 +61,7 @@ def _resolve_dedupe(dedupe: bool | None) -> bool:
     return bool(dedupe)
 
 
-def _select_kwargs(dedupe: bool) -> dict:
+def _select_kwargs(dedupe: bool) -> dict[str, Any]:
     return {"dedupe": dedupe} if select_dedupes() else {}
 
 
@@ -165,12 +165,12 @@ class Scorer:
         self.n_threads = resolve_threads(n_threads)
         self._ic: IncrementalCompressor | None = None
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_ic"] = None
         return state
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         """The settings, as keyword arguments of ``fastzip.select``."""
         return {"codec": self.codec, "level": self.level, "serializer": self.serializer,
                 "text_field": self.text_field}
@@ -259,7 +259,8 @@ class TopN:
         if self._threshold is None:
             return np.ones(len(batch), dtype=bool)
         ts, tid = self._threshold
-        return (batch.scores < ts) | ((batch.scores == ts) & (batch.ids < tid))
+        better: np.ndarray = (batch.scores < ts) | ((batch.scores == ts) & (batch.ids < tid))
+        return better
 
     def add_pool(self, batch: ScoredBatch, pool: Pool) -> None:
         """Add a batch scored without items; only samples that can enter are given their bytes.
@@ -317,8 +318,9 @@ class TopN:
         starts = np.flatnonzero(~tie)                  # each run of equal scores starts here
         ends = np.append(starts[1:], len(order))
         items = union.items
+        assert items is not None          # add() refuses batches without items
         for r in np.flatnonzero(ends - starts > 1):
-            seen: set = set()
+            seen: set[bytes] = set()
             for p in range(int(starts[r]), int(ends[r])):
                 b = items[order[p]]
                 if b in seen:
@@ -362,7 +364,7 @@ class PartSelection:
     ids: np.ndarray
     items: list[bytes]
     ratio: float = float("nan")
-    trace: list = field(default_factory=list)
+    trace: list[Any] = field(default_factory=list)
     pool_size: int = 0
 
     def __len__(self) -> int:
@@ -399,17 +401,17 @@ def local_select(items: Sequence[bytes] | Sequence[Any], ids: Sequence[int] | np
         dup = int(sorted_ids[1:][sorted_ids[1:] == sorted_ids[:-1]][0])
         raise InputError(f"id {dup} occurs more than once; ids must be unique")
     serializer = check_serializer(serializer or "text")
+    samples: Pool | list[Any]
     if serialized:
-        pool = _pool_of([items[int(i)] for i in order], serializer)
-        samples, extra = pool, {}
+        samples = _pool_of([items[int(i)] for i in order], serializer)
     else:
-        samples, extra = [items[int(i)] for i in order], {"text_field": text_field}
+        samples = [items[int(i)] for i in order]
     from .selection import select
 
     budget = min(int(budget), len(ids)) if clamp else budget
     res = select(samples, budget, k1=k1, k2=k2, k3=k3, codec=codec, level=level,
                  serializer=serializer, n_threads=n_threads, progress=progress, lazy=lazy,
-                 **extra, **_select_kwargs(_resolve_dedupe(dedupe)))
+                 text_field=None if serialized else text_field, **_select_kwargs(_resolve_dedupe(dedupe)))
     picked = order[res.indices]
     if serialized:
         chosen = [bytes(items[int(i)]) for i in picked]

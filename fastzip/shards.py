@@ -24,13 +24,16 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import io
 from ._optional import require_pyarrow
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .scale import PartSelection, ScoredBatch, Scorer, TopN
 
 SHARD_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet",
                  ".json": "json"}
@@ -86,7 +89,7 @@ class RecordBatch:
     row number and 0 (Parquet, JSON list).
     """
 
-    records: list
+    records: list[Any]
     first: int
     shard: int
     starts: np.ndarray
@@ -96,7 +99,7 @@ class RecordBatch:
 
 
 def _jsonl_batches(path: str, shard: int, first: int, batch_size: int) -> Iterator[RecordBatch]:
-    records: list = []
+    records: list[Any] = []
     starts: list[int] = []
     lengths: list[int] = []
     lines: list[int] = []
@@ -144,8 +147,14 @@ def _parquet_batches(path: str, shard: int, first: int, batch_size: int) -> Iter
         row += n
 
 
-def _json_batches(path: str, shard: int, first: int, batch_size: int) -> Iterator[RecordBatch]:
+def _json_records(path: str) -> list[Any]:
+    """The records of a JSON-list shard."""
     records = io.read_dataset(path, "json").records
+    return [] if records is None else records
+
+
+def _json_batches(path: str, shard: int, first: int, batch_size: int) -> Iterator[RecordBatch]:
+    records = _json_records(path)
     size = os.path.getsize(path)
     for row in range(0, len(records), batch_size):
         chunk = records[row:row + batch_size]
@@ -173,8 +182,8 @@ def iter_batches(paths: Sequence[str], batch_size: int = BATCH_SIZE, first: int 
 # ---------------------------------------------------------------------------
 # the streaming pass
 # ---------------------------------------------------------------------------
-def score_shards(paths: Sequence[str], n: int, scorer, *, dedupe: bool = False,
-                 batch_size: int = BATCH_SIZE, progress: bool = False):
+def score_shards(paths: Sequence[str], n: int, scorer: Scorer, *, dedupe: bool = False,
+                 batch_size: int = BATCH_SIZE, progress: bool = False) -> TopN:
     """One pass over the shards: the top ``n`` by (score, pool index), with locations.
 
     ``scorer`` is a :class:`fastzip.scale.Scorer`; returns a :class:`fastzip.scale.TopN`.
@@ -223,7 +232,7 @@ def _output_format(output: str, paths: Sequence[str]) -> str:
     return formats.pop() if len(formats) == 1 else "jsonl"
 
 
-def _parquet_rows(path: str, rows: np.ndarray):
+def _parquet_rows(path: str, rows: np.ndarray) -> Any:
     """The rows of one Parquet file at ``rows`` (in that order), reading only their row groups."""
     pa = require_pyarrow()
     pf = pa.parquet.ParquetFile(path)
@@ -239,9 +248,10 @@ def _parquet_rows(path: str, rows: np.ndarray):
     return table.take(pa.array(local, type=pa.int64()))
 
 
-def _read_records(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> list:
+def _read_records(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray,
+                  lengths: np.ndarray) -> list[Any]:
     """The chosen records as Python objects, in the given order."""
-    out: list = [None] * len(shards)
+    out: list[Any] = [None] * len(shards)
     for s in np.unique(shards):
         path = paths[int(s)]
         where = np.flatnonzero(shards == s)
@@ -255,7 +265,7 @@ def _read_records(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, 
             for w, rec in zip(where, _parquet_rows(path, starts[where]).to_pylist()):
                 out[w] = rec
         else:
-            records = io.read_dataset(path, "json").records
+            records = _json_records(path)
             for w in where:
                 out[w] = records[int(starts[w])]
     return out
@@ -333,8 +343,8 @@ class ShardSelection:
     pool_size: int                 # samples read
     kept: int                      # samples kept after the streaming pass
     duplicates: int                # exact duplicates dropped inside the kept set
-    trace: list
-    timings: dict
+    trace: list[Any]
+    timings: dict[str, float]
     codec: str
     level: int
     serializer: str
@@ -386,16 +396,18 @@ def select_shards(input: str | Sequence[str], budget: int, output: str | None = 
                           scorer.codec, scorer.level, scorer.serializer)
 
 
-def _select_kept(kept, budget, pool_size, scorer, k1, k2, k3, n_threads, progress, lazy, dedupe):
+def _select_kept(kept: ScoredBatch, budget: int, pool_size: int, scorer: Scorer, k1: int, k2: int, k3: int,
+                 n_threads: int, progress: bool, lazy: bool | None, dedupe: bool) -> PartSelection:
     from .scale import local_select
 
     if budget > pool_size:
         raise InputError(f"budget ({budget}) is larger than the pool ({pool_size} samples)")
-    return local_select(list(kept.items), kept.ids, budget, k1=k1, k2=k2, k3=k3, **_no_text_field(scorer),
+    items = [] if kept.items is None else list(kept.items)
+    return local_select(items, kept.ids, budget, k1=k1, k2=k2, k3=k3, **_no_text_field(scorer),
                         n_threads=n_threads, progress=progress, lazy=lazy, dedupe=dedupe, clamp=False)
 
 
-def _no_text_field(scorer) -> dict:
+def _no_text_field(scorer: Scorer) -> dict[str, Any]:
     cfg = scorer.config()
     cfg.pop("text_field")        # the kept items are already serialized
     return cfg

@@ -209,3 +209,54 @@ def test_add_pool_gives_bytes_only_to_entrants(evals_rows):
     a, b = plain.result(), lazy.result()
     assert plain.seen == lazy.seen == 3000
     assert np.array_equal(a.ids, b.ids) and list(a.items) == list(b.items)
+
+
+def _as_table(pa, rows):
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    return pa.Table.from_pylist([{k: r.get(k) for k in keys} for r in rows])
+
+
+ARROW_CASES = {
+    "roles": [{"messages": [{"role": "user", "content": "hi"}, {"role": "", "content": "x"},
+                            {"role": None, "content": "y"}]}, {"messages": [{"content": "z é\u2028"}]}],
+    "alpaca_nulls": [{"instruction": "a", "input": "", "output": "c"}, {"instruction": None, "output": "d"},
+                     {"output": "", "instruction": "e", "input": "f"}],
+    "text": [{"text": "a", "conversations": None}, {"text": "b\n", "conversations": None}],
+}
+ROW_PATH_CASES = {      # the row-by-row serializer must decide these (and name any bad record)
+    "empty_turns": [{"conversations": []}, {"conversations": [{"from": "a", "value": "b"}]}],
+    "null_content": [{"conversations": [{"from": "a", "value": "b"}]},
+                     {"conversations": [{"from": "a", "value": None}]}],
+    "mixed_schema": [{"conversations": [{"from": "a", "value": "b"}]}, {"text": "x"}],
+    "alpaca_then_text": [{"instruction": "a"}, {"text": "d"}],
+    "content_parts": [{"messages": [{"role": "u", "content": [{"type": "text", "text": "hi"}]}]}],
+    "json": [{"a": 1}],
+    "int_role": [{"conversations": [{"from": 1, "value": "b"}]}],
+}
+
+
+def test_arrow_text_pool_is_the_serializer_byte_for_byte(evals_rows, chitchat_rows, faq_rows):
+    pa = pytest.importorskip("pyarrow")
+    from fastzip._arrow import text_pool
+    from fastzip.errors import InputError as Err
+
+    def reference(table, text_field=None):
+        rows = [{k: v for k, v in r.items() if v is not None} for r in table.to_pylist()]
+        try:
+            return Pool.from_samples(rows, "text", text_field)
+        except Err:
+            return None
+
+    cases = [(evals_rows, None), (chitchat_rows, None), (faq_rows, None), (faq_rows, "output")]
+    cases += [(rows, None) for rows in ARROW_CASES.values()]
+    for rows, text_field in cases:
+        table = _as_table(pa, rows)
+        for part in (table, table.slice(1, 300), pa.concat_tables([table.slice(0, 2), table.slice(2)])):
+            got = text_pool(part, "text", text_field, drop=["uid"])
+            want = reference(part, text_field)
+            assert got is not None and want is not None
+            assert got.data.tobytes() == want.data.tobytes()
+            assert got.offsets.tolist() == want.offsets.tolist()
+    for name, rows in ROW_PATH_CASES.items():
+        assert text_pool(_as_table(pa, rows), "text") is None, name
+    assert text_pool(_as_table(pa, evals_rows[:50]), "json") is None
