@@ -238,6 +238,19 @@ def _collect(scored_ds: Any, n: int, dedupe: bool, extra_cols: Sequence[str] = (
     return tops, seen
 
 
+def _gather(scored_ds: Any, keep: int, dedupe: bool, parts: tuple[int, int] | None, trace: dict[str, Any],
+            started: float, budget: int, extra_cols: Sequence[str] = (),
+            shard_counts: np.ndarray | None = None) -> list[TopN]:
+    """The scoring pass, driven from the driver: :func:`_collect` with a worker's error unwrapped, then
+    :func:`_scored`'s record and checks."""
+    try:
+        tops, seen = _collect(scored_ds, keep, dedupe, extra_cols, parts=parts, shard_counts=shard_counts)
+    except Exception as exc:  # a worker's InputError comes back wrapped
+        _raise_unwrapped(exc)
+    _scored(trace, started, seen, budget)
+    return tops
+
+
 def _config(codec: str | None, level: int | None, serializer: str | None,
             text_field: str | None) -> dict[str, Any]:
     s = Scorer(codec, level, serializer, text_field)
@@ -261,8 +274,12 @@ def _partitions(partitions: int | None, n: int, oversample: float, max_driver_sa
 
 
 def _tree_merge(ray: Any, parts: list[PartSelection], budget: int, quota: int, max_driver_samples: int,
-                options: dict[str, Any], trace: dict[str, Any]) -> PartSelection:
-    """Merge partition selections, as a tree of tasks while the union is too big for the driver."""
+                options: dict[str, Any], trace: dict[str, Any]) -> np.ndarray:
+    """Merge partition selections, as a tree of tasks while the union is too big for the driver.
+
+    Returns the chosen ids in pick order; the merge's levels, seconds and ratio go in ``trace``.
+    """
+    started = time.perf_counter()
     level = 0
     remote_merge = ray.remote(_merge_task)
     while sum(len(p) for p in parts) > max_driver_samples and len(parts) > 1:
@@ -271,7 +288,10 @@ def _tree_merge(ray: Any, parts: list[PartSelection], budget: int, quota: int, m
         parts = ray.get([remote_merge.remote(g, quota, options) for g in groups])
         level += 1
     trace["merge_levels"] = level + 1
-    return merge(parts, budget, **options)
+    final = merge(parts, budget, **options)
+    trace["merge_s"] = time.perf_counter() - started
+    trace["ratio"] = final.ratio
+    return final.ids
 
 
 def _merge_task(parts: list[PartSelection], quota: int, options: dict[str, Any]) -> PartSelection:
@@ -389,16 +409,12 @@ def select(ds: Any, budget: int, *, id_column: str | None = None, text_field: st
 
     t0 = time.perf_counter()
     scored = _score_map(ray, ds, config, id_column, drop, workers)
-    try:
-        if strategy == "exact":
-            tops, seen = _collect(scored, n, dedupe)
-        else:
-            m = _partitions(partitions, n, oversample, max_driver_samples)
-            quota = math.ceil(oversample * budget / m)
-            tops, seen = _collect(scored, prefilter_size(quota, k1, k3), dedupe, parts=(seed, m))
-    except Exception as exc:  # a worker's InputError comes back wrapped
-        _raise_unwrapped(exc)
-    _scored(trace, t0, seen, budget)
+    if strategy == "exact":
+        tops = _gather(scored, n, dedupe, None, trace, t0, budget)
+    else:
+        m = _partitions(partitions, n, oversample, max_driver_samples)
+        quota = math.ceil(oversample * budget / m)
+        tops = _gather(scored, prefilter_size(quota, k1, k3), dedupe, (seed, m), trace, t0, budget)
 
     t1 = time.perf_counter()
     if strategy == "exact":
@@ -439,11 +455,7 @@ def select(ds: Any, budget: int, *, id_column: str | None = None, text_field: st
         futures = [part_task.remote(quota, select_opts, *[p[j] for p in pieces]) for j in range(m)]
         parts = ray.get(futures)
         trace["partition_select_s"] = time.perf_counter() - t2
-        t3 = time.perf_counter()
-        final = _tree_merge(ray, parts, budget, quota, max_driver_samples, select_opts, trace)
-        chosen = final.ids
-        trace["merge_s"] = time.perf_counter() - t3
-        trace["ratio"] = final.ratio
+        chosen = _tree_merge(ray, parts, budget, quota, max_driver_samples, select_opts, trace)
         table = _fetch_table(ray, ds, id_column, chosen)
     out = _ranked_table(table, id_column, chosen, trace)
     result = ray.data.from_arrow(out)
@@ -566,15 +578,11 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
         quota = math.ceil(oversample * budget / m)
         trace.update({"partitions": m, "oversample": oversample, "seed": seed, "quota": quota})
     counts = np.zeros(len(paths), np.int64)
-    try:
-        if strategy == "exact":
-            tops, seen = _collect(scored, n, dedupe, ("start", "length"), shard_counts=counts)
-        else:
-            tops, seen = _collect(scored, prefilter_size(quota, k1, k3), dedupe, ("start", "length"),
-                                  parts=(seed, m), shard_counts=counts)
-    except Exception as exc:  # a worker's InputError comes back wrapped
-        _raise_unwrapped(exc)
-    _scored(trace, t0, seen, budget)
+    if strategy == "exact":
+        tops = _gather(scored, n, dedupe, None, trace, t0, budget, ("start", "length"), counts)
+    else:
+        tops = _gather(scored, prefilter_size(quota, k1, k3), dedupe, (seed, m), trace, t0, budget,
+                       ("start", "length"), counts)
     t1 = time.perf_counter()
     if strategy == "exact":
         kept = tops[0].result()
@@ -600,11 +608,7 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
         parts = ray.get([task.remote(list(paths), k.ids, k.extra["start"], k.extra["length"], quota, opts,
                                      text_field) for k in kept_parts])
         trace["partition_select_s"] = time.perf_counter() - t1
-        t3 = time.perf_counter()
-        final = _tree_merge(ray, parts, budget, quota, max_driver_samples, opts, trace)
-        chosen = final.ids
-        trace["merge_s"] = time.perf_counter() - t3
-        trace["ratio"] = final.ratio
+        chosen = _tree_merge(ray, parts, budget, quota, max_driver_samples, opts, trace)
         allk = ScoredBatch.concat(kept_parts)
         sorter = np.argsort(allk.ids)
         where = allk.take(sorter[np.searchsorted(allk.ids, chosen, sorter=sorter)])

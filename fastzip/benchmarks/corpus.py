@@ -114,24 +114,14 @@ class Corpus:
 
         Parameters
         ----------
-        name : str
-            The corpus's name.
         samples : iterable
             Records: dicts, strings or bytes.
-        text_field : str or None
-            Read this field of each record.
-        source : str or None
-            Where the records come from.
+        name, text_field, source
+            As in :meth:`of_pool`, which this calls (and whose errors it raises).
 
         Returns
         -------
         Corpus
-            The corpus.
-
-        Raises
-        ------
-        fastzip.errors.UsageError
-            Fewer than 10 samples.
         """
         return cls.of_pool(name, Pool.from_samples(samples, "text", text_field), text_field=text_field,
                            source=source)
@@ -154,7 +144,6 @@ class Corpus:
         Returns
         -------
         Corpus
-            The corpus.
 
         Raises
         ------
@@ -187,7 +176,6 @@ class Corpus:
         Returns
         -------
         Corpus
-            The corpus.
 
         Raises
         ------

@@ -74,12 +74,8 @@ def incremental(benchmark: Benchmark, corpus: Corpus, spec: CodecSpec, threads: 
 
     Parameters
     ----------
-    benchmark : pytest_benchmark.fixture.BenchmarkFixture
-        The test's ``benchmark`` fixture.
-    corpus : Corpus
-        The corpus.
-    spec : CodecSpec
-        The codec and level.
+    benchmark, corpus, spec
+        As in :func:`one_shot`.
     threads : int, default 1
         Threads of ``marginal_sizes``.
     """

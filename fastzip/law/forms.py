@@ -154,10 +154,8 @@ def evaluate(form: str, theta: np.ndarray, t0: float, x: np.ndarray, extras: np.
         Internal coefficients, shape (B, p) or (p,).
     t0 : float
         The centre of a nonlinear form (see :class:`Solution`).
-    x : numpy.ndarray
-        Ratios, shape (n,).
-    extras : numpy.ndarray
-        Extra predictors, shape (n, m).
+    x, extras
+        As in :func:`design`.
 
     Returns
     -------
@@ -181,12 +179,8 @@ def natural_params(form: str, theta: np.ndarray, t0: float) -> np.ndarray:
 
     Parameters
     ----------
-    form : str
-        One of :data:`FORMS`.
-    theta : numpy.ndarray
-        Internal coefficients, shape (B, p) or (p,).
-    t0 : float
-        The centre of a nonlinear form.
+    form, theta, t0
+        As in :func:`evaluate`.
 
     Returns
     -------
