@@ -27,8 +27,9 @@ from ..codecs import available_codecs
 from ..errors import InputError, MissingDependencyError
 from ..io import write_json
 from ..serialize import SERIALIZERS
-from .check import check
+from .check import CheckReport, check
 from .fit import FORM_CHOICES, TARGETS, Law, fit
+from .runs import Run
 
 EXIT_OK, EXIT_RISK, EXIT_ERROR = 0, 1, 2
 
@@ -292,6 +293,28 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     runs = read_runs(args.runs)
     ratio, loss, source = _new_version(args)
+    laws, notes = _fit_check_laws(args, runs)
+    uses_quality = any("quality" in lw.predictors for lw in laws)
+    if uses_quality and args.quality is None:
+        raise InputError("the performance law uses quality: pass --quality Q for the new version "
+                         "(or --no-quality to fit without it)", path=args.runs)
+    quality = args.quality if uses_quality else None
+    report = check(laws, ratio, loss, performance_floor=args.floor, z=args.z, quality=quality)
+    if args.plot:
+        from .plotting import plot
+
+        plot(laws, args.plot, report)
+    result = report.to_dict()
+    result["laws"] = {lw.target: lw.to_dict(include_runs=False) for lw in laws}
+    result["notes"] = list(result["notes"]) + notes
+    _emit_json(result, args)
+    if not args.json:
+        _print_check(args, report, laws, notes, source)
+    return EXIT_RISK if report.is_risk else EXIT_OK
+
+
+def _fit_check_laws(args: argparse.Namespace, runs: list[Run]) -> tuple[list[Law], list[str]]:
+    """The loss law, and the performance law when every run has a performance (else a note why not)."""
     options = dict(n_boot=args.bootstrap, ci=args.ci, seed=args.seed)
     with _blame(args.runs):
         laws: list[Law] = [fit(runs, "loss", args.form, **options)]
@@ -309,31 +332,21 @@ def run_check(args: argparse.Namespace) -> int:
     elif args.floor is not None:
         raise InputError("--floor needs a performance law, but not every run has a 'performance' value",
                          path=args.runs)
-    uses_quality = any("quality" in lw.predictors for lw in laws)
-    if uses_quality and args.quality is None:
-        raise InputError("the performance law uses quality: pass --quality Q for the new version "
-                         "(or --no-quality to fit without it)", path=args.runs)
-    quality = args.quality if uses_quality else None
-    report = check(laws, ratio, loss, performance_floor=args.floor, z=args.z, quality=quality)
-    if args.plot:
-        from .plotting import plot
+    return laws, notes
 
-        plot(laws, args.plot, report)
-    result = report.to_dict()
-    result["laws"] = {lw.target: lw.to_dict(include_runs=False) for lw in laws}
-    result["notes"] = list(result["notes"]) + notes
-    _emit_json(result, args)
-    if not args.json:
-        if source:
-            print(source)
-        print(report.summary())
-        for n in notes:
-            print(f"  note: {n}")
-        for lw in laws:
-            print(f"  {lw.target} law: {lw.formula}, R^2 = {lw.r2:.4f}, {lw.n_runs} runs")
-        if args.plot:
-            print(f"plot: {args.plot}")
-    return EXIT_RISK if report.is_risk else EXIT_OK
+
+def _print_check(args: argparse.Namespace, report: CheckReport, laws: list[Law], notes: list[str],
+                 source: str | None) -> None:
+    """The human-readable verdict of ``law check``."""
+    if source:
+        print(source)
+    print(report.summary())
+    for n in notes:
+        print(f"  note: {n}")
+    for lw in laws:
+        print(f"  {lw.target} law: {lw.formula}, R^2 = {lw.r2:.4f}, {lw.n_runs} runs")
+    if args.plot:
+        print(f"plot: {args.plot}")
 
 
 def run_ratio(args: argparse.Namespace) -> int:

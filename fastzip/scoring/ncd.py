@@ -132,5 +132,5 @@ def _as_bytes_list(items: Iterable[object], name: str) -> list[bytes]:
         else:
             raise TypeError(f"{name}[{i}] must be str or bytes, got {type(item).__name__}")
     if not out:
-        raise ValueError(f"{name} is empty")
+        raise InputError(f"{name} is empty")
     return out
