@@ -81,6 +81,31 @@ static void run_worker(fz_job *job, int slot) {
     }
 }
 
+static void deadline_in(struct timespec *t, long ms) {
+    clock_gettime(CLOCK_REALTIME, t);
+    t->tv_nsec += ms * 1000000L;
+    if (t->tv_nsec >= 1000000000L) { t->tv_sec += 1; t->tv_nsec -= 1000000000L; }
+}
+
+/* With mu held, wait on cv until *done reaches target (workers count
+ * themselves in under mu and signal cv).  Every FZ_POLL_MS without a
+ * wake-up the caller's poll is asked, with mu released, whether to stop;
+ * a yes sets *cancel, which the workers read between candidates.  This is
+ * how Ctrl-C reaches a batch running in any of the three thread setups. */
+static void wait_polling(pthread_cond_t *cv, pthread_mutex_t *mu, const int *done, int target,
+                         fz_poll_fn poll, void *poll_ctx, fz_cancel_flag *cancel) {
+    while (*done < target) {
+        struct timespec deadline;
+        deadline_in(&deadline, FZ_POLL_MS);
+        int rc = pthread_cond_timedwait(cv, mu, &deadline);
+        if (rc == ETIMEDOUT && poll && !*cancel) {
+            pthread_mutex_unlock(mu);
+            if (poll(poll_ctx)) *cancel = 1;
+            pthread_mutex_lock(mu);
+        }
+    }
+}
+
 #ifdef _OPENMP
 static void worker_done(fz_job *job) {
     pthread_mutex_lock(&job->mu);
@@ -92,21 +117,7 @@ static void worker_done(fz_job *job) {
 /* Wait for `count` workers to finish, polling the caller meanwhile. */
 static void wait_and_poll(fz_job *job, int count, fz_poll_fn poll, void *poll_ctx) {
     pthread_mutex_lock(&job->mu);
-    while (job->finished < count) {
-        struct timespec deadline;
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_nsec += (long)FZ_POLL_MS * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec += 1;
-            deadline.tv_nsec -= 1000000000L;
-        }
-        int rc = pthread_cond_timedwait(&job->cv, &job->mu, &deadline);
-        if (rc == ETIMEDOUT && poll && !job->cancel) {
-            pthread_mutex_unlock(&job->mu);
-            if (poll(poll_ctx)) job->cancel = 1;
-            pthread_mutex_lock(&job->mu);
-        }
-    }
+    wait_polling(&job->cv, &job->mu, &job->finished, count, poll, poll_ctx, &job->cancel);
     pthread_mutex_unlock(&job->mu);
 }
 #endif
@@ -162,12 +173,6 @@ static void *pool_main(void *p) {
     return NULL;
 }
 
-static void deadline_in(struct timespec *t, long ms) {
-    clock_gettime(CLOCK_REALTIME, t);
-    t->tv_nsec += ms * 1000000L;
-    if (t->tv_nsec >= 1000000000L) { t->tv_sec += 1; t->tv_nsec -= 1000000000L; }
-}
-
 typedef struct { fz_pool_fn fn; void *arg; int id; int *finished; pthread_mutex_t *mu;
                  pthread_cond_t *cv; } fz_own_arg;
 
@@ -196,16 +201,7 @@ static int run_own_threads(int n, fz_pool_fn fn, void *arg, fz_poll_fn poll, voi
     }
     if (started == 0) { fn(arg, 0); return FZ_OK; }
     pthread_mutex_lock(&mu);
-    while (finished < started) {
-        struct timespec deadline;
-        deadline_in(&deadline, FZ_POLL_MS);
-        int rc = pthread_cond_timedwait(&cv, &mu, &deadline);
-        if (rc == ETIMEDOUT && poll && !*cancel) {
-            pthread_mutex_unlock(&mu);
-            if (poll(poll_ctx)) *cancel = 1;
-            pthread_mutex_lock(&mu);
-        }
-    }
+    wait_polling(&cv, &mu, &finished, started, poll, poll_ctx, cancel);
     pthread_mutex_unlock(&mu);
     for (int t = 0; t < started; t++) pthread_join(threads[t], NULL);
     return FZ_OK;
@@ -243,16 +239,7 @@ int fz_pool_run(int n, fz_pool_fn fn, void *arg, fz_poll_fn poll, void *poll_ctx
     pool_done = 0;
     pool_gen++;
     pthread_cond_broadcast(&pool_work_cv);
-    while (pool_done < pool_n) {
-        struct timespec deadline;
-        deadline_in(&deadline, FZ_POLL_MS);
-        int rc = pthread_cond_timedwait(&pool_done_cv, &pool_mu, &deadline);
-        if (rc == ETIMEDOUT && poll && !*cancel) {
-            pthread_mutex_unlock(&pool_mu);
-            if (poll(poll_ctx)) *cancel = 1;
-            pthread_mutex_lock(&pool_mu);
-        }
-    }
+    wait_polling(&pool_done_cv, &pool_mu, &pool_done, pool_n, poll, poll_ctx, cancel);
     pthread_mutex_unlock(&pool_mu);
     pthread_mutex_unlock(&pool_busy);
     return FZ_OK;
