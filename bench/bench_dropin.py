@@ -53,6 +53,17 @@ def _record(benchmark, bench_results, key: str) -> None:
         bench_results.record("dropin seconds", key, benchmark.stats.stats.mean)   # mean seconds
 
 
+def _time_one_way(benchmark, bench_results, name: str, way: str, ways: dict, full: bool):
+    """Time ``ways[way]`` (the program's own way once, fastzip's three times) and return its result
+    with the other way's: recorded by that way's own test, else computed here untimed."""
+    program = next(w for w in ways if w != "fastzip")
+    result = benchmark.pedantic(ways[way], rounds=1 if way == program else 3, iterations=1)
+    _record(benchmark, bench_results, f"{name}_{way}")
+    bench_results.record(f"dropin {name}", (way, full), result)
+    other_way = "fastzip" if way == program else program
+    return result, bench_results.get_or_compute(f"dropin {name}", (other_way, full), ways[other_way])
+
+
 def _small(full: bool, big: int, small: int) -> int:
     """The issue's sizes when timed; small ones when CI runs the code untimed."""
     return big if full else small
@@ -69,11 +80,7 @@ def test_npc_gzip(benchmark, bench_results, way):
     train, labels, test, _ = example.load_texts(_small(full, 800, 60), _small(full, 300, 20))
     ways = {"npc_gzip": lambda: example.npc_gzip_predict(train, labels, test),
             "fastzip": lambda: example.fastzip_predict(train, labels, test, n_threads=2)}
-    distances, predicted = benchmark.pedantic(ways[way], rounds=1 if way == "npc_gzip" else 3, iterations=1)
-    _record(benchmark, bench_results, f"npc_{way}")
-    bench_results.record("dropin npc", (way, full), (distances, predicted))
-    other_way = "fastzip" if way == "npc_gzip" else "npc_gzip"
-    other = bench_results.get_or_compute("dropin npc", (other_way, full), ways[other_way])
+    (distances, predicted), other = _time_one_way(benchmark, bench_results, "npc", way, ways, full)
     assert np.array_equal(other[0], distances) and np.array_equal(other[1], predicted)
 
 
@@ -89,11 +96,7 @@ def test_zipfit(benchmark, bench_results, way):
     k = len(sources) // 10
     ways = {"zipfit": lambda: example.zipfit_rank(sources, targets, k, 9),
             "fastzip": lambda: example.fastzip_rank(sources, targets, k, 9, n_threads=2)}
-    picks = benchmark.pedantic(ways[way], rounds=1 if way == "zipfit" else 3, iterations=1)
-    _record(benchmark, bench_results, f"zipfit_{way}")
-    bench_results.record("dropin zipfit", (way, full), picks)
-    other_way = "fastzip" if way == "zipfit" else "zipfit"
-    other = bench_results.get_or_compute("dropin zipfit", (other_way, full), ways[other_way])
+    picks, other = _time_one_way(benchmark, bench_results, "zipfit", way, ways, full)
     assert example.same_picks(picks, other)
 
 
