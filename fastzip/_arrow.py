@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .serialize import Pool
+from .pool import Pool
 
 __all__ = ["text_pool"]
 
@@ -46,13 +46,18 @@ def _presence(column: Any) -> str:
     return "none" if nulls == len(column) else "some"
 
 
+def _one_array(pa: Any, column: Any) -> Any:
+    """A column as one Array (a ChunkedArray's chunks combined; a single chunk is not copied)."""
+    if isinstance(column, pa.ChunkedArray):
+        return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    return column
+
+
 def _strings(pa: Any, column: Any) -> Any:
     """A string column as one large_string Array, or None when it is not one."""
     if not _is_string(pa, column.type):
         return None
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    return column.cast(pa.large_string())
+    return _one_array(pa, column).cast(pa.large_string())
 
 
 def _turns(pa: Any, pc: Any, column: Any, role_key: str, content_key: str) -> Any:
@@ -63,8 +68,7 @@ def _turns(pa: Any, pc: Any, column: Any, role_key: str, content_key: str) -> An
     fields = [typ.value_type.field(i).name for i in range(typ.value_type.num_fields)]
     if content_key not in fields:
         return None
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    column = _one_array(pa, column)
     turns = pc.list_flatten(column)
     if turns.null_count:                      # a null turn: the row path names it
         return None
@@ -138,7 +142,7 @@ def _row_text(pa: Any, pc: Any, table: Any, text_field: str | None) -> Any:
 
 def text_pool(table: Any, serializer: str, text_field: str | None = None,
               drop: Sequence[str] = ()) -> Pool | None:
-    """The ``text`` serialization of an Arrow table's rows as a :class:`~fastzip.serialize.Pool`.
+    """The ``text`` serialization of an Arrow table's rows as a :class:`~fastzip.pool.Pool`.
 
     Parameters
     ----------
@@ -171,9 +175,7 @@ def text_pool(table: Any, serializer: str, text_field: str | None = None,
     text = _row_text(pa, pc, table.select(names), text_field)
     if text is None or text.null_count or len(text) != table.num_rows:
         return None
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
-    text = text.cast(pa.large_string())
+    text = _one_array(pa, text).cast(pa.large_string())
     _, offsets_buf, data_buf = text.buffers()
     offsets = np.frombuffer(offsets_buf, dtype=np.int64)[text.offset:text.offset + len(text) + 1]
     if np.any(offsets[1:] == offsets[:-1]):      # an empty sample: the row path raises its error
