@@ -35,7 +35,7 @@ from codec_matrix import ALL_CODECS, BUILTIN_CODECS, CUSTOM_CODECS, codec_label
 
 import fastzip
 from fastzip.judge import judge_ratio
-from fastzip.serialize import Pool
+from fastzip.pool import Pool
 
 RANDOM_SEEDS = (0, 1, 2, 3, 4)
 # pool name -> (budget, k1, k2, k3); budget is 10% of the pool

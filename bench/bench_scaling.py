@@ -39,7 +39,7 @@ from codec_matrix import codec_label
 from naive_reference import naive_zip
 
 import fastzip
-from fastzip.serialize import Pool
+from fastzip.pool import Pool
 
 PER_CODEC_POOL = 5000
 PER_CODEC_MODES = [("default", "zlib", 9), ("default", "zstd", 3), ("default", "lz4", 0),

@@ -38,6 +38,7 @@ import numpy as np
 from ._arrow import text_pool
 from ._optional import require_ray
 from .errors import InputError
+from .pool import Pool
 from .scale import (
     PartSelection,
     ScoredBatch,
@@ -49,7 +50,6 @@ from .scale import (
     merge,
     prefilter_size,
 )
-from .serialize import Pool
 
 __all__ = ["select", "splitmix64", "partition_of"]
 

@@ -39,7 +39,8 @@ import numpy as np
 from . import codecs
 from .compressor import IncrementalCompressor, resolve_threads
 from .errors import InputError
-from .serialize import Pool, check_serializer, pack
+from .pool import Pool, pack
+from .serialize import check_serializer
 
 __all__ = ["ScoredBatch", "Scorer", "TopN", "PartSelection", "score", "prefilter", "prefilter_size",
            "local_select", "merge", "select_dedupes"]

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..judge import judge_ratio
-from ..serialize import Pool
+from ..pool import Pool
 
 MB = 1_000_000
 ONE_SHOT_BYTES = 1 * MB

@@ -18,7 +18,7 @@ import fastzip
 from fastzip.benchmarks import matrix
 from fastzip.benchmarks.corpus import Corpus
 from fastzip.judge import judge_ratio
-from fastzip.serialize import Pool
+from fastzip.pool import Pool
 
 pytest.importorskip("pytest_benchmark")
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import fastzip
 from fastzip import codecs
 from fastzip.benchmarks.matrix import zstd_versions_match
-from fastzip.serialize import pack
+from fastzip.pool import pack
 from tests.helpers import require_zstd_match
 
 

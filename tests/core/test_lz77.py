@@ -13,7 +13,7 @@ import fastzip
 from fastzip import _protocol, codecs
 from fastzip._greedy import stable_lowest
 from fastzip.errors import InputError
-from fastzip.serialize import pack
+from fastzip.pool import pack
 from tests.helpers import load_jsonl
 
 native_lz77 = pytest.mark.skipif(not codecs.native_available("lz77"), reason="native extension not built")
@@ -134,7 +134,7 @@ def test_select_with_lz77_is_deterministic_without_duplicates_and_beats_random(e
     assert len(set(first.indices.tolist())) == 200
     assert all(isinstance(t, fastzip.RoundTrace) for t in first.trace)
 
-    texts = fastzip.serialize.Pool.from_samples(pool, "text")
+    texts = fastzip.pool.Pool.from_samples(pool, "text")
 
     def judge(indices) -> float:   # bench/bench_quality.py's judge
         blob = b"\n".join(texts.item(int(i)) for i in sorted(indices))

@@ -13,7 +13,7 @@ import fastzip
 from fastzip import report
 from fastzip.cli import main
 from fastzip.errors import MissingDependencyError
-from fastzip.serialize import Pool
+from fastzip.pool import Pool
 
 pytest.importorskip("matplotlib")
 

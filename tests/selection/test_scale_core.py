@@ -10,7 +10,7 @@ import fastzip
 from fastzip import scale
 from fastzip.compressor import IncrementalCompressor
 from fastzip.errors import InputError
-from fastzip.serialize import Pool
+from fastzip.pool import Pool
 
 
 def batches_of(scored: scale.ScoredBatch, size: int, shuffle_seed: int | None = None):

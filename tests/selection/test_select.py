@@ -10,7 +10,7 @@ import pytest
 import fastzip
 from fastzip.errors import InputError
 from fastzip.judge import judge_ratio
-from fastzip.serialize import Pool
+from fastzip.pool import Pool
 
 REFERENCE_CASES = {
     "B100_k1500_100_50": (100, 1500, 100, 50),
