@@ -44,7 +44,7 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "") not in ("", "0")
 
 
-sources = ["fastzip/_native.pyx", "csrc/fz_batch.c", "csrc/fz_stream.c", "csrc/fz_zlib.c", "csrc/fz_zcache.c",
+sources = ["fastzip/streams/_native.pyx", "csrc/fz_batch.c", "csrc/fz_stream.c", "csrc/fz_zlib.c", "csrc/fz_zcache.c",
            "csrc/fz_lz77.c"]
 libraries = ["z"]
 macros = []
@@ -92,7 +92,7 @@ print(f"fastzip build: zstd={'native' if have_zstd else 'fallback'} "
       f"lz4={'native' if have_lz4 else 'fallback'} openmp={have_omp}", file=sys.stderr)
 
 extension = Extension(
-    "fastzip._native",
+    "fastzip.streams._native",
     sources=sources,
     include_dirs=["csrc"],
     libraries=libraries,
@@ -105,8 +105,8 @@ extension = Extension(
 probe_lz4frame = "#include <lz4frame.h>\nint main(void){return LZ4F_getVersion() < 100;}\n"
 have_lz4frame = have_lz4 and _compiles(probe_lz4frame, libraries=["lz4"])
 pairs_extension = Extension(
-    "fastzip._pairs",
-    sources=["fastzip/_pairs.pyx", "csrc/fz_batch.c", "csrc/fz_pairs.c", "csrc/fz_zcache.c"],
+    "fastzip.streams._pairs",
+    sources=["fastzip/streams/_pairs.pyx", "csrc/fz_batch.c", "csrc/fz_pairs.c", "csrc/fz_zcache.c"],
     include_dirs=["csrc"],
     libraries=libraries,
     define_macros=[m for m in macros if m[0] != "FZ_HAVE_LZ4" or have_lz4frame],

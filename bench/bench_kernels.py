@@ -29,7 +29,7 @@ import pytest
 from corpora import fixture_rows, text_stream
 
 import fastzip
-from fastzip import codecs
+from fastzip.streams import codecs
 
 STREAM_BYTES = 10_000_000
 N_CANDIDATES = 4000
@@ -129,7 +129,7 @@ def sharegpt_workload():
     pairs = corpora.sharegpt_pairs(None)
     if pairs is None:
         pytest.skip(f"ShareGPT is not installed: {corpora.SHAREGPT_INSTALL}")
-    from fastzip.serialize import serialize_sample
+    from fastzip.samples.serialize import serialize_sample
 
     stream = text_stream(pairs[:20000], STREAM_BYTES)
     texts = [serialize_sample(p, "text") for p in pairs[20000:]]

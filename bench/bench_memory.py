@@ -34,7 +34,7 @@ def sharegpt_file(tmp_path_factory):
 
 def _pool_bytes(path) -> int:
     from fastzip.io import read_records
-    from fastzip.pool import Pool
+    from fastzip.samples.pool import Pool
 
     return int(Pool.from_samples(read_records(path), "text", allow_empty=True).offsets[-1])
 

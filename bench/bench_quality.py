@@ -34,8 +34,8 @@ import pytest
 from codec_matrix import ALL_CODECS, BUILTIN_CODECS, CUSTOM_CODECS, codec_label
 
 import fastzip
-from fastzip.judge import judge_ratio
-from fastzip.pool import Pool
+from fastzip.samples.pool import Pool
+from fastzip.selection.judge import judge_ratio
 
 RANDOM_SEEDS = (0, 1, 2, 3, 4)
 # pool name -> (budget, k1, k2, k3); budget is 10% of the pool
@@ -91,7 +91,7 @@ def test_selection_quality(benchmark, bench_results, custom_codecs, pool_name, c
     loaded = quality_pool(pool_name)
     if loaded is None:
         pytest.skip(f"ShareGPT is not installed: {corpora.SHAREGPT_INSTALL}")
-    if fastzip.codecs.native_only(codec) and not fastzip.codecs.uses_native(codec):
+    if fastzip.streams.codecs.native_only(codec) and not fastzip.streams.codecs.uses_native(codec):
         pytest.skip(f"{codec} is native only and the native kernel is not in use")
     rows, pool = loaded
     budget, k1, k2, k3 = POOLS[pool_name]
@@ -122,7 +122,7 @@ def test_lz77_quality_target(benchmark, bench_results):
     run are made here.  ShareGPT counts when it is installed.
     """
     benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-    if fastzip.codecs.native_only("lz77") and not fastzip.codecs.uses_native("lz77"):
+    if fastzip.streams.codecs.native_only("lz77") and not fastzip.streams.codecs.uses_native("lz77"):
         pytest.skip("lz77 is native only and the native kernel is not in use")
     pools = [p for p in ("evals-5k", "sharegpt-5k") if quality_pool(p) is not None]
     judged = {}
@@ -139,7 +139,7 @@ CORRELATION_CORPORA = ("evals", "faq", "chitchat", "sharegpt")
 
 
 def _corpus_texts(name: str) -> list[bytes] | None:
-    from fastzip.serialize import serialize_sample
+    from fastzip.samples.serialize import serialize_sample
 
     if name == "sharegpt":
         rows = corpora.sharegpt_pairs(None)
@@ -158,7 +158,7 @@ def test_lz77_tracks_zstd19(benchmark, corpus):
     texts = _corpus_texts(corpus)
     if texts is None:
         pytest.skip(f"ShareGPT is not installed: {corpora.SHAREGPT_INSTALL}")
-    if fastzip.codecs.native_only("lz77") and not fastzip.codecs.uses_native("lz77"):
+    if fastzip.streams.codecs.native_only("lz77") and not fastzip.streams.codecs.uses_native("lz77"):
         pytest.skip("lz77 is native only and the native kernel is not in use")
     half = len(texts) // 2
     stream, cands = b"\n".join(texts[:half]), texts[half:half + 1000]

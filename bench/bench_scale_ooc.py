@@ -90,7 +90,8 @@ BASELINE = r"""
 import json, sys, time
 import numpy as np
 sys.path.insert(0, sys.argv[1])
-from fastzip import scale, shards
+from fastzip import scale
+from fastzip.scale import ooc as shards
 import fastzip
 folder, budget = sys.argv[2], int(sys.argv[3])
 paths = shards.expand_inputs(folder)
@@ -121,7 +122,7 @@ def main() -> None:
     out = os.path.join("/tmp", "fastzip_ooc_selected.jsonl")
     # 1. the out-of-core CLI, in its own process
     t = time.perf_counter()
-    code = ("import sys, json, resource; sys.path.insert(0, sys.argv[1]); from fastzip import shards;"
+    code = ("import sys, json, resource; sys.path.insert(0, sys.argv[1]); from fastzip.scale import ooc as shards;"
             "r = shards.select_shards(sys.argv[2], int(sys.argv[3]), sys.argv[4]);"
             "print(json.dumps({'timings': r.timings, 'kept': r.kept, 'pool': r.pool_size, 'ratio': r.ratio,"
             "'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")

@@ -34,8 +34,8 @@ from bench_quality import judge_ratio  # noqa: E402
 
 import fastzip  # noqa: E402
 from fastzip import scale  # noqa: E402
-from fastzip.pool import Pool  # noqa: E402
-from fastzip.ray import partition_of  # noqa: E402  (pure numpy; Ray is not needed)
+from fastzip.samples.pool import Pool  # noqa: E402
+from fastzip.scale.ray import partition_of  # noqa: E402  (pure numpy; Ray is not needed)
 
 K2, K3, OVERSAMPLE, SEED = 200, 100, 4, 0
 RESULTS = os.path.join(os.path.dirname(__file__), "results", "scale_quality.json")

@@ -10,7 +10,7 @@ blocks with an integer ``uid`` column.
 * Scoring throughput: stand-alone scores of every sample (serialize + zstd-3).
   Single process: ``fastzip.scale.Scorer`` with 2 kernel threads over the
   rows as Python dicts.  Ray: the very ``map_batches`` that
-  ``fastzip.ray.select`` runs (scoring actors, one CPU and one kernel thread
+  ``fastzip.scale.ray.select`` runs (scoring actors, one CPU and one kernel thread
   each, serializing straight from the Arrow columns), materialized.  Each
   repeat times, back to back, single 1x, Ray 1x, Ray Sx and single Sx the
   rows (S = ``--scale``, default 10); the Ray marginal rate, (S-1)x the rows
@@ -23,7 +23,7 @@ blocks with an integer ``uid`` column.
   single process (niceness 0) gets.  The benchmark starts Ray with
   ``RAY_worker_niceness=0`` so both sides compete alike;
   ``--ray-niceness default`` keeps Ray's own setting.
-* Exact-mode overhead: ``fastzip.ray.select(strategy="exact")`` wall time
+* Exact-mode overhead: ``fastzip.scale.ray.select(strategy="exact")`` wall time
   minus single-machine scoring + ``fastzip.select`` on the same rows.
 * Memory: peak RSS of the driver, and of each scoring actor (reported by the
   actors themselves).
@@ -88,7 +88,7 @@ def main() -> None:
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     report["ray_start_s"] = time.perf_counter() - t
     ray.data.DataContext.get_current().enable_progress_bars = False
-    import fastzip.ray as fr
+    import fastzip.scale.ray as fr
 
     batch_size = fr.SCORE_BATCH_ROWS if a.batch_size == "default" else \
         None if a.batch_size == "none" else int(a.batch_size)

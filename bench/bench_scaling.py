@@ -39,7 +39,7 @@ from codec_matrix import codec_label
 from naive_reference import naive_zip
 
 import fastzip
-from fastzip.pool import Pool
+from fastzip.samples.pool import Pool
 
 PER_CODEC_POOL = 5000
 PER_CODEC_MODES = [("default", "zlib", 9), ("default", "zstd", 3), ("default", "lz4", 0),
@@ -157,7 +157,7 @@ def flatness(trace, cpu: bool = False) -> float:
 @pytest.mark.parametrize("codec,level", SCALE_CODECS, ids=[codec_label(c, lv) for c, lv in SCALE_CODECS])
 @pytest.mark.parametrize("budget,pool_size", SCALE_CASES)
 def test_selection_at_scale(benchmark, bench_results, budget, pool_size, codec, level):
-    if fastzip.codecs.native_only(codec) and not fastzip.codecs.uses_native(codec):
+    if fastzip.streams.codecs.native_only(codec) and not fastzip.streams.codecs.uses_native(codec):
         pytest.skip(f"{codec} is not available in this build")
     pool = evals_pool(pool_size)
     if pool is None:

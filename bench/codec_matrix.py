@@ -14,7 +14,6 @@ Not a test module (no ``bench_`` prefix), so pytest does not collect it.
 """
 from __future__ import annotations
 
-from fastzip import codecs
 from fastzip.benchmarks.matrix import (  # noqa: F401
     BUILTIN_LEVELS,
     DEFAULT_LEVELS,
@@ -24,7 +23,8 @@ from fastzip.benchmarks.matrix import (  # noqa: F401
     forced_fallback,
     rate,
 )
-from fastzip.serialize import serialize_sample
+from fastzip.samples.serialize import serialize_sample
+from fastzip.streams import codecs
 
 # the codecs with a PyPI binding (bench_quality and bench_kernels add lz77 by name)
 BUILTIN_CODECS = [(c, lv) for c, lv in BUILTIN_LEVELS if not codecs.native_only(c)]

@@ -139,7 +139,7 @@ def corpus_or_skip(name: str):
 
 def text_stream(rows: list, size: int) -> bytes:
     """At least ``size`` bytes of real text made from ``rows`` (repeated if needed)."""
-    from fastzip.serialize import serialize_sample
+    from fastzip.samples.serialize import serialize_sample
 
     pieces = [serialize_sample(r, "text") for r in rows]
     blob = b"\n".join(pieces)

@@ -11,7 +11,7 @@ Use it in a recipe after registering it (import this module first)::
 The op keeps ``budget`` samples of the dataset chosen by ``fastzip.select``
 over the ``text_key`` field, in selection order.  On a standalone executor
 the dataset is a Hugging Face dataset; under Ray, pass the Ray Dataset to
-``fastzip.ray.select`` instead (Data-Juicer's own Selector ops are not
+``fastzip.scale.ray.select`` instead (Data-Juicer's own Selector ops are not
 available in Ray mode).
 """
 from __future__ import annotations

@@ -48,7 +48,7 @@ class ZipScore(PipelineStep):
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         scorer = scale.Scorer(self.codec, self.level, "text")
-        top = scale.TopN(self.n, dedupe=scale.select_dedupes())
+        top = scale.TopN(self.n, dedupe=True)
         docs: dict[int, Document] = {}
         batch: list[Document] = []
         position = 0
@@ -106,7 +106,7 @@ class ZipSelect(PipelineStep):
         texts = [r["text"] for r in rows]
         scored = scale.score(texts, ids, codec=self.codec, level=self.level, keep_items=True)
         top = scale.prefilter([scored], scale.prefilter_size(self.budget, self.k1, self.k3),
-                              dedupe=scale.select_dedupes())
+                              dedupe=True)
         part = scale.local_select(list(top.items), top.ids, self.budget, k1=self.k1, k2=self.k2, k3=self.k3,
                                   codec=self.codec, level=self.level)
         by_id = {r["fastzip_id"]: r for r in rows}

@@ -13,25 +13,25 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _LAZY = {
-    "IncrementalCompressor": "fastzip.compressor",
-    "compression_ratio": "fastzip.compressor",
-    "compressed_sizes": "fastzip.sizes",
-    "pair_sizes": "fastzip.sizes",
-    "pack": "fastzip.pool",
-    "build_info": "fastzip.codecs",
-    "register_codec": "fastzip.codecs",
-    "unregister_codec": "fastzip.codecs",
-    "select": "fastzip.selection",
-    "SelectionResult": "fastzip.selection",
-    "RoundTrace": "fastzip.selection",
+    "IncrementalCompressor": "fastzip.streams.compressor",
+    "compression_ratio": "fastzip.streams.compressor",
+    "compressed_sizes": "fastzip.streams.sizes",
+    "pair_sizes": "fastzip.streams.sizes",
+    "build_info": "fastzip.streams.codecs",
+    "register_codec": "fastzip.streams.codecs",
+    "unregister_codec": "fastzip.streams.codecs",
+    "pack": "fastzip.samples.pool",
+    "select": "fastzip.selection.api",
+    "SelectionResult": "fastzip.selection.result",
+    "RoundTrace": "fastzip.selection.trace",
     "FastzipError": "fastzip.errors",
     "InputError": "fastzip.errors",
     "UsageError": "fastzip.errors",
     "OutputError": "fastzip.errors",
     "MissingDependencyError": "fastzip.errors",
 }
-_SUBMODULES = {"law", "scoring", "io", "serialize", "pool", "codecs", "compressor", "selection", "errors", "sizes",
-               "scale", "shards", "ray"}
+# the subpackages, bottom layer first (each imports only from those before it)
+_SUBMODULES = {"errors", "samples", "streams", "io", "selection", "scale", "law", "scoring", "benchmarks", "cli"}
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES)
 

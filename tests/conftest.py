@@ -46,7 +46,7 @@ def evals_stream(evals_bytes) -> bytes:
 def backend(request, monkeypatch):
     """Run a test once per backend (native kernels, PyPI bindings)."""
     if request.param == "native":
-        from fastzip import codecs
+        from fastzip.streams import codecs
 
         if not codecs.native_available("zlib"):
             pytest.skip("native extension not built")

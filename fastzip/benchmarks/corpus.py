@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import UsageError
-from ..judge import judge_ratio
-from ..pool import Pool
+from ..io.read import read_pool
+from ..samples.pool import Pool
+from ..selection.judge import judge_ratio
 
 MB = 1_000_000
 ONE_SHOT_BYTES = 1 * MB
@@ -182,8 +183,6 @@ class Corpus:
         fastzip.errors.FastzipError
             An unreadable file, or fewer than 10 samples.
         """
-        from ..io import read_pool
-
         _, pool = read_pool(path, "text", format=format, text_field=text_field)
         name = os.path.splitext(os.path.basename(os.fspath(path)))[0] or "corpus"
         return cls.of_pool(name, pool, text_field=text_field, source=os.fspath(path))

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import codecs
-from ..compressor import IncrementalCompressor, compression_ratio
 from ..errors import UsageError
+from ..streams import codecs
+from ..streams.compressor import IncrementalCompressor, compression_ratio
 from .results import Benchmark
 
 #: the built-in codecs: those with a PyPI binding, and the native-only lz77

@@ -10,9 +10,9 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from ..compressor import IncrementalCompressor, compression_ratio
-from ..judge import judge_ratio
-from ..selection import select
+from ..selection.api import select
+from ..selection.judge import judge_ratio
+from ..streams.compressor import IncrementalCompressor, compression_ratio
 from .corpus import CANDIDATES_BUILTIN, CANDIDATES_REGISTERED, MB, Corpus, QualityPool
 from .matrix import CodecSpec, check_marginal_sizes, rate
 from .results import QUALITY, THROUGHPUT, Benchmark, record

@@ -126,6 +126,7 @@ def _usage_error(exc: Exception) -> pytest.UsageError:
 def _corpora(config: pytest.Config) -> list[Corpus]:
     """The corpora, read once per session."""
     if _CORPORA not in config.stash:
+        # lazy: this plugin loads in every pytest session (module docstring)
         from ..errors import FastzipError
         from ..io import bundled_sample_path
         from .corpus import Corpus
@@ -150,6 +151,7 @@ def _corpora(config: pytest.Config) -> list[Corpus]:
 
 def _matrix(config: pytest.Config) -> list[CodecSpec]:
     if _MATRIX not in config.stash:
+        # lazy: this plugin loads in every pytest session (module docstring)
         from ..errors import FastzipError
         from .matrix import codec_matrix
 
@@ -217,6 +219,7 @@ def fastzip_corpus(request: pytest.FixtureRequest, fastzip_corpora: list[Corpus]
 @pytest.fixture(scope="session")
 def fastzip_example_codecs() -> Iterator[list[str]]:
     """bz2 and lzma registered as fastzip codecs for the session (a user's own registration wins)."""
+    # lazy: this plugin loads in every pytest session (module docstring)
     from .matrix import example_codecs_registered
 
     with example_codecs_registered() as names:
@@ -272,8 +275,9 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list[Any], o
     """
     if not config.stash.get(_REPORT, False):
         return                                  # another project's benchmarks: leave its JSON alone
+    # lazy: this plugin loads in every pytest session (module docstring)
     from .. import __version__
-    from ..codecs import build_info
+    from ..streams.codecs import build_info
     from .results import JSON_KEY
 
     block: dict[str, Any] = {"version": __version__, "build": build_info(),

@@ -22,6 +22,8 @@ from typing import Any
 
 from .._checks import finite_number, real_number
 from ..errors import InputError
+from ..io.read import read_records
+from ..streams.compressor import compression_ratio
 from .runs import REQUIRED_COLUMNS, Run, RunsLike, run_from_mapping
 
 PathLike = str | os.PathLike[str]
@@ -304,8 +306,6 @@ def ratio_and_count(path: PathLike, *, codec: str = "zlib", level: int | None = 
     fastzip.errors.InputError
         An unreadable file, or one with no records.
     """
-    from .. import compression_ratio
-    from ..io import read_records
 
     records = read_records(str(path))
     if len(records) == 0:

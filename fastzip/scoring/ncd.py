@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import InputError
+from ..streams.sizes import pair_sizes
 
 Formula = Literal["ncd", "cdm", "clm"]
 """The distances :func:`ncd_matrix` computes (see the module docstring)."""
@@ -83,8 +84,6 @@ def ncd_matrix(a: Sequence[str | bytes], b: Sequence[str | bytes] | None = None,
     ValueError
         An empty ``a`` or ``b``.
     """
-    from ..sizes import pair_sizes  # the native kernels: loaded on first use
-
     if formula not in FORMULAS:
         raise InputError(f"formula must be one of {', '.join(FORMULAS)}, got {formula!r}")
     rows = _as_bytes_list(a, "a")

@@ -94,12 +94,12 @@ def _available(thing: str) -> bool:
     if thing.startswith("module:"):
         return importlib.util.find_spec(thing[len("module:"):]) is not None
     if thing.startswith("codec:"):
-        from fastzip import codecs
+        from fastzip.streams import codecs
 
         return thing[len("codec:"):] in codecs.available_codecs()
     if thing.startswith("cli:"):
         _, sub, flag = thing.split(":", 2)
-        from fastzip.cli import _build_parser
+        from fastzip.cli.main import _build_parser
 
         parser = _build_parser()
         actions = [a for a in parser._subparsers._group_actions[0].choices[sub]._actions]
@@ -161,7 +161,7 @@ def _run_python(block: Block, namespace: dict) -> None:
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
 def test_page_examples_run(page: Path, tmp_path: Path, shim: Path, monkeypatch) -> None:
-    from fastzip import codecs
+    from fastzip.streams import codecs
 
     blocks = [b for b in extract(page) if b.lang in RUN_LANGS]
     if not blocks:

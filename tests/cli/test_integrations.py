@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import fastzip
-from fastzip.serialize import sample_text
+from fastzip.samples.serialize import sample_text
 from tests.helpers import EXAMPLES
 
 K = dict(k1=300, k2=60, k3=20)

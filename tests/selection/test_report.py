@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import fastzip
-from fastzip import report
 from fastzip.cli import main
 from fastzip.errors import MissingDependencyError
-from fastzip.pool import Pool
+from fastzip.samples.pool import Pool
+from fastzip.selection import report
 
 pytest.importorskip("matplotlib")
 
@@ -63,7 +63,7 @@ def test_report_data_matches_trace_and_pool(selection, pool):
     assert np.array_equal(data.selection_lengths, lengths[selection.indices])
     # stand-alone scores: each sample's own zstd-3 ratio
     for i in (0, 7, int(selection.indices[0]), 1499):
-        one = fastzip.serialize.serialize_sample(pool[i], "text")
+        one = fastzip.samples.serialize.serialize_sample(pool[i], "text")
         assert data.pool_scores[i] == pytest.approx(fastzip.compression_ratio(one, codec="zstd", level=3))
     assert np.array_equal(data.selection_scores, data.pool_scores[selection.indices])
     # ZIP picks a less redundant subset than chance, as the judge sees it

@@ -9,8 +9,8 @@ import pytest
 
 import fastzip
 from fastzip.errors import InputError
-from fastzip.judge import judge_ratio
-from fastzip.pool import Pool
+from fastzip.samples.pool import Pool
+from fastzip.selection.judge import judge_ratio
 
 REFERENCE_CASES = {
     "B100_k1500_100_50": (100, 1500, 100, 50),
@@ -154,7 +154,7 @@ def test_stage3_sees_the_selected_set(evals_rows):
     overhead outweighs the match, and a copy can legitimately score low.)
     """
     rows = evals_rows[:400]
-    long_ones = [i for i in range(400) if len(fastzip.serialize.sample_text(rows[i])) > 600]
+    long_ones = [i for i in range(400) if len(fastzip.samples.serialize.sample_text(rows[i])) > 600]
     dup = [rows[i] for i in long_ones]
     assert len(dup) > 50
     res = fastzip.select(rows + dup, 150, k1=500, k2=100, k3=50)

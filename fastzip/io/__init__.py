@@ -1,0 +1,43 @@
+"""Reading pools and writing selections: JSON list, JSONL and Parquet, one file or many shards.
+
+The input is read once and never touched; every output is written
+atomically (a temporary file beside it, renamed into place when complete).
+``formats`` says which format a name means, ``read`` reads a pool once,
+``write`` writes outputs, ``shards`` reads folders and globs a batch at a
+time for the out-of-core and Ray paths, and ``arrow`` builds a packed pool
+straight from Arrow columns.
+"""
+from __future__ import annotations
+
+from .formats import FORMATS, STDIO, format_from_name, output_format, resolve_format
+from .read import (
+    Dataset,
+    FileStamp,
+    bundled_sample_path,
+    check_record,
+    check_unchanged,
+    input_stamp,
+    read_dataset,
+    read_pool,
+    read_records,
+    take_rows,
+)
+from .write import (
+    atomic_writer,
+    check_output,
+    json_bytes,
+    output_stream,
+    subset_bytes,
+    write_bytes_atomic,
+    write_json,
+    write_outputs,
+    write_subset,
+)
+
+__all__ = [
+    "FORMATS", "STDIO", "Dataset", "FileStamp", "atomic_writer", "bundled_sample_path", "check_output",
+    "check_record", "check_unchanged", "format_from_name", "input_stamp", "json_bytes", "output_format",
+    "output_stream", "read_dataset",
+    "read_pool", "read_records", "resolve_format", "subset_bytes", "take_rows", "write_bytes_atomic", "write_json",
+    "write_outputs", "write_subset",
+]

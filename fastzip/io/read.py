@@ -1,0 +1,488 @@
+"""Readers and writers for pools: JSON list, JSONL and Parquet.
+
+The input is read once, into memory, and never touched again: a JSONL
+selection is written from the bytes of that one read (each line byte for
+byte), a JSON list from its records (key order kept) and Parquet from its
+table (schema kept).  Standard input and FIFOs work for the same reason.
+
+Outputs are written atomically: to a temporary file beside the target,
+renamed into place once complete, so an error, Ctrl-C, SIGTERM or SIGHUP
+never leaves a partial file.  An output is refused before any work when it
+is the input (or another output of the same run), or when it is not a
+regular file (a device, a FIFO, a socket, a folder); a symbolic link is
+followed, and its target replaced, never the link.  ``-`` writes to
+standard output, which cannot be atomic.
+
+The format of a file follows its name (``.json``, ``.jsonl``/``.ndjson``,
+``.parquet``/``.pq``); ``format=`` (the CLI's ``--format``) names it
+otherwise, and is needed for ``-``.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .._optional import require_pyarrow
+from ..errors import InputError
+from ..samples.pool import Pool
+from ..samples.serialize import check_serializer
+from .formats import STDIO, resolve_format
+
+_BOM = b"\xef\xbb\xbf"
+
+# ----------------------------------------------------------------------------- reading
+@dataclass(frozen=True)
+class FileStamp:
+    """What identifies a file's content: device, inode, size and modification time."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileStamp:
+        """The stamp of a ``stat`` result.
+
+        Parameters
+        ----------
+        st : os.stat_result
+
+        Returns
+        -------
+        FileStamp
+        """
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@dataclass
+class Dataset:
+    """A pool as read once from a file or standard input.
+
+    Attributes
+    ----------
+    path : str
+        The path given (``"-"`` for standard input).
+    format : str
+        ``json``, ``jsonl`` or ``parquet``.
+    records : list or None
+        JSON list: the records.  JSONL: the records when read with
+        :func:`read_dataset`, ``None`` when read with :func:`read_pool`.
+    raw : bytes or None
+        JSONL: the bytes read.
+    line_spans : tuple of numpy arrays or None
+        JSONL: start and length of each record's line in ``raw``.
+    line_numbers : numpy array or None
+        JSONL: each record's line number, from 1.
+    table : pyarrow.Table or None
+        Parquet: the table.
+    stamp : FileStamp or None
+        A regular file's identity when it was read (see :meth:`check_unchanged`).
+    """
+
+    path: str
+    format: str
+    records: list[Any] | None = None
+    raw: bytes | None = None
+    line_spans: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
+    line_numbers: npt.NDArray[np.int64] | None = None
+    table: Any = None
+    stamp: FileStamp | None = None
+    count: int = field(default=0)
+
+    def __len__(self) -> int:
+        return self.count
+
+    @property
+    def name(self) -> str:
+        """How errors name the input."""
+        return "<stdin>" if self.path == STDIO else self.path
+
+    def line_of(self, record: int | None) -> int | None:
+        """The line number of a record.
+
+        Parameters
+        ----------
+        record : int or None
+            A record number, from 0.
+
+        Returns
+        -------
+        int or None
+            Its line (JSONL, from 1), else None.
+        """
+        if record is None or self.line_numbers is None or not 0 <= record < len(self.line_numbers):
+            return None
+        return int(self.line_numbers[record])
+
+    def error(self, exc: InputError) -> InputError:
+        """An error that names this input.
+
+        Parameters
+        ----------
+        exc : fastzip.errors.InputError
+            An error about one of its records (or the whole input).
+
+        Returns
+        -------
+        fastzip.errors.InputError
+            ``exc`` with this input's name and, for JSONL, the record's line
+            (``exc`` itself when it names a file already).
+        """
+        if exc.path is not None:
+            return exc
+        return exc.with_path(self.name, line=self.line_of(exc.record))
+
+    def check_unchanged(self) -> None:
+        """Raise when the input file changed (size, time or identity) since it was read."""
+        check_unchanged(self.path, self.stamp, self.name)
+
+    def records_at(self, indices: Sequence[int]) -> list[Any]:
+        """The records at ``indices``, in that order, as Python objects.
+
+        Parameters
+        ----------
+        indices : sequence of int
+            Record numbers, from 0.
+
+        Returns
+        -------
+        list
+            The records, parsed again from the bytes read (JSONL) or taken
+            from the table (Parquet) where they were not kept.
+        """
+        if self.records is not None:
+            return [self.records[i] for i in indices]
+        if self.format == "jsonl" and self.line_spans is not None and self.raw is not None:
+            starts, lengths = self.line_spans
+            raw = self.raw
+            return [json.loads(raw[starts[i]:starts[i] + lengths[i]]) for i in indices]
+        rows: list[Any] = take_rows(self.table, indices).to_pylist()
+        return rows
+
+
+def check_unchanged(path: str, stamp: FileStamp | None, name: str | None = None) -> None:
+    """Raise when the file at ``path`` is no longer the one ``stamp`` describes (``None``: no check).
+
+    Called before an output is written, so that nothing is written from an
+    input that changed (or went away) during the run.
+
+    Parameters
+    ----------
+    path : str
+        The input.
+    stamp : FileStamp or None
+        Its identity when it was read.
+    name : str or None, optional
+        How the error names the input (default: ``path``).
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        The file changed or went away.
+    """
+    if stamp is None:
+        return
+    try:
+        now = FileStamp.of(os.stat(path))
+    except OSError as exc:
+        raise InputError(f"the input went away during the run ({exc.strerror}); nothing was written",
+                         path=name or path) from None
+    if now != stamp:
+        raise InputError("the input changed during the run; nothing was written", path=name or path)
+
+
+def _read_bytes(path: str) -> tuple[bytes, FileStamp | None]:
+    """Every byte of ``path`` (or standard input), read once, with a regular file's stamp."""
+    if path == STDIO:
+        return sys.stdin.buffer.read(), None
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if stat.S_ISDIR(st.st_mode):
+                raise InputError("is a directory, not a file", path=path)
+            data = f.read()
+    except FileNotFoundError:
+        raise InputError("no such file", path=path) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    return data, FileStamp.of(st) if stat.S_ISREG(st.st_mode) else None
+
+
+def check_record(record: Any, index: int, path: str, line: int | None = None) -> None:
+    """Refuse a record that is neither a JSON object nor a string.
+
+    Parameters
+    ----------
+    record : object
+        The parsed record.
+    index : int
+        Its record number, from 0.
+    path : str
+        The input's name.
+    line : int or None, optional
+        Its line (JSONL).
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        The record is of another type.
+    """
+    if record is None or not isinstance(record, (dict, str)):
+        kind = "null" if record is None else type(record).__name__
+        raise InputError(f"a record must be a JSON object or a string, got {kind}",
+                         path=path, record=index, line=line)
+
+
+def _parse_json(raw: bytes, path: str, record: int | None = None, line: int | None = None) -> Any:
+    """``json.loads`` with every failure as one :class:`InputError` line."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        where = "" if line is not None else f" at line {exc.lineno}, column {exc.colno}"
+        raise InputError(f"malformed JSON{where}: {exc.msg}", path=path, record=record, line=line) from None
+    except UnicodeDecodeError:
+        raise InputError("not valid UTF-8", path=path, record=record, line=line) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply", path=path, record=record, line=line) from None
+    except ValueError as exc:          # e.g. an integer longer than Python's digit limit
+        reason = str(exc).split(";")[0].split(":")[0]
+        raise InputError(f"malformed JSON: {reason}", path=path, record=record, line=line) from None
+
+
+class _JsonlLines:
+    """The records of JSONL bytes, in order, noting each line's place."""
+
+    def __init__(self, raw: bytes, name: str):
+        self.raw, self.name = raw, name
+        self.starts: list[int] = []
+        self.lengths: list[int] = []
+        self.numbers: list[int] = []
+
+    def __iter__(self) -> Iterator[Any]:
+        offset = len(_BOM) if self.raw.startswith(_BOM) else 0   # a BOM is not part of line 1
+        for number, line in enumerate(io.BytesIO(self.raw[offset:] if offset else self.raw), start=1):
+            start, offset = offset, offset + len(line)
+            if not line.strip():
+                continue   # blank lines carry no record
+            index = len(self.starts)
+            record = _parse_json(line, self.name, index, number)
+            check_record(record, index, self.name, number)
+            self.starts.append(start)
+            self.lengths.append(len(line))
+            self.numbers.append(number)
+            yield record
+
+    def fill(self, dataset: Dataset) -> None:
+        dataset.line_spans = (np.asarray(self.starts, dtype=np.int64), np.asarray(self.lengths, dtype=np.int64))
+        dataset.line_numbers = np.asarray(self.numbers, dtype=np.int64)
+        dataset.count = len(self.starts)
+
+
+def _read_json_list(raw: bytes, name: str) -> list[Any]:
+    data = _parse_json(raw, name)
+    if not isinstance(data, list):
+        raise InputError(f"expected a JSON list of records, got a JSON {type(data).__name__}", path=name)
+    for i, record in enumerate(data):
+        check_record(record, i, name)
+    return data
+
+
+def _read_parquet_table(raw: bytes, name: str) -> Any:
+    pa = require_pyarrow()
+    try:
+        return pa.parquet.read_table(pa.BufferReader(raw))
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(f"cannot read Parquet: {str(exc).splitlines()[0]}", path=name) from None
+
+
+def take_rows(table: Any, indices: Sequence[int]) -> Any:
+    """The rows at ``indices`` of a pyarrow table, in that order, for every column type.
+
+    Arrow's ``take`` has no kernel for some types (binary and string views);
+    those tables are cut into one-row slices and put back together.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+    indices : sequence of int
+        Row numbers, from 0.
+
+    Returns
+    -------
+    pyarrow.Table
+    """
+    pa = require_pyarrow()
+    try:
+        return table.take(pa.array(list(indices), type=pa.int64()))
+    except pa.ArrowNotImplementedError:
+        return pa.concat_tables([table.slice(int(i), 1) for i in indices]) if len(indices) else table.slice(0, 0)
+
+
+def _table_rows(table: Any, name: str) -> Iterator[Any]:
+    """The table's rows as dicts, a batch at a time (never the whole table as Python objects)."""
+    pa = require_pyarrow()
+    index = 0
+    for batch in table.to_batches(max_chunksize=4096):
+        try:
+            rows = batch.to_pylist()
+        except (pa.ArrowException, ValueError, OverflowError) as exc:
+            raise InputError(f"cannot convert a row to Python: {str(exc).splitlines()[0]}",
+                             path=name, record=index) from None
+        yield from rows
+        index += len(rows)
+
+
+def read_dataset(path: str, format: str | None = None) -> Dataset:
+    """Read a JSON list, JSONL or Parquet file, or ``-`` (standard input), once.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file, or ``"-"`` for standard input.
+    format : {"json", "jsonl", "parquet"} or None
+        Needed when the name does not say it (and for ``-``).
+
+    Returns
+    -------
+    Dataset
+        With ``records`` filled in for every format.
+    """
+    dataset, raw = _open(path, format)
+    if dataset.format == "jsonl":
+        lines = _JsonlLines(raw, dataset.name)
+        dataset.records = list(lines)
+        lines.fill(dataset)
+    elif dataset.format == "parquet":
+        dataset.records = list(_table_rows(dataset.table, dataset.name))
+    return dataset
+
+
+def read_pool(path: str, serializer: str, *, format: str | None = None,
+              text_field: str | None = None) -> tuple[Dataset, Pool]:
+    """Read a pool once and serialize it as it is parsed.
+
+    JSONL and Parquet records are not kept as Python objects: the output is
+    written from the bytes read (JSONL) or the table (Parquet), so memory
+    holds the input's bytes and the serialized pool only.
+
+    Parameters
+    ----------
+    path : str
+        The file, or ``"-"`` for standard input.
+    serializer : str
+        ``repr``, ``json`` or ``text``.
+    format : str or None, optional
+        Needed when the name does not say it (and for ``-``).
+    text_field : str or None, optional
+        For ``text``: the field of each record to read.
+
+    Returns
+    -------
+    dataset : Dataset
+    pool : Pool
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        Naming the file, the record (from 0) and, for JSONL, its line.
+    """
+    check_serializer(serializer)
+    dataset, raw = _open(path, format)
+    if dataset.format == "jsonl":
+        lines = _JsonlLines(raw, dataset.name)
+        try:
+            pool = Pool.from_samples(lines, serializer, text_field)
+        except InputError as exc:
+            if exc.path is None and exc.record is not None and exc.record < len(lines.numbers):
+                raise exc.with_path(dataset.name, line=lines.numbers[exc.record]) from None
+            raise
+        lines.fill(dataset)
+    elif dataset.format == "parquet":
+        pool = _pool_or_error(dataset, _table_rows(dataset.table, dataset.name), serializer, text_field)
+    else:
+        pool = _pool_or_error(dataset, dataset.records, serializer, text_field)
+    return dataset, pool
+
+
+def _pool_or_error(dataset: Dataset, rows: Any, serializer: str, text_field: str | None) -> Pool:
+    try:
+        return Pool.from_samples(rows, serializer, text_field)
+    except InputError as exc:
+        raise dataset.error(exc) from None
+
+
+def _open(path: Any, format: str | None) -> tuple[Dataset, bytes]:
+    path = STDIO if path == STDIO else os.fspath(path)
+    fmt = resolve_format(path, format)
+    raw, stamp = _read_bytes(path)
+    dataset = Dataset(path, fmt, stamp=stamp)
+    if fmt == "json":
+        dataset.records = _read_json_list(raw, dataset.name)
+        dataset.count = len(dataset.records)
+        return dataset, b""
+    if fmt == "parquet":
+        dataset.table = _read_parquet_table(raw, dataset.name)
+        dataset.count = dataset.table.num_rows
+        return dataset, b""
+    dataset.raw = raw
+    return dataset, raw
+
+
+def read_records(path: str, format: str | None = None) -> list[Any]:
+    """The records of a JSON list, JSONL or Parquet file (or ``-``).
+
+    Parameters
+    ----------
+    path, format : str, str or None
+        As :func:`read_dataset` takes them.
+
+    Returns
+    -------
+    list
+        The records, in file order.
+    """
+    records = read_dataset(path, format).records
+    return records if records is not None else []   # read_dataset fills them for every format
+
+
+def input_stamp(path: str) -> FileStamp | None:
+    """The identity of an input (a file, or a regular file behind standard input).
+
+    Parameters
+    ----------
+    path : str
+        The input; ``"-"`` stats standard input's descriptor.
+
+    Returns
+    -------
+    FileStamp or None
+        None for a pipe or terminal on standard input.
+    """
+    try:
+        st = os.fstat(sys.stdin.fileno()) if path == STDIO else os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return FileStamp.of(st)
+
+
+def bundled_sample_path() -> str:
+    """The real sample pool shipped with fastzip (Perl and Python FAQ Q&A pairs).
+
+    Returns
+    -------
+    str
+        The path of its JSONL file.
+    """
+    return os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "faq_qa.jsonl")   # fastzip/data

@@ -1,0 +1,246 @@
+"""Shards: expanding a folder or glob, reading records a batch at a time, copying chosen ones out."""
+from __future__ import annotations
+
+import glob
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._optional import require_pyarrow
+from ..errors import InputError
+from .formats import STDIO, format_from_name, output_format
+from .read import check_record, read_dataset
+from .write import json_bytes, write_outputs
+
+STREAM_THRESHOLD = 256 * 2**20     # --out-of-core auto: inputs at least this large stream
+BATCH_SIZE = 8192
+
+
+def shard_format(path: str) -> str:
+    """A shard's format by its name; anything else is read as a JSON list."""
+    return format_from_name(path) or "json"
+
+
+def expand_inputs(spec: str) -> list[str]:
+    """One file, every shard in a folder (by name, not recursive), or a glob; sorted by path."""
+    spec = os.fspath(spec)
+    if os.path.isdir(spec):
+        paths = sorted(os.path.join(spec, name) for name in os.listdir(spec)
+                       if format_from_name(name) and not name.startswith(".")
+                       and os.path.isfile(os.path.join(spec, name)))
+        if not paths:
+            raise InputError("the folder holds no .jsonl, .parquet or .json shards", path=spec)
+        return paths
+    if glob.has_magic(spec):
+        paths = sorted(p for p in glob.glob(spec, recursive=True) if os.path.isfile(p))
+        if not paths:
+            raise InputError("no file matches this pattern", path=spec)
+        return paths
+    if not os.path.exists(spec):
+        raise InputError("no such file", path=spec)
+    return [spec]
+
+
+def is_sharded(spec: str | None) -> bool:
+    """True for a folder or a glob pattern (inputs only the out-of-core path reads)."""
+    return spec is not None and spec != "-" and (os.path.isdir(spec) or
+                                                 (glob.has_magic(spec) and not os.path.exists(spec)))
+
+
+@dataclass
+class RecordBatch:
+    """Consecutive records of one shard.
+
+    ``first`` is the pool index of ``records[0]``; ``starts`` / ``lengths``
+    say where each record is: byte offset and length of its line (JSONL),
+    row number and 0 (Parquet, JSON list).
+    """
+
+    records: list[Any]
+    first: int
+    shard: int
+    starts: np.ndarray
+    lengths: np.ndarray
+    lines: np.ndarray | None = None       # JSONL: 1-based line numbers
+    consumed_bytes: int = 0               # of the shard, for progress
+
+
+def _jsonl_batches(path: str, shard: int, first: int, batch_size: int) -> Iterator[RecordBatch]:
+    records: list[Any] = []
+    starts: list[int] = []
+    lengths: list[int] = []
+    lines: list[int] = []
+    offset = 0
+    index = first
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            start, offset = offset, offset + len(raw)
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not valid UTF-8"
+                raise InputError(f"malformed JSON: {reason}", path=path, record=index, line=number) from None
+            check_record(record, index, path, number)
+            records.append(record)
+            starts.append(start)
+            lengths.append(len(raw))
+            lines.append(number)
+            index += 1
+            if len(records) == batch_size:
+                yield RecordBatch(records, index - len(records), shard, np.asarray(starts, np.int64),
+                                  np.asarray(lengths, np.int64), np.asarray(lines, np.int64), offset)
+                records, starts, lengths, lines = [], [], [], []
+    if records:
+        yield RecordBatch(records, index - len(records), shard, np.asarray(starts, np.int64),
+                          np.asarray(lengths, np.int64), np.asarray(lines, np.int64), offset)
+
+
+def _parquet_batches(path: str, shard: int, first: int, batch_size: int) -> Iterator[RecordBatch]:
+    pa = require_pyarrow()
+    try:
+        pf = pa.parquet.ParquetFile(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(f"cannot read Parquet: {exc}", path=path) from None
+    size = os.path.getsize(path)
+    total = max(1, pf.metadata.num_rows)
+    row = 0
+    for batch in pf.iter_batches(batch_size=batch_size):
+        records = batch.to_pylist()
+        n = len(records)
+        yield RecordBatch(records, first + row, shard, np.arange(row, row + n, dtype=np.int64),
+                          np.zeros(n, np.int64), None, size * (row + n) // total)
+        row += n
+
+
+def _json_records(path: str) -> list[Any]:
+    """The records of a JSON-list shard."""
+    records = read_dataset(path, "json").records
+    return [] if records is None else records
+
+
+def _json_batches(path: str, shard: int, first: int, batch_size: int) -> Iterator[RecordBatch]:
+    records = _json_records(path)
+    size = os.path.getsize(path)
+    for row in range(0, len(records), batch_size):
+        chunk = records[row:row + batch_size]
+        n = len(chunk)
+        yield RecordBatch(chunk, first + row, shard, np.arange(row, row + n, dtype=np.int64),
+                          np.zeros(n, np.int64), None, size * (row + n) // max(1, len(records)))
+
+
+def iter_batches(paths: Sequence[str], batch_size: int = BATCH_SIZE, first: int = 0) -> Iterator[RecordBatch]:
+    """Every record of every shard, in pool order, a batch at a time."""
+    index = first
+    for shard, path in enumerate(paths):
+        fmt = shard_format(path)
+        reader = {"jsonl": _jsonl_batches, "parquet": _parquet_batches, "json": _json_batches}[fmt]
+        try:
+            for batch in reader(path, shard, index, batch_size):
+                yield batch
+                index += len(batch.records)
+        except PermissionError:
+            raise InputError("permission denied", path=path) from None
+        except IsADirectoryError:
+            raise InputError("is a directory, not a file", path=path) from None
+
+
+# ---------------------------------------------------------------------------
+# copying the chosen records out
+# ---------------------------------------------------------------------------
+def parquet_rows_at(path: str, rows: np.ndarray) -> Any:
+    """The rows of one Parquet file at ``rows`` (in that order), reading only their row groups."""
+    pa = require_pyarrow()
+    pf = pa.parquet.ParquetFile(path)
+    sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)]
+    bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    groups = sorted(set(np.searchsorted(bounds, rows, side="right") - 1))
+    table = pf.read_row_groups(groups)
+    base = np.concatenate([[0], np.cumsum([sizes[g] for g in groups])]).astype(np.int64)
+    local = np.empty(len(rows), np.int64)
+    for j, g in enumerate(groups):
+        mask = (rows >= bounds[g]) & (rows < bounds[g + 1])
+        local[mask] = rows[mask] - bounds[g] + base[j]
+    return table.take(pa.array(local, type=pa.int64()))
+
+
+def read_records_at(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray,
+                  lengths: np.ndarray) -> list[Any]:
+    """The chosen records as Python objects, in the given order."""
+    out: list[Any] = [None] * len(shards)
+    for s in np.unique(shards):
+        path = paths[int(s)]
+        where = np.flatnonzero(shards == s)
+        fmt = shard_format(path)
+        if fmt == "jsonl":
+            with open(path, "rb") as f:
+                for w in where:
+                    f.seek(int(starts[w]))
+                    out[w] = json.loads(f.read(int(lengths[w])))
+        elif fmt == "parquet":
+            for w, rec in zip(where, parquet_rows_at(path, starts[where]).to_pylist()):
+                out[w] = rec
+        else:
+            records = _json_records(path)
+            for w in where:
+                out[w] = records[int(starts[w])]
+    return out
+
+
+def write_chosen(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+                 output: str, fmt: str | None = None) -> None:
+    """Write the chosen records, in the given order, to ``output`` (atomically; ``-`` is stdout).
+
+    JSONL from JSONL copies each line byte for byte; Parquet from Parquet
+    takes the rows with their schema; anything else converts the records
+    (as :func:`fastzip.io.subset_bytes` does).
+    """
+    formats = {shard_format(paths[int(s)]) for s in np.unique(shards)}
+    fmt = "jsonl" if output == STDIO else output_format(output, {shard_format(p) for p in paths}, fmt)
+    if fmt == "jsonl" and formats <= {"jsonl"}:
+        payload = b"".join(_lines(paths, shards, starts, lengths))
+    elif fmt == "parquet" and formats <= {"parquet"}:
+        pa = require_pyarrow()
+        tables, positions = [], []
+        for s in np.unique(shards):
+            where = np.flatnonzero(shards == s)
+            tables.append(parquet_rows_at(paths[int(s)], starts[where]))
+            positions.append(where)
+        table = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+        order = np.argsort(np.concatenate(positions), kind="stable")
+        sink = pa.BufferOutputStream()
+        pa.parquet.write_table(table.take(pa.array(order, type=pa.int64())), sink)
+        payload = sink.getvalue().to_pybytes()
+    else:
+        records = read_records_at(paths, shards, starts, lengths)
+        if fmt == "parquet":
+            pa = require_pyarrow()
+            sink = pa.BufferOutputStream()
+            pa.parquet.write_table(pa.Table.from_pylist(records), sink)
+            payload = sink.getvalue().to_pybytes()
+        elif fmt == "jsonl":
+            payload = b"".join(json_bytes(record) + b"\n" for record in records)
+        else:
+            payload = json_bytes(records, indent=1) + b"\n"
+    write_outputs({output: payload})
+
+
+def _lines(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> Iterator[bytes]:
+    """The chosen JSONL lines, byte for byte, each ending in a newline."""
+    handles: dict[int, Any] = {}
+    try:
+        for s, start, length in zip(shards, starts, lengths):
+            f = handles.get(int(s))
+            if f is None:
+                f = handles[int(s)] = open(paths[int(s)], "rb")
+            f.seek(int(start))
+            line = f.read(int(length))
+            yield line if line.endswith(b"\n") else line + b"\n"
+    finally:
+        for f in handles.values():
+            f.close()

@@ -1,0 +1,315 @@
+"""Writing outputs atomically."""
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import re
+import secrets
+import stat
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from .._optional import require_pyarrow
+from ..errors import OutputError
+from ..samples.serialize import dumps_json
+from .formats import STDIO, output_format
+from .read import Dataset, input_stamp, take_rows
+
+# ----------------------------------------------------------------------------- output checks
+_KINDS = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))
+
+
+def check_output(path: str, *, inputs: Sequence[str] = (), others: Sequence[str] = ()) -> None:
+    """Refuse, before any work, an output that must not or cannot be written.
+
+    Parameters
+    ----------
+    path : str
+        The output; ``-`` (standard output) is always accepted.
+    inputs : sequence of str
+        Files this run reads: the output must be none of them (same real
+        path, or same device and inode).
+    others : sequence of str
+        The run's other outputs, which must differ from this one.
+
+    Raises
+    ------
+    OutputError
+        Naming the output and the fault.
+    """
+    if path == STDIO:
+        if STDIO in others:
+            raise OutputError("only one output can go to standard output", path=path)
+        return
+    path = os.fspath(path)
+    real = os.path.realpath(path)
+    try:
+        st = os.stat(real)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise OutputError(f"cannot write the output: {exc.strerror}", path=path) from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+        hint = " (use -o - for standard output)" if not stat.S_ISDIR(st.st_mode) else ""
+        raise OutputError(f"is {kind}; fastzip replaces only regular files{hint}", path=path)
+    for source in inputs:
+        stamp = input_stamp(source)
+        same_inode = st is not None and stamp is not None and (st.st_dev, st.st_ino) == (stamp.device, stamp.inode)
+        if same_inode or (source != STDIO and os.path.realpath(source) == real):
+            raise OutputError("is the input file; writing it would destroy the pool", path=path)
+    for other in others:
+        if other != STDIO and os.path.realpath(other) == real:
+            raise OutputError(f"is also the other output ({other}); give two different files", path=path)
+    folder = os.path.dirname(real)
+    if not os.path.isdir(folder):
+        raise OutputError(f"output folder {folder} does not exist", path=path)
+
+
+# ----------------------------------------------------------------------------- writing
+_TMP_PATTERN = ".{name}.fastzip-{pid}-{token}.tmp"
+_TMP_RE = re.compile(r"^\.(?P<name>.+)\.fastzip-(?P<pid>\d+)-[A-Za-z0-9_]+\.tmp$")
+
+
+def _clean_stale_temporaries(folder: str, name: str) -> None:
+    """Remove temporary files a killed run (SIGKILL) left for this output.
+
+    Only files of fastzip's own pattern for this very output name, whose
+    process no longer exists, are removed.
+    """
+    for tmp in glob.glob(os.path.join(glob.escape(folder), f".{glob.escape(name)}.fastzip-*.tmp")):
+        match = _TMP_RE.match(os.path.basename(tmp))
+        if match is None or match["name"] != name:
+            continue
+        try:
+            os.kill(int(match["pid"]), 0)
+            continue               # its writer still runs
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OverflowError):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str, mode: str = "wb", encoding: str | None = None) -> Iterator[Any]:
+    """Write to a temporary file beside ``path``'s target; rename it into place on success.
+
+    A symbolic link is followed: its target is replaced, the link kept.  A
+    failure (disk full, permission denied, a signal) removes the temporary
+    file and leaves any old output as it was; OS faults become
+    :class:`~fastzip.errors.OutputError`.
+
+    Parameters
+    ----------
+    path : str
+        The output file.
+    mode : str, optional
+        ``open``'s mode (``"wb"`` or ``"w"``).
+    encoding : str or None, optional
+        For text mode.
+
+    Yields
+    ------
+    file object
+        The temporary file, open for writing.
+    """
+    path = os.fspath(path)
+    check_output(path)
+    target = os.path.realpath(path)
+    folder, name = os.path.split(target)
+    _clean_stale_temporaries(folder, name)
+    tmp = None
+    try:
+        token = secrets.token_hex(6)
+        tmp = os.path.join(folder, _TMP_PATTERN.format(name=name, pid=os.getpid(), token=token))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)   # the umask applies
+        if "b" not in mode and encoding is None:
+            encoding = "utf-8"   # text outputs are UTF-8 whatever the locale
+        with os.fdopen(fd, mode, encoding=encoding) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        raise OutputError(f"cannot write the output: {exc.strerror or exc}", path=path) from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def output_stream(path: str) -> Iterator[Any]:
+    """A binary stream for ``path``: atomic for files, standard output for ``-``.
+
+    Parameters
+    ----------
+    path : str
+        A file name, or ``"-"``.
+
+    Yields
+    ------
+    file object
+        Open for binary writing.
+    """
+    if path == STDIO:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+    else:
+        with atomic_writer(path, "wb") as f:
+            yield f
+
+
+def write_bytes_atomic(path: str, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` through a temporary file and a rename.
+
+    Parameters
+    ----------
+    path : str
+        The output file.
+    payload : bytes
+        Its whole content.
+    """
+    with atomic_writer(path, "wb") as f:
+        f.write(payload)
+
+
+def json_bytes(value: Any, **options: Any) -> bytes:
+    """``value`` as UTF-8 JSON; lone surrogates stay ``\\udXXX`` escapes, so the bytes are valid UTF-8.
+
+    Parameters
+    ----------
+    value : object
+        What to write.
+    **options
+        Passed to ``json.dumps`` (``indent``, ...).
+
+    Returns
+    -------
+    bytes
+    """
+    text = dumps_json(value, **options)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
+
+
+def subset_bytes(dataset: Dataset, indices: Iterable[int], path: str, format: str | None = None) -> bytes:
+    """The bytes of the records at ``indices`` (in that order), as :func:`write_subset` writes them.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The input.
+    indices : iterable of int
+        Record numbers, from 0.
+    path : str
+        The output file, or ``"-"``.
+    format : str or None, optional
+        The format asked for.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    fastzip.errors.OutputError
+        The records cannot be written in that format.
+    """
+    fmt = output_format(path, {dataset.format}, format)
+    positions = [int(i) for i in indices]
+    if fmt == "parquet":
+        return _parquet_bytes(dataset, positions, path)
+    if fmt == "jsonl" and dataset.format == "jsonl" and dataset.line_spans is not None and dataset.raw is not None:
+        starts, lengths = dataset.line_spans
+        raw = dataset.raw
+        return b"".join(_line(raw[starts[i]:starts[i] + lengths[i]]) for i in positions)
+    try:
+        rows = dataset.records_at(positions)
+        if fmt == "jsonl":
+            return b"".join(json_bytes(r) + b"\n" for r in rows)
+        return json_bytes(rows, indent=1) + b"\n"
+    except TypeError as exc:
+        raise OutputError(f"cannot write the records as JSON: {exc}", path=path) from None
+
+
+def write_subset(dataset: Dataset, indices: Iterable[int], path: str, format: str | None = None) -> None:
+    """Write the records at ``indices`` (in that order).
+
+    The format follows ``format``, else the output's name, else the input's.
+    JSONL from JSONL copies each line byte for byte; Parquet from Parquet
+    keeps the schema; any other pairing converts the records (values JSON
+    lacks take the text form of :func:`fastzip.serialize.json_default`).
+
+    Parameters
+    ----------
+    dataset, indices, path, format
+        As :func:`subset_bytes` takes them; ``path`` is written atomically.
+
+    Raises
+    ------
+    fastzip.errors.OutputError
+        The records cannot be written, or the file cannot.
+    """
+    write_outputs({path: subset_bytes(dataset, indices, path, format)})
+
+
+def write_outputs(payloads: dict[str, bytes]) -> None:
+    """Write several outputs together: every file is complete before any is renamed into place.
+
+    Parameters
+    ----------
+    payloads : dict of str to bytes
+        Each output's path and content.
+
+    Raises
+    ------
+    fastzip.errors.OutputError
+        An output cannot be written (none is then renamed into place).
+    """
+    with contextlib.ExitStack() as stack:
+        streams = [(stack.enter_context(output_stream(path)), payload) for path, payload in payloads.items()]
+        for stream, payload in streams:
+            stream.write(payload)
+
+
+def _line(line: bytes) -> bytes:
+    return line if line.endswith(b"\n") else line + b"\n"
+
+
+def _parquet_bytes(dataset: Dataset, indices: list[int], path: str) -> bytes:
+    pa = require_pyarrow()
+    try:
+        if dataset.table is not None:
+            table = take_rows(dataset.table, indices)
+        else:
+            table = pa.Table.from_pylist(dataset.records_at(indices))
+        sink = pa.BufferOutputStream()
+        pa.parquet.write_table(table, sink)
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise OutputError(f"cannot write the records as Parquet: {str(exc).splitlines()[0]}",
+                          path=path) from None
+    payload: bytes = sink.getvalue().to_pybytes()
+    return payload
+
+
+def write_json(obj: Any, path: str) -> None:
+    """Write ``obj`` as JSON (``-``: standard output), atomically.
+
+    Parameters
+    ----------
+    obj : object
+        What to write.
+    path : str
+        The output file, or ``"-"``.
+    """
+    with output_stream(path) as f:
+        f.write(json_bytes(obj) + b"\n")

@@ -1,0 +1,618 @@
+"""ZIP selection on Ray Data: exact (top N on the driver) and GreeDi (docs/semantics.md §7).
+
+Needs ``pip install 'fastzip[ray]'`` (Ray >= 2.50 with Ray Data).
+
+* **Ids.** Every row needs a unique integer id: ``id_column``, else Parquet's
+  ``row_hash`` column (``ray.data.read_parquet(..., include_row_hash=True)``,
+  read as int64).  The canonical pool order is "sorted by id".
+* **Scoring** runs in ``map_batches`` with a callable class: each worker builds
+  its own compressor (C state does not pickle); only the settings travel.
+* **exact**: the driver keeps the N = ceil(budget / k3) * k1 lowest
+  (score, id), fetches those rows and runs the unchanged ``fastzip.select``
+  over them in id order: identical to ``fastzip.select`` on the whole pool
+  sorted by id.  The default whenever N <= ``max_driver_samples``.
+* **greedi** (RandGreeDi, Barbosa et al. 2015): rows go to partition
+  ``splitmix64(id ^ seed) % m``; each partition selects
+  ceil(oversample * budget / m) in a plain Ray task (its own exact
+  prefilter first); the driver selects ``budget`` from the union, merging
+  as a tree while the union exceeds ``max_driver_samples``.  Identical for a
+  fixed seed and m on any number of workers and nodes.
+
+Arrow fills a field a row lacks with null; the rows given to the serializer
+leave null top-level fields out, so mixed schemas serialize as they do
+from JSONL.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import numpy as np
+
+from .._optional import require_ray
+from ..errors import InputError
+from ..io.arrow import text_pool
+from ..io.shards import iter_batches, read_records_at
+from ..samples.pool import Pool
+from ..selection.api import select as fz_select
+from ..selection.config import check_ks, positive_int
+from .core import (
+    PartSelection,
+    ScoredBatch,
+    Scorer,
+    TopN,
+    local_select,
+    merge,
+    prefilter_size,
+    resolve_dedupe,
+)
+
+__all__ = ["select", "splitmix64", "partition_of"]
+
+MAX_DRIVER_SAMPLES = 2_000_000
+SYNTHETIC_COLUMNS = ("row_hash", "path")
+SHARD_BITS = 40          # CLI ids: shard << 40 | record number in the shard
+
+
+def splitmix64(x: np.ndarray) -> np.ndarray:
+    """The splitmix64 finalizer over uint64 (wrapping arithmetic)."""
+    z = np.asarray(x).astype(np.uint64, copy=True)
+    with np.errstate(over="ignore"):
+        z += np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    out: np.ndarray = z
+    return out
+
+
+def partition_of(ids: np.ndarray, seed: int, m: int) -> np.ndarray:
+    """GreeDi partition of each id: ``splitmix64(id ^ seed) % m``."""
+    u = np.asarray(ids, dtype=np.int64).view(np.uint64)
+    out: np.ndarray = (splitmix64(u ^ np.uint64(seed & 0xFFFFFFFFFFFFFFFF)) % np.uint64(m)).astype(np.int64)
+    return out
+
+
+def _as_dict(record: Any) -> dict[str, Any]:
+    import dataclasses
+
+    if dataclasses.is_dataclass(record) and not isinstance(record, type):
+        return dataclasses.asdict(record)
+    return dict(vars(record))
+
+
+def _actors(ray: Any, workers: int, start_all: bool = False) -> dict[str, Any]:
+    """An autoscaling pool of 1..workers scoring actors (``concurrency=(1, n)``).
+
+    ``start_all`` starts all n at once (``initial_size=n``) instead of one that
+    scales up on demand, which leaves the other CPUs idle for much of a short
+    pass.  Only for input already in the object store: actors holding every
+    CPU would leave none for the read tasks that feed them.
+    """
+    strategy = getattr(ray.data, "ActorPoolStrategy", None)
+    if strategy is None:
+        return {"concurrency": (1, workers, workers) if start_all else (1, workers)}
+    if start_all:
+        try:
+            return {"compute": strategy(min_size=1, max_size=workers, initial_size=workers)}
+        except TypeError:           # a Ray without initial_size
+            pass
+    return {"compute": strategy(min_size=1, max_size=workers)}
+
+
+SCORE_BATCH_ROWS = 8192     # rows per scoring call: one native batch call each, small enough to stream
+
+
+def _score_map(ray: Any, ds: Any, config: dict[str, Any], id_column: str, drop: list[str], workers: int,
+               batch_size: int | None = SCORE_BATCH_ROWS, scorer_class: type | None = None) -> Any:
+    """``ds`` mapped to (id, score, nbytes, digest) rows by a pool of scoring actors, one CPU each."""
+    from ray.data.dataset import MaterializedDataset
+
+    kwargs = {"config": config, "id_column": id_column, "drop": drop, "n_threads": 1}
+    return ds.map_batches(scorer_class or _BlockScorer, fn_constructor_kwargs=kwargs, batch_format="pyarrow",
+                          batch_size=batch_size, num_cpus=1,
+                          **_actors(ray, workers, isinstance(ds, MaterializedDataset)))
+
+
+DIGEST = "sha256/16"        # what the digest column holds (part of the checkpoint key)
+
+
+def _digests(pool: Pool) -> bytes:
+    """16-byte digests standing in for each sample's serialized bytes when de-duplicating on the driver.
+
+    The first 16 bytes of SHA-256 (hardware-accelerated where the CPU has it),
+    read straight from the pool's buffer; one bytes object of ``16 * len(pool)``.
+    """
+    view = memoryview(pool.data.data)
+    bounds = pool.offsets.tolist()
+    sha = hashlib.sha256
+    return b"".join([sha(view[a:b]).digest()[:16] for a, b in zip(bounds, bounds[1:])])
+
+
+def _clean_records(table: Any, drop: Sequence[str]) -> list[dict[str, Any]]:
+    names = [c for c in table.column_names if c not in drop]
+    rows = table.select(names).to_pylist()
+    return [{k: v for k, v in row.items() if v is not None} for row in rows]
+
+
+def _table_pool(scorer: Scorer, table: Any, drop: Sequence[str]) -> Pool:
+    """The rows of an Arrow table serialized: from the columns when plain, else row by row."""
+    pool = text_pool(table, scorer.serializer, scorer.text_field, drop)
+    return pool if pool is not None else scorer.pool(_clean_records(table, drop))
+
+
+def _ids_of(table: Any, id_column: str) -> np.ndarray:
+    return np.asarray(table.column(id_column).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+class _BlockScorer:
+    """map_batches callable: (id, score, nbytes, digest) of each row.
+
+    Rows are serialized from the Arrow columns (:func:`fastzip._arrow.text_pool`)
+    and scored with one native batch call on ``n_threads`` threads (the CPUs
+    the actor holds).
+    """
+
+    def __init__(self, config: dict[str, Any], id_column: str, drop: list[str], n_threads: int = 1):
+        self.scorer = Scorer(**config, n_threads=n_threads)
+        self.id_column = id_column
+        self.drop = drop
+
+    def __call__(self, table: Any) -> Any:
+        import pyarrow as pa
+
+        pool = _table_pool(self.scorer, table, self.drop)
+        scored = self.scorer.score_pool(pool, _ids_of(table, self.id_column))
+        digests = pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), len(pool), [None, pa.py_buffer(_digests(pool))])
+        return pa.table({"id": pa.array(scored.ids), "score": pa.array(scored.scores),
+                         "nbytes": pa.array(scored.nbytes), "digest": digests})
+
+
+def _raise_unwrapped(exc: Exception) -> NoReturn:
+    """Raise the fastzip error a worker raised (see :func:`_unwrap`), else ``exc`` itself."""
+    err = _unwrap(exc)
+    if err is exc:
+        raise exc
+    raise err from None
+
+
+def _scored(trace: dict[str, Any], started: float, seen: int, budget: int) -> None:
+    """Record the scoring pass in ``trace`` and refuse an empty pool or a budget larger than it."""
+    trace["score_s"] = time.perf_counter() - started
+    trace["pool"] = seen
+    if seen == 0:
+        raise InputError("the pool is empty")
+    if budget > seen:
+        raise InputError(f"budget ({budget}) is larger than the pool ({seen} samples)")
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """The InputError a worker raised, out of Ray's wrappers (else ``exc`` itself)."""
+    todo: list[BaseException | None] = [exc]
+    seen: set[int] = set()
+    while todo:
+        e = todo.pop(0)
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, InputError) and hasattr(e, "reason"):
+            return InputError(e.reason, path=e.path, record=e.record, line=e.line)
+        todo += [getattr(e, "cause", None), e.__cause__, e.__context__]
+    # Ray Data keeps only the worker's traceback text: take the error's own line from it
+    import re
+
+    for line in reversed(str(exc).splitlines()):
+        found = re.search(r"fastzip\.errors\.(?:\w*Error): (.*)", line)
+        if found:
+            return InputError(found.group(1).strip())
+    return exc
+
+
+def _collect(scored_ds: Any, n: int, dedupe: bool, extra_cols: Sequence[str] = (), parts: tuple[int, int] | None = None,
+             batch_size: int = 65536, shard_counts: np.ndarray | None = None) -> tuple[list[TopN], int]:
+    """Stream scored rows to the driver into one TopN (or one per GreeDi partition).
+
+    ``shard_counts``, when given, counts the rows of each shard (ids ``shard << 40 | record``).
+    """
+    m = 1 if parts is None else parts[1]
+    tops = [TopN(n, dedupe) for _ in range(m)]
+    seen = 0
+    for batch in scored_ds.iter_batches(batch_format="numpy", batch_size=batch_size):
+        if shard_counts is not None and len(batch["id"]):
+            shard_counts += np.bincount(np.asarray(batch["id"], np.int64) >> SHARD_BITS,
+                                        minlength=len(shard_counts))
+        sb = ScoredBatch(batch["id"], batch["score"], batch["nbytes"],
+                         np.asarray(list(batch["digest"]), dtype=object),
+                         {c: np.asarray(batch[c], dtype=np.int64) for c in extra_cols})
+        seen += len(sb)
+        if parts is None:
+            tops[0].add(sb)
+        else:
+            which = partition_of(sb.ids, parts[0], m)
+            for j in np.unique(which):
+                tops[int(j)].add(sb.take(np.flatnonzero(which == j)))
+    return tops, seen
+
+
+def _gather(scored_ds: Any, keep: int, dedupe: bool, parts: tuple[int, int] | None, trace: dict[str, Any],
+            started: float, budget: int, extra_cols: Sequence[str] = (),
+            shard_counts: np.ndarray | None = None) -> list[TopN]:
+    """The scoring pass, driven from the driver: :func:`_collect` with a worker's error unwrapped, then
+    :func:`_scored`'s record and checks."""
+    try:
+        tops, seen = _collect(scored_ds, keep, dedupe, extra_cols, parts=parts, shard_counts=shard_counts)
+    except Exception as exc:  # a worker's InputError comes back wrapped
+        _raise_unwrapped(exc)
+    _scored(trace, started, seen, budget)
+    return tops
+
+
+def _config(codec: str | None, level: int | None, serializer: str | None,
+            text_field: str | None) -> dict[str, Any]:
+    s = Scorer(codec, level, serializer, text_field)
+    return s.config()
+
+
+def _check_strategy(strategy: str, n: int, max_driver_samples: int) -> str:
+    if strategy not in ("auto", "exact", "greedi"):
+        raise InputError(f"unknown strategy {strategy!r}; use auto, exact or greedi")
+    if strategy == "auto":
+        return "exact" if n <= max_driver_samples else "greedi"
+    return strategy
+
+
+def _partitions(partitions: int | None, n: int, oversample: float, max_driver_samples: int) -> int:
+    if partitions is None:
+        return max(2, math.ceil(oversample * n / max_driver_samples))
+    if isinstance(partitions, bool) or not isinstance(partitions, (int, np.integer)) or partitions < 1:
+        raise InputError(f"partitions must be a positive integer, got {partitions!r}")
+    return int(partitions)
+
+
+def _tree_merge(ray: Any, parts: list[PartSelection], budget: int, quota: int, max_driver_samples: int,
+                options: dict[str, Any], trace: dict[str, Any]) -> np.ndarray:
+    """Merge partition selections, as a tree of tasks while the union is too big for the driver.
+
+    Returns the chosen ids in pick order; the merge's levels, seconds and ratio go in ``trace``.
+    """
+    started = time.perf_counter()
+    level = 0
+    remote_merge = ray.remote(_merge_task)
+    while sum(len(p) for p in parts) > max_driver_samples and len(parts) > 1:
+        fan_in = max(2, max_driver_samples // max(1, quota))
+        groups = [parts[i:i + fan_in] for i in range(0, len(parts), fan_in)]
+        parts = ray.get([remote_merge.remote(g, quota, options) for g in groups])
+        level += 1
+    trace["merge_levels"] = level + 1
+    final = merge(parts, budget, **options)
+    trace["merge_s"] = time.perf_counter() - started
+    trace["ratio"] = final.ratio
+    return final.ids
+
+
+def _merge_task(parts: list[PartSelection], quota: int, options: dict[str, Any]) -> PartSelection:
+    return merge(parts, quota, **options)
+
+
+def _split_task(table: Any, id_column: str, seed: int, m: int, drop: list[str],
+                config: dict[str, Any]) -> Any:
+    """One fetched block, split into m (ids, serialized items) pieces by partition."""
+    ids = _ids_of(table, id_column)
+    pool = _table_pool(Scorer(**config, n_threads=1), table, drop)
+    which = partition_of(ids, seed, m)
+    out = []
+    for j in range(m):
+        at = np.flatnonzero(which == j)
+        out.append((ids[at], [pool.item(int(i)) for i in at]))
+    return out if m > 1 else out[0]
+
+
+def _fetch_refs(ray: Any, ds: Any, id_column: str, ids: np.ndarray) -> list[Any]:
+    """Object refs of Arrow blocks holding the rows whose id is in ``ids``."""
+    import pyarrow as pa
+
+    wanted = ray.put(np.sort(np.asarray(ids, dtype=np.int64)))
+
+    def keep(table: Any, wanted: Any) -> Any:
+        if not isinstance(wanted, np.ndarray):      # an object ref: resolve it in the worker
+            import ray as ray_mod
+
+            wanted = ray_mod.get(wanted)
+        col = table.column(id_column).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        pos = np.searchsorted(wanted, col)
+        pos[pos >= len(wanted)] = 0
+        mask = wanted[pos] == col if len(wanted) else np.zeros(len(col), bool)
+        return table.filter(pa.array(mask))
+
+    refs: list[Any] = ds.map_batches(keep, batch_format="pyarrow", fn_kwargs={"wanted": wanted}).to_arrow_refs()
+    return refs
+
+
+def _fetch_table(ray: Any, ds: Any, id_column: str, ids: np.ndarray) -> Any:
+    """The rows whose id is in ``ids`` (one Arrow table on the driver, any order)."""
+    import pyarrow as pa
+
+    tables = [t for t in ray.get(_fetch_refs(ray, ds, id_column, ids)) if t.num_rows]
+    if not tables:
+        return None
+    return pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+
+
+def _ranked_table(table: Any, id_column: str, order_ids: np.ndarray, trace: dict[str, Any]) -> Any:
+    """Rows in selection order with a fastzip_rank column; the trace in the schema metadata."""
+    import pyarrow as pa
+
+    col = table.column(id_column).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    sorter = np.argsort(col, kind="stable")
+    take = sorter[np.searchsorted(col, order_ids, sorter=sorter)]
+    out = table.take(pa.array(take, type=pa.int64()))
+    out = out.append_column("fastzip_rank", pa.array(np.arange(len(take), dtype=np.int64)))
+    meta = dict(out.schema.metadata or {})
+    meta[b"fastzip_trace"] = json.dumps(trace, default=float).encode()
+    return out.replace_schema_metadata(meta)
+
+
+def select(ds: Any, budget: int, *, id_column: str | None = None, text_field: str | None = None,
+           codec: str | None = None, level: int | None = None, serializer: str | None = None,
+           k1: int = 10000, k2: int = 200, k3: int = 100, strategy: str = "auto", partitions: int | None = None,
+           oversample: float = 4.0, seed: int = 0, max_driver_samples: int = MAX_DRIVER_SAMPLES,
+           concurrency: int | None = None, lazy: bool | None = None, dedupe: bool | None = None,
+           progress: bool = False) -> Any:
+    """Select ``budget`` rows of a Ray Dataset with ZIP's default mode.
+
+    Parameters
+    ----------
+    ds : ray.data.Dataset
+    budget : samples to select.
+    id_column : a unique integer id per row (default: ``row_hash`` when present).
+    text_field, codec, level, serializer, k1, k2, k3, lazy : as for ``fastzip.select``.
+    strategy : ``"exact"``, ``"greedi"`` or ``"auto"`` (exact when N fits under
+        ``max_driver_samples``).
+    partitions, oversample, seed : GreeDi's m, per-partition oversampling and
+        partitioning seed.
+    concurrency : most scoring actors (default: the cluster's CPUs).
+    dedupe : drop exact duplicates as ``fastzip.select`` does (default: as it does).
+
+    Returns
+    -------
+    ray.data.Dataset of the selected rows, in selection order, with a
+    ``fastzip_rank`` column (0 first).  The trace (strategy, N, stage timings,
+    selection ratio) is in the schema metadata under ``fastzip_trace`` and
+    as the dataset's ``fastzip_trace`` attribute.
+    """
+    ray = require_ray()
+
+    k1, k2, k3 = check_ks(k1, k2, k3)
+    budget = positive_int("budget", budget)
+    dedupe = resolve_dedupe(dedupe)
+    config = _config(codec, level, serializer, text_field)
+    names = ds.schema().names
+    if id_column is None:
+        if "row_hash" not in names:
+            raise InputError("rows need a unique integer id: pass id_column=, or read Parquet with "
+                             "include_row_hash=True")
+        id_column = "row_hash"
+    elif id_column not in names:
+        raise InputError(f"no column {id_column!r}; the dataset has {', '.join(names)}")
+    drop = [c for c in SYNTHETIC_COLUMNS if c in names and c != id_column or c == id_column == "row_hash"]
+    n = prefilter_size(budget, k1, k3)
+    strategy = _check_strategy(strategy, n, max_driver_samples)
+    workers = concurrency or max(1, int(ray.cluster_resources().get("CPU", 1)))
+    trace: dict[str, Any] = {"strategy": strategy, "N": n, "budget": budget, **config}
+    select_opts = {"k1": k1, "k2": k2, "k3": k3, "codec": config["codec"], "level": config["level"],
+                   "serializer": config["serializer"], "lazy": lazy, "dedupe": dedupe}
+
+    t0 = time.perf_counter()
+    scored = _score_map(ray, ds, config, id_column, drop, workers)
+    if strategy == "exact":
+        tops = _gather(scored, n, dedupe, None, trace, t0, budget)
+    else:
+        m = _partitions(partitions, n, oversample, max_driver_samples)
+        quota = math.ceil(oversample * budget / m)
+        tops = _gather(scored, prefilter_size(quota, k1, k3), dedupe, (seed, m), trace, t0, budget)
+
+    t1 = time.perf_counter()
+    if strategy == "exact":
+        kept = tops[0].result()
+        table = _fetch_table(ray, ds, id_column, kept.ids)
+        trace["fetch_s"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        col = table.column(id_column).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        order = np.argsort(col, kind="stable")
+        sorted_table = table.take(order)
+        # the same bytes either way: serialized from the columns, else the records as dicts
+        pool = text_pool(sorted_table, config["serializer"], text_field, drop)
+        samples: Any = pool if pool is not None else _clean_records(sorted_table, drop)
+        res = fz_select(samples, budget, k1=k1, k2=k2, k3=k3, codec=config["codec"], level=config["level"],
+                        serializer=config["serializer"], text_field=None if pool is not None else text_field,
+                        lazy=lazy, progress=progress, dedupe=dedupe)
+        chosen = col[order][res.indices]
+        trace["select_s"] = time.perf_counter() - t2
+        trace["ratio"] = res.ratio
+        trace["rounds"] = [_as_dict(r) for r in res.trace]
+    else:
+        quota = math.ceil(oversample * budget / m)
+        trace.update({"partitions": m, "oversample": oversample, "seed": seed, "quota": quota})
+        kept_parts = [t.result() for t in tops]
+        union_ids = np.concatenate([k.ids for k in kept_parts])
+        block_refs = _fetch_refs(ray, ds, id_column, union_ids)
+        trace["fetch_s"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        split = ray.remote(_split_task)
+        if m > 1:
+            split = split.options(num_returns=m)
+        pieces = [split.remote(ref, id_column, seed, m, drop, config) for ref in block_refs]
+        if m == 1:
+            pieces = [[p] for p in pieces]
+        part_task = ray.remote(_partition_select)
+        futures = [part_task.remote(quota, select_opts, *[p[j] for p in pieces]) for j in range(m)]
+        parts = ray.get(futures)
+        trace["partition_select_s"] = time.perf_counter() - t2
+        chosen = _tree_merge(ray, parts, budget, quota, max_driver_samples, select_opts, trace)
+        table = _fetch_table(ray, ds, id_column, chosen)
+    out = _ranked_table(table, id_column, chosen, trace)
+    result = ray.data.from_arrow(out)
+    result.fastzip_trace = trace
+    return result
+
+
+def _partition_select(quota: int, options: dict[str, Any], *pieces: Any) -> PartSelection:
+    ids = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int64)
+    items = [b for p in pieces for b in p[1]]
+    return local_select(items, ids, quota, **options)
+
+
+# ---------------------------------------------------------------------------
+# the command line: shards on shared storage
+# ---------------------------------------------------------------------------
+class _ShardScorer:
+    """map_batches callable over shard numbers: score a whole shard, or reuse its checkpoint."""
+
+    def __init__(self, paths: list[str], config: dict[str, Any], checkpoint: str | None):
+        self.paths = paths
+        self.scorer = Scorer(**config, n_threads=1)
+        self.checkpoint = checkpoint
+
+    def _score(self, shard: int) -> dict[str, np.ndarray]:
+        path = self.paths[shard]
+        parts = []
+        for batch in iter_batches([path]):
+            local = np.arange(batch.first, batch.first + len(batch.records), dtype=np.int64)
+            try:
+                pool = self.scorer.pool(batch.records, batch.first)
+            except InputError as exc:
+                line = None if exc.record is None or batch.lines is None else int(batch.lines[exc.record - batch.first])
+                raise InputError(exc.reason, path=path, record=exc.record, line=line) from None
+            sb = self.scorer.score_pool(pool, (shard << SHARD_BITS) | local)
+            parts.append({"id": sb.ids, "score": sb.scores, "nbytes": sb.nbytes,
+                          "digest": np.frombuffer(_digests(pool), dtype="S16"),
+                          "start": batch.starts, "length": batch.lengths})
+        keys = ("id", "score", "nbytes", "digest", "start", "length")
+        if not parts:
+            return {"id": np.zeros(0, np.int64), "score": np.zeros(0), "nbytes": np.zeros(0, np.int64),
+                    "digest": np.zeros(0, "S16"), "start": np.zeros(0, np.int64), "length": np.zeros(0, np.int64)}
+        return {k: np.concatenate([p[k] for p in parts]) for k in keys}
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        out = []
+        for shard in batch["shard"]:
+            shard = int(shard)
+            done = None
+            if self.checkpoint:
+                base = os.path.join(self.checkpoint, f"shard-{shard:06d}")
+                if os.path.exists(base + ".done"):
+                    with np.load(base + ".npz") as z:
+                        done = {k: z[k] for k in z.files}
+            if done is None:
+                done = self._score(shard)
+                if self.checkpoint:
+                    tmp = base + f".{os.getpid()}.tmp.npz"
+                    arrays: dict[str, Any] = done
+                    np.savez(tmp, **arrays)
+                    os.replace(tmp, base + ".npz")            # the scores, then the marker
+                    with open(base + ".done.tmp", "w") as f:
+                        f.write(str(len(done["id"])))
+                    os.replace(base + ".done.tmp", base + ".done")
+            out.append(done)
+        result = {k: np.concatenate([d[k] for d in out]) for k in out[0]}
+        result["digest"] = np.array([bytes(d) for d in result["digest"]], dtype=object)
+        return result
+
+
+def _checkpoint_dir(root: str, paths: Sequence[str], config: dict[str, Any]) -> str:
+    """A folder per (inputs, settings): a changed input or setting never reuses old scores."""
+    h = hashlib.sha256(json.dumps({**config, "digest": DIGEST}, sort_keys=True).encode())
+    for p in paths:
+        st = os.stat(p)
+        h.update(f"{os.path.abspath(p)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    folder = os.path.join(root, h.hexdigest()[:16])
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int = 200, k3: int = 100,
+                 codec: str | None = None, level: int | None = None, serializer: str | None = None,
+                 text_field: str | None = None, strategy: str = "auto", partitions: int | None = None,
+                 oversample: float = 4.0, seed: int = 0, max_driver_samples: int = MAX_DRIVER_SAMPLES,
+                 checkpoint: str | None = None, lazy: bool | None = None, dedupe: bool | None = None,
+                 progress: bool = False) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Select from shards with Ray; ids are (shard, record).
+
+    Returns the pool indices (shards in order, records numbered from 0 across
+    them) in selection order, the chosen (shard, start, length) locations as
+    one array of shape (B, 3), and the trace.
+    """
+    ray = require_ray()
+    k1, k2, k3 = check_ks(k1, k2, k3)
+    budget = positive_int("budget", budget)
+    dedupe = resolve_dedupe(dedupe)
+    config = _config(codec, level, serializer, text_field)
+    n = prefilter_size(budget, k1, k3)
+    strategy = _check_strategy(strategy, n, max_driver_samples)
+    trace: dict[str, Any] = {"strategy": strategy, "N": n, "budget": budget, **config}
+    ckpt = _checkpoint_dir(checkpoint, paths, config) if checkpoint else None
+    if ckpt is not None:
+        trace["reused_shards"] = sum(os.path.exists(os.path.join(ckpt, f"shard-{i:06d}.done"))
+                                     for i in range(len(paths)))
+    workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    t0 = time.perf_counter()
+    shard_ds = ray.data.from_items([{"shard": i} for i in range(len(paths))],
+                                   override_num_blocks=max(1, len(paths)))
+    scored = shard_ds.map_batches(_ShardScorer, fn_constructor_kwargs={"paths": list(paths), "config": config,
+                                                                       "checkpoint": ckpt},
+                                  batch_size=1, batch_format="numpy", **_actors(ray, workers))
+    if strategy == "greedi":
+        m = _partitions(partitions, n, oversample, max_driver_samples)
+        quota = math.ceil(oversample * budget / m)
+        trace.update({"partitions": m, "oversample": oversample, "seed": seed, "quota": quota})
+    counts = np.zeros(len(paths), np.int64)
+    if strategy == "exact":
+        tops = _gather(scored, n, dedupe, None, trace, t0, budget, ("start", "length"), counts)
+    else:
+        tops = _gather(scored, prefilter_size(quota, k1, k3), dedupe, (seed, m), trace, t0, budget,
+                       ("start", "length"), counts)
+    t1 = time.perf_counter()
+    if strategy == "exact":
+        kept = tops[0].result()
+        order = np.argsort(kept.ids, kind="stable")
+        kept = kept.take(order)
+        records = read_records_at(paths, kept.ids >> SHARD_BITS, kept.extra["start"], kept.extra["length"])
+        trace["fetch_s"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        res = fz_select(records, budget, k1=k1, k2=k2, k3=k3, codec=config["codec"], level=config["level"],
+                        serializer=config["serializer"], text_field=text_field, lazy=lazy, progress=progress,
+                        dedupe=dedupe)
+        chosen = kept.ids[res.indices]
+        trace["select_s"] = time.perf_counter() - t2
+        trace["ratio"] = res.ratio
+        where = kept.take(res.indices)
+    else:
+        kept_parts = [t.result() for t in tops]
+        opts = {"k1": k1, "k2": k2, "k3": k3, "codec": config["codec"], "level": config["level"],
+                "serializer": config["serializer"], "lazy": lazy, "dedupe": dedupe}
+        task = ray.remote(_file_partition_task)
+        parts = ray.get([task.remote(list(paths), k.ids, k.extra["start"], k.extra["length"], quota, opts,
+                                     text_field) for k in kept_parts])
+        trace["partition_select_s"] = time.perf_counter() - t1
+        chosen = _tree_merge(ray, parts, budget, quota, max_driver_samples, opts, trace)
+        allk = ScoredBatch.concat(kept_parts)
+        sorter = np.argsort(allk.ids)
+        where = allk.take(sorter[np.searchsorted(allk.ids, chosen, sorter=sorter)])
+    # pool indices: records numbered across shards in order
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    shard = chosen >> SHARD_BITS
+    local = chosen & ((1 << SHARD_BITS) - 1)
+    pool_index = first[shard] + local
+    locations = np.stack([shard, where.extra["start"], where.extra["length"]], axis=1)
+    return pool_index, locations, trace
+
+
+def _file_partition_task(paths: list[str], ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray, quota: int,
+                         options: dict[str, Any], text_field: str | None) -> PartSelection:
+    records = read_records_at(paths, ids >> SHARD_BITS, starts, lengths)
+    return local_select(records, ids, quota, serialized=False, text_field=text_field, **options)

@@ -1,0 +1,201 @@
+"""fastzip.select: ZIP data selection (docs/semantics.md §2, §3, §5)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from tqdm.auto import tqdm
+
+from ..errors import InputError, UsageError
+from ..samples.pool import Pool, as_pool
+from ..samples.serialize import FRAMING
+from ..streams.compressor import compression_ratio
+from .config import RunConfig
+from .greedy import run_default
+from .reference import run_reference
+from .result import SelectionResult
+from .trace import RoundTrace
+
+
+def selection_ratio(pool: Pool, indices: npt.NDArray[np.integer[Any]], codec: str, level: int) -> float:
+    """Ratio of the selection, serialized in selection order as one stream.
+
+    Parameters
+    ----------
+    pool : Pool
+        The pool the selection was made from.
+    indices : numpy.ndarray of int
+        Pool indices in selection order.
+    codec, level : str, int
+        The codec and level to measure with.
+
+    Returns
+    -------
+    float
+        Raw over compressed size; NaN for an empty selection.
+    """
+    if len(indices) == 0:
+        return float("nan")
+    framing = FRAMING[pool.serializer]
+    blob = framing.open + framing.separator.join(pool.item(int(i)) for i in indices) + framing.close
+    return compression_ratio(blob, codec=codec, level=level)
+
+
+def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 200, k3: int = 100,
+           codec: str | None = None, level: int | None = None, serializer: str | None = None,
+           compat: str | None = None, n_threads: int = -1, progress: bool = False, *,
+           budget_bytes: int | None = None, lazy: bool | None = None, text_field: str | None = None,
+           dedupe: bool = True) -> SelectionResult:
+    """Select the least redundant subset of ``samples`` with ZIP.
+
+    Parameters
+    ----------
+    samples : sequence or Pool
+        Dicts, str or bytes (a list, a Hugging Face ``datasets.Dataset``, ...),
+        or a :class:`fastzip.pool.Pool`.  A pandas or polars data frame, or a
+        pyarrow table, selects its rows.
+    budget : int or None, optional
+        Number of samples to select.  Default mode selects exactly this many;
+        ``compat="reference"`` overshoots to a multiple of ``k3`` (F5).
+    k1, k2, k3 : int, optional
+        Stage sizes, ``k3 <= k2 <= k1``.  Default mode clamps k1 to the pool;
+        compat mode raises where the reference crashes (F6).
+    codec, level, serializer : str, int, str or None, optional
+        Default mode defaults to zstd level 3 and the ``text`` serializer
+        (or a Pool's own serializer); compat mode is always zlib 9 and
+        ``repr``.  ``codec="lz77"`` is the native LZ77 cost model: each pick
+        is appended to the stream at once in O(its length), so the cost of
+        a pick does not grow with the selection (sizes are estimates).
+    compat : str or None, optional
+        None (default mode) or ``"reference"`` (docs/semantics.md §2, faults
+        included).
+    n_threads : int, optional
+        Threads for the batch kernels; -1 is every core.  Results do not
+        depend on it.
+    progress : bool, optional
+        Show a tqdm progress bar on stderr.
+    budget_bytes : int or None, optional
+        Default mode only, instead of ``budget``: select while some sample
+        still fits; the selection's serialized bytes (separators not
+        counted) never exceed this.
+    lazy : bool or None, optional
+        Default mode: lazy greedy stage 3 (``False`` re-scores every
+        candidate at every pick).  ``None`` (default) is lazy where the codec
+        declares monotone added sizes (zstd and lz77, which see the whole
+        stream, so a candidate's added size shrinks as the selection grows)
+        and exhaustive otherwise (zlib, lz4 and registered codecs: their
+        sliding windows break that property, and lazy picks measured worse
+        there).  Lazy and exhaustive can differ slightly wherever the codec
+        is not monotone.
+    text_field : str or None, optional
+        For the ``text`` serializer, read this field of each record.
+    dedupe : bool, optional
+        Default mode drops every sample whose serialized bytes equal an
+        earlier sample's (the first copy stays), and reports how many in
+        ``SelectionResult.duplicates_dropped``: the ratio objective would
+        otherwise pick exact copies, since a copy changes the ratio least.
+        ``False`` keeps them.  Compat mode never drops (the reference does not).
+
+    Returns
+    -------
+    SelectionResult
+        The picks in selection order, their ratio and the per-round trace.
+
+    Raises
+    ------
+    fastzip.errors.UsageError
+        Bad arguments: an unknown mode, codec, level or serializer, bad stage
+        sizes, not exactly one budget, a budget larger than the pool.
+    fastzip.errors.InputError
+        Bad samples (naming the record, counted from 0), an empty pool, or
+        a byte budget smaller than every sample.
+    """
+    config = RunConfig.from_arguments(
+        compat=compat, budget=budget, budget_bytes=budget_bytes, k1=k1, k2=k2, k3=k3, codec=codec, level=level,
+        serializer=serializer, n_threads=n_threads, lazy=lazy, dedupe=dedupe, progress=progress,
+        text_field=text_field, pool_serializer=samples.serializer if isinstance(samples, Pool) else None)
+    pool = as_pool(samples, config.serializer, text_field)
+    if len(pool) == 0:
+        raise InputError("the pool is empty")
+    skip = _duplicates(pool) if config.drops_duplicates else None
+    dropped = 0 if skip is None else int(skip.sum())
+    _check_pool_fits(config, pool, dropped)
+    run = _run(config, pool, skip)
+    indices = np.asarray(run.chosen, dtype=np.int64)
+    return SelectionResult(
+        indices=indices, ratio=selection_ratio(pool, indices, config.codec, config.level), codec=config.codec,
+        level=config.level, serializer=config.serializer, compat=config.compat, k1=config.k1, k2=config.k2,
+        k3=config.k3, trace=run.rounds, duplicates_dropped=dropped)
+
+
+def _duplicates(pool: Pool) -> npt.NDArray[np.bool_]:
+    """A mask of the samples whose bytes equal an earlier sample's."""
+    duplicate = np.ones(len(pool), dtype=bool)
+    duplicate[pool.first_occurrences()] = False
+    return duplicate
+
+
+def _check_pool_fits(config: RunConfig, pool: Pool, dropped: int) -> None:
+    """The checks of ``config`` that need the pool: its budget and, in compat mode, k1.
+
+    Raises
+    ------
+    fastzip.errors.UsageError
+        A budget larger than the pool (after ``dropped`` duplicates), or
+        compat mode's k1 past it.
+    fastzip.errors.InputError
+        A byte budget smaller than every sample (naming the smallest).
+    """
+    n = len(pool) - dropped
+    if config.budget is not None:
+        if config.budget > n:
+            after = f" after dropping {dropped} exact duplicates" if dropped else ""
+            raise UsageError(f"budget ({config.budget}) is larger than the pool ({n} samples{after})")
+    elif config.budget_bytes is not None:
+        smallest = int(np.argmin(pool.lengths))
+        if pool.lengths[smallest] > config.budget_bytes:
+            raise InputError(f"budget_bytes ({config.budget_bytes}) is smaller than every sample; the smallest "
+                             f"is {int(pool.lengths[smallest])} bytes", record=smallest)
+    if config.compat == "reference" and config.k1 > n:
+        raise UsageError(f"k1 ({config.k1}) exceeds the pool ({n} samples); the reference crashes "
+                         "here (F6). Lower k1, or use the default mode, which clamps it")
+
+
+@dataclass
+class _Run:
+    """What the engine reported: the picks in order and one trace per round."""
+
+    chosen: list[int] = field(default_factory=list)
+    rounds: list[RoundTrace] = field(default_factory=list)
+
+
+def _run(config: RunConfig, pool: Pool, skip: npt.NDArray[np.bool_] | None) -> _Run:
+    """Run the engine of ``config``'s mode, with a progress bar when asked for."""
+    run = _Run()
+    bar = _progress_bar(config.progress, config.budget)
+
+    def on_round(info: RoundTrace) -> None:
+        run.rounds.append(info)
+        if bar is not None:
+            bar.update(info.picks)
+            bar.set_postfix(round=info.round, evals=sum(t.evaluations for t in run.rounds),
+                            ratio=f"{info.ratio:.3f}")
+
+    try:
+        if config.compat == "reference":
+            run.chosen = run_reference(pool, config, on_round)
+        else:
+            run.chosen = run_default(pool, config, on_round, skip=skip)
+    finally:
+        if bar is not None:
+            bar.close()
+    return run
+
+
+def _progress_bar(enabled: bool, budget: int | None) -> Any:
+    """A tqdm bar over the samples picked (no total under a byte budget), or None when disabled."""
+    if not enabled:
+        return None
+    return tqdm(total=budget, unit="sample", desc="fastzip select", dynamic_ncols=True)
