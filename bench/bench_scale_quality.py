@@ -10,7 +10,7 @@ pool, k2 200, k3 100), zstd-3, text serializer.  Judged with
 lower is better); random = mean of 5 fixed seeds.
 
 * central: ``fastzip.select`` on the whole pool (what exact mode returns);
-* GreeDi m: ``fastzip.ray``'s algorithm without Ray: partition by
+* GreeDi m: ``fastzip.scale.ray``'s algorithm without Ray: partition by
   ``splitmix64(id ^ seed) % m``, ``local_select`` ceil(4·B/m) per partition,
   ``merge`` B from the union (seed 0);
 * no merge m: each partition selects its share of B (B/m), the union is kept.

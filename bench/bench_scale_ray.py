@@ -1,4 +1,4 @@
-"""fastzip.ray on a local 2-CPU Ray: start-up, scoring throughput, exact-mode overhead, memory.
+"""fastzip.scale.ray on a local 2-CPU Ray: start-up, scoring throughput, exact-mode overhead, memory.
 
 Run:  python bench/bench_scale_ray.py [--samples 40000] [--budget 200] [--repeats 3]
 

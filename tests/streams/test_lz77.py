@@ -26,7 +26,7 @@ def _native_backend(monkeypatch):
 
 
 def lz77_stream(*appends: bytes):
-    s = fastzip._native.NativeStream("lz77", 2)
+    s = fastzip.streams._native.NativeStream("lz77", 2)
     for a in appends:
         s.append(np.frombuffer(a, dtype=np.uint8))
     s.seal()
@@ -135,7 +135,7 @@ def test_select_with_lz77_is_deterministic_without_duplicates_and_beats_random(e
     assert len(set(first.indices.tolist())) == 200
     assert all(isinstance(t, fastzip.RoundTrace) for t in first.trace)
 
-    texts = fastzip.pool.Pool.from_samples(pool, "text")
+    texts = fastzip.samples.pool.Pool.from_samples(pool, "text")
 
     def judge(indices) -> float:   # bench/bench_quality.py's judge
         blob = b"\n".join(texts.item(int(i)) for i in sorted(indices))
@@ -154,7 +154,7 @@ def test_lz77_is_native_only(monkeypatch):
     assert info["native_only_codecs"]["lz77"]["active"] == "unavailable"
     assert "native only" in info["native_only_codecs"]["lz77"]["note"]
     monkeypatch.setattr(codecs, "_native", None)
-    monkeypatch.setattr(codecs, "_NATIVE_IMPORT_ERROR", "no module named fastzip._native")
+    monkeypatch.setattr(codecs, "_NATIVE_IMPORT_ERROR", "no module named fastzip.streams._native")
     with pytest.raises(InputError, match="native extension is not built"):
         fastzip.select(["a b c", "d e f"], 1, k1=2, k2=2, k3=1, codec="lz77")
 
