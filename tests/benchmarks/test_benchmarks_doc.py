@@ -1,7 +1,7 @@
 """docs/benchmarks.md is exactly what bench/render_benchmarks.py writes from the committed results JSON.
 
-The page is never edited by hand: after a benchmark run, ``python
-bench/render_benchmarks.py`` rewrites it.  These tests fail when the page and
+So is the README's table of headline figures.  Neither is edited by hand:
+after a benchmark run, ``python bench/render_benchmarks.py`` rewrites them.  These tests fail when the page and
 the JSON disagree, and check the hand-kept ledger (bench/results/recorded.json)
 says for every figure set how it was measured.
 """
@@ -20,6 +20,7 @@ from tests.helpers import ROOT
 
 RESULTS = ROOT / "bench" / "results"
 PAGE = ROOT / "docs" / "benchmarks.md"
+README = ROOT / "README.md"
 
 
 def _generator() -> ModuleType:
@@ -53,6 +54,16 @@ def test_page_is_what_the_generator_writes(generator: ModuleType) -> None:
                     "bench/results/*.json; run `python bench/render_benchmarks.py` (never edit the page by hand)\n"
                     + "\n".join(diff[:10] or [f"{len(actual.splitlines())} lines against "
                                               f"{len(expected.splitlines())}"]))
+
+
+def test_readme_table_is_what_the_generator_writes(generator: ModuleType) -> None:
+    readme = README.read_text(encoding="utf-8")
+    assert readme == generator.render_readme(readme, RESULTS), (
+        "README.md's headline table differs from what bench/render_benchmarks.py writes; run it")
+    start = readme.index(generator.HEADLINE_START)
+    table = readme[start:readme.index(generator.HEADLINE_END)].splitlines()[1:]
+    assert len(table) >= 4 and all(line.startswith("|") for line in table)
+    assert all(line.rstrip(" |").endswith("`") for line in table[2:]), "every headline figure names its command"
 
 
 def test_check_option_agrees(generator: ModuleType) -> None:
