@@ -86,8 +86,3 @@ int fz_stream_params(const fz_stream *s, size_t frame_len, fz_zstd_params *frame
     if (!s->codec->params) return FZ_EUNAVAIL;
     return s->codec->params(s->impl, frame_len, frame, dict);
 }
-
-int fz_stream_zstd_params(const fz_stream *s, size_t frame_len, fz_zstd_params *frame,
-                          fz_zstd_params *dict) {
-    return fz_stream_params(s, frame_len, frame, dict);
-}

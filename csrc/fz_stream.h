@@ -59,9 +59,6 @@ unsigned fz_stream_caps(const fz_stream *s);
 /* The parameters of a frame of frame_len bytes (FZ_EUNAVAIL for codecs without any). */
 int fz_stream_params(const fz_stream *s, size_t frame_len, fz_zstd_params *frame,
                      fz_zstd_params *dict);
-/* zstd only: the same (kept for existing callers). */
-int fz_stream_zstd_params(const fz_stream *s, size_t frame_len, fz_zstd_params *frame,
-                          fz_zstd_params *dict);
 
 /* The tables, defined next to each codec's kernels. */
 extern const fz_codec fz_zlib_codec;
