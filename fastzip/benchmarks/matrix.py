@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import zstandard
 
 from ..errors import UsageError
 from ..streams import codecs
@@ -229,8 +230,6 @@ def zstd_versions_match() -> bool:
         True when the native zstd kernel (if any) links the same libzstd as
         python-zstandard.
     """
-    import zstandard
-
     if not codecs.native_available("zstd"):
         return True
     return tuple(codecs.build_info()["codecs"]["zstd"]["library"].split(".")) == \

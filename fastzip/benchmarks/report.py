@@ -496,10 +496,10 @@ def line_names(lines: dict[str, Any]) -> dict[str, str]:
 
 
 def _pyplot() -> Any:
-    import matplotlib
+    import matplotlib  # optional dependency (the plot extra)
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # optional dependency (the plot extra)
 
     return plt
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import json
 import sys
 from collections.abc import Iterator
@@ -378,8 +379,6 @@ def run_ratio(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
     elif args.csv:
-        import csv
-
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(["name", "ratio", "records", "file"])
         for r in rows:

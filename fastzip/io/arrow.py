@@ -162,7 +162,7 @@ def text_pool(table: Any, serializer: str, text_field: str | None = None,
         dicts, or None when some row needs the row-by-row serializer (which
         then raises any error, naming the record).
     """
-    import pyarrow as pa
+    import pyarrow as pa  # optional dependency (the parquet and ray extras)
     import pyarrow.compute as pc
 
     if serializer != "text" or table.num_rows == 0:

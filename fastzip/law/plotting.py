@@ -62,7 +62,7 @@ def plot(laws: Law | Sequence[Law], path: str | os.PathLike[str],
         No laws given.
     """
     require_matplotlib()
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # optional dependency (the plot extra)
     from matplotlib.figure import Figure
 
     law_list = [laws] if isinstance(laws, Law) else list(laws)

@@ -24,10 +24,12 @@ from JSONL.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
 import os
+import re
 import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -79,8 +81,6 @@ def partition_of(ids: np.ndarray, seed: int, m: int) -> np.ndarray:
 
 
 def _as_dict(record: Any) -> dict[str, Any]:
-    import dataclasses
-
     if dataclasses.is_dataclass(record) and not isinstance(record, type):
         return dataclasses.asdict(record)
     return dict(vars(record))
@@ -111,7 +111,7 @@ SCORE_BATCH_ROWS = 8192     # rows per scoring call: one native batch call each,
 def _score_map(ray: Any, ds: Any, config: dict[str, Any], id_column: str, drop: list[str], workers: int,
                batch_size: int | None = SCORE_BATCH_ROWS, scorer_class: type | None = None) -> Any:
     """``ds`` mapped to (id, score, nbytes, digest) rows by a pool of scoring actors, one CPU each."""
-    from ray.data.dataset import MaterializedDataset
+    from ray.data.dataset import MaterializedDataset  # optional dependency (the ray extra)
 
     kwargs = {"config": config, "id_column": id_column, "drop": drop, "n_threads": 1}
     return ds.map_batches(scorer_class or _BlockScorer, fn_constructor_kwargs=kwargs, batch_format="pyarrow",
@@ -164,7 +164,7 @@ class _BlockScorer:
         self.drop = drop
 
     def __call__(self, table: Any) -> Any:
-        import pyarrow as pa
+        import pyarrow as pa  # optional dependency (the ray extra)
 
         pool = _table_pool(self.scorer, table, self.drop)
         scored = self.scorer.score_pool(pool, _ids_of(table, self.id_column))
@@ -204,8 +204,6 @@ def _unwrap(exc: BaseException) -> BaseException:
             return InputError(e.reason, path=e.path, record=e.record, line=e.line)
         todo += [getattr(e, "cause", None), e.__cause__, e.__context__]
     # Ray Data keeps only the worker's traceback text: take the error's own line from it
-    import re
-
     for line in reversed(str(exc).splitlines()):
         found = re.search(r"fastzip\.errors\.(?:\w*Error): (.*)", line)
         if found:
@@ -314,13 +312,13 @@ def _split_task(table: Any, id_column: str, seed: int, m: int, drop: list[str],
 
 def _fetch_refs(ray: Any, ds: Any, id_column: str, ids: np.ndarray) -> list[Any]:
     """Object refs of Arrow blocks holding the rows whose id is in ``ids``."""
-    import pyarrow as pa
+    import pyarrow as pa  # optional dependency (the ray extra)
 
     wanted = ray.put(np.sort(np.asarray(ids, dtype=np.int64)))
 
     def keep(table: Any, wanted: Any) -> Any:
         if not isinstance(wanted, np.ndarray):      # an object ref: resolve it in the worker
-            import ray as ray_mod
+            import ray as ray_mod  # optional dependency (the ray extra)
 
             wanted = ray_mod.get(wanted)
         col = table.column(id_column).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
@@ -335,7 +333,7 @@ def _fetch_refs(ray: Any, ds: Any, id_column: str, ids: np.ndarray) -> list[Any]
 
 def _fetch_table(ray: Any, ds: Any, id_column: str, ids: np.ndarray) -> Any:
     """The rows whose id is in ``ids`` (one Arrow table on the driver, any order)."""
-    import pyarrow as pa
+    import pyarrow as pa  # optional dependency (the ray extra)
 
     tables = [t for t in ray.get(_fetch_refs(ray, ds, id_column, ids)) if t.num_rows]
     if not tables:
@@ -345,7 +343,7 @@ def _fetch_table(ray: Any, ds: Any, id_column: str, ids: np.ndarray) -> Any:
 
 def _ranked_table(table: Any, id_column: str, order_ids: np.ndarray, trace: dict[str, Any]) -> Any:
     """Rows in selection order with a fastzip_rank column; the trace in the schema metadata."""
-    import pyarrow as pa
+    import pyarrow as pa  # optional dependency (the ray extra)
 
     col = table.column(id_column).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     sorter = np.argsort(col, kind="stable")

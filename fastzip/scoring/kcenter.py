@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from ..errors import InputError
 from . import _device
+from ._cuda_kernels import kcenter_update_kernel
 from ._device import Array, ArrayModule, Device
 from ._embeddings import DEFAULT_DTYPE, block_size, prepare
 from ._validate import as_count, as_index_array
@@ -160,6 +161,4 @@ def _update_min_dist_cpu(dot: np.ndarray, sq_norm: np.ndarray, center_sq_norm: n
 
 def _update_min_dist_gpu(dot: Array, sq_norm: Array, center_sq_norm: Array, min_dist: Array) -> None:
     """GPU twin of :func:`_update_min_dist_cpu`: one fused element-wise kernel."""
-    from ._cuda_kernels import kcenter_update_kernel
-
     kcenter_update_kernel()(dot, sq_norm, center_sq_norm, min_dist)

@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from ..errors import InputError
 from . import _device
+from ._cuda_kernels import NLL_THREADS, token_nll_kernel
 from ._device import Array, ArrayModule, Device
 from ._validate import as_count, check_all_finite, check_real_dtype
 
@@ -297,8 +298,6 @@ def _lse_rows_cpu(logits: np.ndarray, b: np.ndarray, t: np.ndarray, vocab_chunk:
 def _row_nll_gpu(logits: Array, b_idx: np.ndarray, t_idx: np.ndarray, target: np.ndarray,
                  chunk_rows: int) -> np.ndarray:
     """GPU twin of :func:`_row_nll_cpu`: one fused kernel launch per chunk of rows."""
-    from ._cuda_kernels import NLL_THREADS, token_nll_kernel
-
     cp = _device.cupy_status().module
     seq, vocab = int(logits.shape[1]), int(logits.shape[2])
     ctype = _compute_dtype(logits.dtype)

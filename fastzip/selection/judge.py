@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import zstandard as zs
+
 from ..errors import UsageError
 from ..samples.pool import Pool
 
@@ -47,8 +49,6 @@ def judge_ratio(pool: Pool | Any, indices: Iterable[int], level: int = 19) -> fl
     fastzip.UsageError
         When ``indices`` is empty, or an index is outside the pool.
     """
-    import zstandard as zs
-
     order = sorted(int(i) for i in indices)
     if not order:
         raise UsageError("judge_ratio needs at least one index")

@@ -367,7 +367,7 @@ def figure(data: ReportData, *, title: str | None = None) -> Any:
         ``"scores-pool"``, ``"scores-selection"``) so it can be found again.
     """
     require_matplotlib("the selection report")
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # optional dependency (the plot extra)
     from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=(12, 8.5), layout="constrained")
@@ -434,7 +434,7 @@ def figure(data: ReportData, *, title: str | None = None) -> Any:
 
 
 def _render(fig: Any, fmt: str, dpi: int) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # optional dependency (the plot extra)
 
     FigureCanvasAgg(fig)
     buffer = _io.BytesIO()

@@ -22,9 +22,13 @@ and declares its :class:`fastzip._protocol.Capabilities`;
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import lz4
+import zstandard
 
 from ..errors import InputError, UsageError
 from . import fallback
@@ -337,15 +341,9 @@ def build_info() -> dict[str, Any]:
 def _binding_version(codec: str) -> str | None:
     try:
         if codec == "zlib":
-            import zlib
-
             return zlib.ZLIB_RUNTIME_VERSION
         if codec == "zstd":
-            import zstandard
-
             return ".".join(map(str, zstandard.ZSTD_VERSION))
-        import lz4
-
         return str(lz4.library_version_string())
     except ImportError:
         return None

@@ -16,14 +16,12 @@ import threading
 import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
 
+import lz4.block
 import numpy as np
+import zstandard
 
 from .protocol import Capabilities, I64Array, U8Array
-
-if TYPE_CHECKING:
-    import zstandard
 
 ZstdParams = dict[str, int]   # one of the parameter sets of csrc/fz_zstd.c, by name
 
@@ -180,8 +178,6 @@ class Lz4Fallback(_FallbackBase):
 
     def __init__(self, level: int, long_distance: bool = False) -> None:   # long_distance: zstd only
         super().__init__(level)
-        import lz4.block
-
         self._compress = lz4.block.compress
         self._tail = b""
         self._kwargs: dict[str, str | int]
@@ -223,8 +219,6 @@ class ZstdFallback(_FallbackBase):
 
     def __init__(self, level: int, long_distance: bool = False) -> None:
         super().__init__(level)
-        import zstandard
-
         self.long_distance = long_distance
         self._default = zstandard.ZstdCompressionParameters.from_level(level)
         self._tree = 1 if self._default.strategy >= zstandard.STRATEGY_BTLAZY2 else 0   # binary-tree match finders
@@ -284,8 +278,6 @@ class ZstdFallback(_FallbackBase):
         return self.zstd_params(frame_len)
 
     def _compression_params(self, p: ZstdParams) -> zstandard.ZstdCompressionParameters:
-        import zstandard
-
         return zstandard.ZstdCompressionParameters(
             window_log=p["window_log"], hash_log=p["hash_log"], chain_log=p["chain_log"],
             search_log=p["search_log"], min_match=p["min_match"], target_length=p["target_length"],
@@ -309,8 +301,6 @@ class ZstdFallback(_FallbackBase):
             self._dict_params = self._grown(len(self._raw))
             return
         self._dict_params = self._grown(len(self._raw))
-        import zstandard
-
         d = zstandard.ZstdCompressionDict(bytes(self._raw), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
         d.precompute_compress(compression_params=self._compression_params(self._dict_params))
         self._dict = d
@@ -325,8 +315,6 @@ class ZstdFallback(_FallbackBase):
         key = (frame["window_log"], frame["ldm"])
         cctx = cache.get(key)
         if cctx is None:
-            import zstandard
-
             cctx = cache[key] = zstandard.ZstdCompressor(
                 dict_data=self._dict if self._raw else None, compression_params=self._compression_params(frame))
         return cctx

@@ -38,8 +38,11 @@ import gzip
 import zlib
 from collections.abc import Callable, Iterable
 
+import lz4.block
+import lz4.frame
 import numpy as np
 import numpy.typing as npt
+import zstandard
 
 from ..errors import InputError
 from ..samples.pool import pack
@@ -109,16 +112,10 @@ def _binding(codec: str, level: int, container: str | None) -> Callable[[bytes],
     if codec == "zstd":
         if container == "raw":
             return lambda x: int(_raw_stream_sizes(codec, level, [x], 1)[0])
-        import zstandard
-
         cctx = zstandard.ZstdCompressor(level=level)
         return lambda x: len(cctx.compress(x))
     if container == "frame":
-        import lz4.frame
-
         return lambda x: len(lz4.frame.compress(x, compression_level=level))
-    import lz4.block
-
     store = container == "block"
     if level == 0:
         return lambda x: len(lz4.block.compress(x, store_size=store))
