@@ -68,7 +68,7 @@ def _add_scale_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--out-of-core", choices=["auto", "on", "off"], default="auto",
                        help="stream the input, keeping only the samples stage 1 can reach (default mode "
                             "with --budget). auto: for a folder, a glob, or inputs of 256 MiB or more")
-    group.add_argument("--ray", action="store_true", help="run on a Ray cluster (pip install 'fastzip[ray]')")
+    group.add_argument("--ray", action="store_true", help="run on a Ray cluster (pip install 'fastzip-select[ray]')")
     group.add_argument("--address", help="Ray cluster address (e.g. auto); default: a local Ray")
     group.add_argument("--strategy", choices=["auto", "exact", "greedi"], default="auto",
                        help="--ray: exact (top-N on the driver) or greedi (partitions, then a merge)")

@@ -17,7 +17,7 @@ benchmark uses: the selected samples (``text`` serializer) in pool-index order,
 one per line, compressed once with zstd and a window covering them all; lower
 is better.
 
-The figure needs matplotlib (``pip install 'fastzip[plot]'``).  An HTML report
+The figure needs matplotlib (``pip install 'fastzip-select[plot]'``).  An HTML report
 is one self-contained file: the figure embedded as a PNG, a summary table, and
 the plotted per-round series as JSON (``<script id="fastzip-report-data">``).
 
