@@ -20,7 +20,8 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 NAME = PYPROJECT["project"]["name"]
 EXTRAS = set(PYPROJECT["project"]["optional-dependencies"])
 # `pip install <something>` naming this project: its distribution, with or without an extra
-HINT = re.compile(r"pip install (?:-[eU] )?['\"]?(?P<dist>[A-Za-z0-9_.-]*fastzip[A-Za-z0-9_.-]*)(?:\[(?P<extra>\w+)\])?")
+HINT = re.compile(r"pip install (?:-[eU] )?"
+                  r"['\"]?(?P<dist>[A-Za-z0-9_.-]*fastzip[A-Za-z0-9_.-]*)(?:\[(?P<extra>\w+)\])?")
 # the out-of-core engine's module docstring is owned elsewhere; the integrator renames its hint at merge
 ELSEWHERE = {"fastzip/scale/ray.py"}
 

@@ -21,9 +21,9 @@ import pytest
 
 import fastzip
 from fastzip import io as fio
-from fastzip.io import write as fio_write
 from fastzip.cli import main
 from fastzip.errors import InputError, UsageError
+from fastzip.io import write as fio_write
 
 SMALL = ["--budget", "5", "--k1", "50", "--k2", "10", "--k3", "5", "--quiet"]
 
