@@ -101,26 +101,44 @@ def wants_out_of_core(args: argparse.Namespace) -> bool:
         return False
 
 
+def _refuse_unsupported_at_scale(args: argparse.Namespace, where: str) -> None:
+    """Refuse, in one line before any work, an option the out-of-core or Ray path cannot honour."""
+    if args.report:
+        raise InputError(f"--report is not available {where} (it needs the whole pool in memory); "
+                         "drop --report, or pass --out-of-core off for a single file that fits in memory")
+
+
 def run_out_of_core(args: argparse.Namespace) -> int:
     """``fastzip select`` through the streaming path (or Ray with ``--ray``)."""
     if getattr(args, "ray", False):
         return run_on_ray(args)
+    _refuse_unsupported_at_scale(args, "out of core (a folder, a glob, or an input of 256 MiB or more)")
     paths = expand_inputs(args.input)
-    io.check_output(args.output, inputs=paths, others=[args.indices_out] if args.indices_out else [])
-    if args.indices_out:
-        io.check_output(args.indices_out, inputs=paths, others=[args.output])
     started = time.perf_counter()
-    res = select_shards(args.input, args.budget, args.output, k1=args.k1, k2=args.k2, k3=args.k3,
-                        codec=args.codec, level=args.level, serializer=args.serializer,
-                        text_field=args.text_field, n_threads=args.threads, progress=not args.quiet,
-                        lazy=False if args.exhaustive else None)
-    if args.indices_out:
-        io.write_json(res.indices.tolist(), args.indices_out)
+    with io.staged_outputs([("-o", args.output), ("--indices-out", args.indices_out)], inputs=paths):
+        try:
+            res = select_shards(paths, args.budget, args.output, k1=args.k1, k2=args.k2, k3=args.k3,
+                                codec=args.codec, level=args.level, serializer=args.serializer,
+                                text_field=args.text_field, n_threads=args.threads, progress=not args.quiet,
+                                lazy=False if args.exhaustive else None, dedupe=not args.keep_duplicates)
+        except InputError as exc:
+            raise _with_duplicates_note(exc, args) from None
+        if args.indices_out:
+            io.write_json(res.indices.tolist(), args.indices_out)
     if not args.quiet:
+        dropped = f"; dropped {res.duplicates} exact duplicates" if res.duplicates else ""
         print(f"fastzip: selected {len(res.indices)} of {res.pool_size} samples out of core (kept {res.kept}"
-              f" after one pass) in {time.perf_counter() - started:.2f} s; ratio {res.ratio:.4f} "
+              f" after one pass{dropped}) in {time.perf_counter() - started:.2f} s; ratio {res.ratio:.4f} "
               f"({res.codec}-{res.level}, {res.serializer}) -> {args.output}", file=sys.stderr)
     return 0
+
+
+def _with_duplicates_note(exc: InputError, args: argparse.Namespace) -> InputError:
+    """A budget error of the streaming or Ray path, saying that the pool it counts has no duplicates."""
+    if args.keep_duplicates or not exc.reason.startswith("budget (") or "duplicates" in exc.reason:
+        return exc
+    return type(exc)(f"{exc.reason.rstrip(')')} after dropping exact duplicates); --keep-duplicates keeps them",
+                     path=exc.path, record=exc.record, line=exc.line)
 
 
 def run_select(args: argparse.Namespace) -> int:
@@ -147,30 +165,31 @@ def run_select(args: argparse.Namespace) -> int:
     if path is None:
         path = io.bundled_sample_path()
         print(f"fastzip: no INPUT given; selecting from the bundled sample pool {path}", file=sys.stderr)
-    outputs = [args.output] + ([args.indices_out] if args.indices_out else [])
-    for k, out in enumerate(outputs):
-        io.check_output(out, inputs=[path], others=outputs[:k] + outputs[k + 1:])
+    outputs = [("-o", args.output), ("--indices-out", args.indices_out), ("--report", args.report)]
+    io.check_outputs(outputs, inputs=[path])
     if args.report:   # before any work: the suffix, the file, and matplotlib
-        report.check_report_path(args.report, inputs=[path], others=outputs)
+        report.check_report_path(args.report, inputs=[path])
     serializer = args.serializer or ("repr" if args.compat else "text")
     started = time.perf_counter()
-    dataset, pool = io.read_pool(path, serializer, format=args.format, text_field=args.text_field)
-    try:
-        result = select(
-            pool, budget=args.budget, budget_bytes=args.budget_bytes,
-            k1=args.k1, k2=args.k2, k3=args.k3, codec=args.codec, level=args.level,
-            serializer=serializer, compat=args.compat, n_threads=args.threads,
-            progress=not args.quiet, lazy=False if args.exhaustive else None,
-            dedupe=not args.keep_duplicates)
-    except InputError as exc:
-        raise dataset.error(exc) from None
-    dataset.check_unchanged()
-    payloads = {args.output: io.subset_bytes(dataset, result.indices, args.output)}
-    if args.indices_out:
-        payloads[args.indices_out] = io.json_bytes(result.indices.tolist()) + b"\n"
-    io.write_outputs(payloads)
-    if args.report:
-        report.write_report(result, args.report, pool, n_threads=args.threads)
+    # every output's temporary file exists before the pool is read; all are renamed together at the end
+    with io.staged_outputs(outputs, inputs=[path]):
+        dataset, pool = io.read_pool(path, serializer, format=args.format, text_field=args.text_field)
+        try:
+            result = select(
+                pool, budget=args.budget, budget_bytes=args.budget_bytes,
+                k1=args.k1, k2=args.k2, k3=args.k3, codec=args.codec, level=args.level,
+                serializer=serializer, compat=args.compat, n_threads=args.threads,
+                progress=not args.quiet, lazy=False if args.exhaustive else None,
+                dedupe=not args.keep_duplicates)
+        except InputError as exc:
+            raise dataset.error(exc) from None
+        dataset.check_unchanged()
+        payloads = {args.output: io.subset_bytes(dataset, result.indices, args.output)}
+        if args.indices_out:
+            payloads[args.indices_out] = io.json_bytes(result.indices.tolist()) + b"\n"
+        io.write_outputs(payloads)
+        if args.report:
+            report.write_report(result, args.report, pool, n_threads=args.threads)
     if not args.quiet:
         if result.duplicates_dropped:
             print(f"fastzip: dropped {result.duplicates_dropped} exact duplicate samples before selecting "

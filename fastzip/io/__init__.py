@@ -25,17 +25,19 @@ from .read import (
 from .write import (
     atomic_writer,
     check_output,
+    check_outputs,
     json_bytes,
     output_stream,
     subset_bytes,
     write_bytes_atomic,
     write_json,
+    staged_outputs,
     write_outputs,
     write_subset,
 )
 
 __all__ = [
-    "FORMATS", "STDIO", "Dataset", "FileStamp", "atomic_writer", "bundled_sample_path", "check_output",
+    "FORMATS", "STDIO", "Dataset", "FileStamp", "atomic_writer", "bundled_sample_path", "check_output", "check_outputs", "staged_outputs",
     "check_record", "check_unchanged", "format_from_name", "input_stamp", "json_bytes", "output_format",
     "output_stream", "read_dataset",
     "read_pool", "read_records", "resolve_format", "subset_bytes", "take_rows", "write_bytes_atomic", "write_json",
