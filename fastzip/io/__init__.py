@@ -28,18 +28,17 @@ from .write import (
     check_outputs,
     json_bytes,
     output_stream,
+    staged_outputs,
     subset_bytes,
     write_bytes_atomic,
     write_json,
-    staged_outputs,
     write_outputs,
     write_subset,
 )
 
 __all__ = [
-    "FORMATS", "STDIO", "Dataset", "FileStamp", "atomic_writer", "bundled_sample_path", "check_output", "check_outputs", "staged_outputs",
-    "check_record", "check_unchanged", "format_from_name", "input_stamp", "json_bytes", "output_format",
-    "output_stream", "read_dataset",
-    "read_pool", "read_records", "resolve_format", "subset_bytes", "take_rows", "write_bytes_atomic", "write_json",
-    "write_outputs", "write_subset",
+    "atomic_writer", "bundled_sample_path", "check_output", "check_outputs", "check_record", "check_unchanged",
+    "Dataset", "FileStamp", "format_from_name", "FORMATS", "input_stamp", "json_bytes", "output_format",
+    "output_stream", "read_dataset", "read_pool", "read_records", "resolve_format", "staged_outputs", "STDIO",
+    "subset_bytes", "take_rows", "write_bytes_atomic", "write_json", "write_outputs", "write_subset",
 ]

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import io
 import glob
+import io
 import os
 import re
 import secrets
