@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import io
 from .._optional import require_ray
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from ..io import FORMATS
 from ..io.shards import STREAM_THRESHOLD, expand_inputs, is_sharded, read_records_at, shard_format, write_chosen
 from ..scale.ooc import select_shards
@@ -134,8 +134,14 @@ def run_out_of_core(args: argparse.Namespace) -> int:
 
 
 def _with_duplicates_note(exc: InputError, args: argparse.Namespace) -> InputError:
-    """A budget error of the streaming or Ray path, saying that the pool it counts has no duplicates."""
-    if args.keep_duplicates or not exc.reason.startswith("budget (") or "duplicates" in exc.reason:
+    """A budget error of the streaming or Ray path, saying that the pool it counts has no duplicates.
+
+    The streaming pass drops exact duplicates as it reads; the selection that
+    follows counts only the samples left (a ``UsageError``), while a budget
+    past every sample read is refused before it (an ``InputError`` counting them all).
+    """
+    if (args.keep_duplicates or not isinstance(exc, UsageError) or not exc.reason.startswith("budget (")
+            or "duplicates" in exc.reason):
         return exc
     return type(exc)(f"{exc.reason.rstrip(')')} after dropping exact duplicates); --keep-duplicates keeps them",
                      path=exc.path, record=exc.record, line=exc.line)

@@ -35,6 +35,7 @@ from .._optional import require_pyarrow
 from ..errors import InputError
 from ..samples.pool import Pool
 from ..samples.serialize import check_serializer
+from .compression import decompress_bytes
 from .formats import STDIO, resolve_format
 
 _BOM = b"\xef\xbb\xbf"
@@ -291,12 +292,27 @@ class _JsonlLines:
 
 
 def _read_json_list(raw: bytes, name: str) -> list[Any]:
-    data = _parse_json(raw, name)
+    try:
+        data = _parse_json(raw, name)
+    except InputError as exc:
+        if "Extra data" in exc.reason and _first_line_is_json(raw):
+            raise InputError(f"{exc.reason}; this looks like JSONL (one record per line): name it .jsonl or "
+                             "pass --format jsonl", path=name) from None
+        raise
     if not isinstance(data, list):
         raise InputError(f"expected a JSON list of records, got a JSON {type(data).__name__}", path=name)
     for i, record in enumerate(data):
         check_record(record, i, name)
     return data
+
+
+def _first_line_is_json(raw: bytes) -> bool:
+    first = raw.lstrip(_BOM).split(b"\n", 1)[0]
+    try:
+        json.loads(first)
+    except ValueError:
+        return False
+    return True
 
 
 def _read_parquet_table(raw: bytes, name: str) -> Any:
@@ -423,11 +439,26 @@ def _pool_or_error(dataset: Dataset, rows: Any, serializer: str, text_field: str
         raise dataset.error(exc) from None
 
 
+def _check_exists(path: str) -> None:
+    """Say "no such file" or "is a folder" before the name's format is looked at (it would mislead)."""
+    if path == STDIO:
+        return
+    if os.path.isdir(path):
+        raise InputError("is a folder, not a file (fastzip select reads a folder of shards; other commands "
+                         "read one file)", path=path)
+    if not os.path.lexists(path):
+        kind = "folder" if path.endswith(("/", os.sep)) else "file"
+        raise InputError(f"no such {kind}", path=path)
+
+
 def _open(path: Any, format: str | None) -> tuple[Dataset, bytes]:
     path = STDIO if path == STDIO else os.fspath(path)
+    _check_exists(path)
     fmt = resolve_format(path, format)
     raw, stamp = _read_bytes(path)
     dataset = Dataset(path, fmt, stamp=stamp)
+    if fmt != "parquet":
+        raw = decompress_bytes(raw, dataset.name)      # by its magic number: standard input too
     if fmt == "json":
         dataset.records = _read_json_list(raw, dataset.name)
         dataset.count = len(dataset.records)

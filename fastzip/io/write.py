@@ -26,6 +26,7 @@ from typing import Any
 from .._optional import require_pyarrow
 from ..errors import OutputError
 from ..samples.serialize import dumps_json
+from .compression import compress_bytes, split_compression
 from .formats import STDIO, output_format
 from .read import Dataset, input_stamp, take_rows
 
@@ -165,6 +166,9 @@ def atomic_writer(path: str, mode: str = "wb", encoding: str | None = None) -> I
 def output_stream(path: str) -> Iterator[Any]:
     """A binary stream for ``path``: atomic for files, standard output for ``-``.
 
+    A file whose name ends in ``.gz``, ``.zst``, ``.bz2`` or ``.xz`` receives
+    what is written compressed that way.
+
     Parameters
     ----------
     path : str
@@ -175,6 +179,19 @@ def output_stream(path: str) -> Iterator[Any]:
     file object
         Open for binary writing.
     """
+    compression = None if path == STDIO else split_compression(os.fspath(path))[1]
+    if compression is not None:
+        buffer = io.BytesIO()
+        yield buffer
+        with _raw_output_stream(path) as f:
+            f.write(compress_bytes(buffer.getvalue(), compression))
+    else:
+        with _raw_output_stream(path) as f:
+            yield f
+
+
+@contextlib.contextmanager
+def _raw_output_stream(path: str) -> Iterator[Any]:
     slot = _staged_slot(path) if path == STDIO else None
     if slot is not None:           # held back until the files are committed
         buffer = io.BytesIO()
