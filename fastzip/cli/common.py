@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import re
 import sys
 from typing import NoReturn
 
@@ -29,3 +31,37 @@ def add_codec_options(p: argparse.ArgumentParser, default_note: str) -> None:
                    help="how a record becomes bytes (docs/semantics.md §4)")
     p.add_argument("--text-field", metavar="FIELD",
                    help="use this string field of each record as its text (text serializer)")
+
+
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "k": 2**10, "kib": 2**10, "m": 2**20, "mib": 2**20, "g": 2**30, "gib": 2**30, "t": 2**40, "tib": 2**40}
+_SIZE = re.compile(r"^\s*(?P<number>[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(?P<unit>[A-Za-z]*)\s*$")
+
+
+def byte_size(text: str) -> int:
+    """A number of bytes: ``100000``, ``1e5``, ``100KB`` (10^3), ``1.5MiB`` (2^20), ``2G`` (2^30).
+
+    Parameters
+    ----------
+    text : str
+        The option's value.
+
+    Returns
+    -------
+    int
+        A positive whole number of bytes.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Not a size, or not a positive whole number of bytes.
+    """
+    m = _SIZE.match(text)
+    unit = m["unit"].lower() if m else ""
+    if m is None or unit not in _UNITS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size; write e.g. 100000, 1e5, 100KB or 1.5MiB "
+                                         "(KB/MB/GB: powers of 1000; KiB/MiB/GiB, K/M/G: powers of 1024)")
+    value = float(m["number"]) * _UNITS[unit]
+    if not math.isfinite(value) or value < 1 or value != int(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of bytes")
+    return int(value)

@@ -66,12 +66,20 @@ def run_ratio(args: argparse.Namespace) -> int:
     int
         0; faults are raised as :class:`fastzip.errors.FastzipError` for :func:`main`.
     """
+    if args.text_field is not None and args.serializer not in (None, "text"):
+        raise InputError(f"--text-field is read by the text serializer; --serializer {args.serializer} would "
+                         "ignore it (drop one of them)")
+    if args.input != "-" and os.path.isdir(args.input):
+        raise InputError("is a folder; fastzip ratio measures one file (fastzip select reads folders of shards)",
+                         path=args.input)
     dataset = io.read_dataset(args.input, args.format)
     if not dataset.records:
         raise InputError("the dataset is empty", path=dataset.name)
+    # the paper's measure (zlib-9 over repr) unless asked otherwise; --text-field means the text serializer
+    serializer = args.serializer or ("text" if args.text_field is not None else "repr")
     try:
         ratio = compression_ratio(dataset.records, codec=args.codec or "zlib", level=args.level,
-                                  serializer=args.serializer or "repr", text_field=args.text_field)
+                                  serializer=serializer, text_field=args.text_field)
     except InputError as exc:
         raise dataset.error(exc) from None
     print(f"{ratio:.6f}")

@@ -16,7 +16,7 @@ from ..scale.ooc import select_shards
 from ..scale.ray import select_files
 from ..selection import report
 from ..selection.api import select
-from .common import Parser, add_codec_options
+from .common import Parser, add_codec_options, byte_size
 
 
 def add_select_parser(sub: argparse._SubParsersAction[Parser]) -> None:
@@ -39,8 +39,9 @@ def add_select_parser(sub: argparse._SubParsersAction[Parser]) -> None:
                      help="INPUT's format, when its name does not say it (needed for -)")
     budget = sel.add_mutually_exclusive_group(required=True)
     budget.add_argument("--budget", type=int, metavar="N", help="number of samples to select")
-    budget.add_argument("--budget-bytes", type=int, metavar="BYTES",
-                        help="select up to this many serialized bytes (default mode only)")
+    budget.add_argument("--budget-bytes", type=byte_size, metavar="BYTES",
+                        help="select up to this many serialized bytes (default mode, in memory): 100000, 1e5, "
+                             "100KB (powers of 1000) or 1.5MiB (powers of 1024)")
     sel.add_argument("--k1", type=int, default=10000, help="stage-1 candidates (default 10000)")
     sel.add_argument("--k2", type=int, default=200, help="stage-2 candidates (default 200)")
     sel.add_argument("--k3", type=int, default=100, help="samples added per round (default 100)")
@@ -58,6 +59,11 @@ def add_select_parser(sub: argparse._SubParsersAction[Parser]) -> None:
     sel.add_argument("--report", metavar="FILE.html|FILE.png",
                      help="also draw the selection against the pool (needs the plot extra)")
     sel.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    sel.add_argument("--on-invalid", choices=io.ON_INVALID, default="error",
+                     help="a record that is malformed JSON, null, empty, or lacks --text-field: error (default) "
+                          "stops with one line naming it; skip leaves it out of the pool and says how many were "
+                          "skipped, and which, on stderr (in memory only). Output and --indices-out still "
+                          "number records as the input does")
     _add_scale_options(sel)
     sel.set_defaults(func=run_select)
 
@@ -101,8 +107,21 @@ def wants_out_of_core(args: argparse.Namespace) -> bool:
         return False
 
 
+def _report_skipped(dataset: io.Dataset, shown: int = 5) -> None:
+    """Say on stderr how many invalid records were skipped, and the first few (even with --quiet)."""
+    if not dataset.skipped:
+        return
+    first = "; ".join(str(exc) for exc in dataset.skipped[:shown])
+    more = f"; and {len(dataset.skipped) - shown} more" if len(dataset.skipped) > shown else ""
+    print(f"fastzip: skipped {len(dataset.skipped)} invalid record{'s' if len(dataset.skipped) != 1 else ''} "
+          f"(--on-invalid skip): {first}{more}", file=sys.stderr)
+
+
 def _refuse_unsupported_at_scale(args: argparse.Namespace, where: str) -> None:
     """Refuse, in one line before any work, an option the out-of-core or Ray path cannot honour."""
+    if args.on_invalid != "error":
+        raise InputError(f"--on-invalid {args.on_invalid} is not available {where}; records are checked as "
+                         "they stream, and the first invalid one stops the run")
     if args.report:
         raise InputError(f"--report is not available {where} (it needs the whole pool in memory); "
                          "drop --report, or pass --out-of-core off for a single file that fits in memory")
@@ -114,6 +133,7 @@ def run_out_of_core(args: argparse.Namespace) -> int:
         return run_on_ray(args)
     _refuse_unsupported_at_scale(args, "out of core (a folder, a glob, or an input of 256 MiB or more)")
     paths = expand_inputs(args.input)
+    _check_format_of_shards(args, paths)
     started = time.perf_counter()
     with io.staged_outputs([("-o", args.output), ("--indices-out", args.indices_out)], inputs=paths):
         try:
@@ -133,6 +153,17 @@ def run_out_of_core(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_format_of_shards(args: argparse.Namespace, paths: list[str]) -> None:
+    """Shards are read by their names' formats: a --format that disagrees is refused, not ignored."""
+    if args.format is None:
+        return
+    for path in paths:
+        named = io.format_from_name(path)
+        if named != args.format:
+            raise InputError(f"out of core, each shard is read as its name says ({named or 'no format'}), not "
+                             f"as --format {args.format}; rename the shards or pass --out-of-core off", path=path)
+
+
 def _with_duplicates_note(exc: InputError, args: argparse.Namespace) -> InputError:
     """A budget error of the streaming or Ray path, saying that the pool it counts has no duplicates.
 
@@ -145,6 +176,26 @@ def _with_duplicates_note(exc: InputError, args: argparse.Namespace) -> InputErr
         return exc
     return type(exc)(f"{exc.reason.rstrip(')')} after dropping exact duplicates); --keep-duplicates keeps them",
                      path=exc.path, record=exc.record, line=exc.line)
+
+
+_RAY_ONLY = (("address", None), ("strategy", "auto"), ("partitions", None), ("oversample", 4.0), ("seed", 0))
+
+
+def _refuse_ignored_options(args: argparse.Namespace) -> None:
+    """No option is silently ignored: refuse, before any work, one that this run would not use."""
+    if not getattr(args, "ray", False):
+        for name, default in _RAY_ONLY:
+            if getattr(args, name, default) != default:
+                raise InputError(f"--{name} applies to --ray runs only; add --ray or drop --{name}")
+    if args.text_field is not None and args.serializer not in (None, "text"):
+        raise InputError(f"--text-field is read by the text serializer; --serializer {args.serializer} would "
+                         "ignore it (drop one of them)")
+    if args.compat is not None and args.text_field is not None and args.serializer is None:
+        raise InputError("--text-field is read by the text serializer; compat mode uses repr unless "
+                         "--serializer text is given")
+    ray_folder = getattr(args, "ray", False) and args.output != "-" and os.path.splitext(args.output)[1] == ""
+    if not ray_folder:
+        io.check_output_name(args.output)
 
 
 def run_select(args: argparse.Namespace) -> int:
@@ -165,6 +216,7 @@ def run_select(args: argparse.Namespace) -> int:
     fastzip.errors.FastzipError
         Bad input, arguments or environment; :func:`main` prints it as one line.
     """
+    _refuse_ignored_options(args)
     if wants_out_of_core(args):   # a folder, a glob, a large file, or --ray
         return run_out_of_core(args)
     path = args.input
@@ -179,7 +231,9 @@ def run_select(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     # every output's temporary file exists before the pool is read; all are renamed together at the end
     with io.staged_outputs(outputs, inputs=[path]):
-        dataset, pool = io.read_pool(path, serializer, format=args.format, text_field=args.text_field)
+        dataset, pool = io.read_pool(path, serializer, format=args.format, text_field=args.text_field,
+                                     on_invalid=args.on_invalid)
+        _report_skipped(dataset)
         try:
             result = select(
                 pool, budget=args.budget, budget_bytes=args.budget_bytes,
@@ -188,11 +242,14 @@ def run_select(args: argparse.Namespace) -> int:
                 progress=not args.quiet, lazy=False if args.exhaustive else None,
                 dedupe=not args.keep_duplicates)
         except InputError as exc:
+            if exc.record is not None and exc.path is None:      # a pool position: name the record
+                exc = type(exc)(exc.reason, record=int(dataset.records_of([exc.record])[0]), line=exc.line)
             raise dataset.error(exc) from None
         dataset.check_unchanged()
-        payloads = {args.output: io.subset_bytes(dataset, result.indices, args.output)}
+        records = dataset.records_of(result.indices)           # pool positions -> the input's record numbers
+        payloads = {args.output: io.subset_bytes(dataset, records, args.output)}
         if args.indices_out:
-            payloads[args.indices_out] = io.json_bytes(result.indices.tolist()) + b"\n"
+            payloads[args.indices_out] = io.json_bytes(records.tolist()) + b"\n"
         io.write_outputs(payloads)
         if args.report:
             report.write_report(result, args.report, pool, n_threads=args.threads)
@@ -212,47 +269,53 @@ def run_select(args: argparse.Namespace) -> int:
 
 def run_on_ray(args: Any) -> int:
     """``fastzip select --ray``."""
+    if args.compat is not None or args.budget is None:
+        raise InputError("--ray needs default mode with --budget")
+    _refuse_unsupported_at_scale(args, "with --ray")
     ray = require_ray()
     paths = expand_inputs(args.input)
     stamps = [io.input_stamp(path) for path in paths]
-    if args.compat is not None or args.budget is None:
-        raise InputError("--ray needs default mode with --budget")
     to_folder = args.output != "-" and (args.output.endswith(os.sep) or os.path.isdir(args.output) or
                                         os.path.splitext(args.output)[1] == "")
-
-    if not to_folder:
-        io.check_output(args.output, inputs=paths, others=[args.indices_out] if args.indices_out else [])
-    if args.indices_out:
-        io.check_output(args.indices_out, inputs=paths, others=[] if to_folder else [args.output])
+    if to_folder and os.path.isdir(args.output) and os.listdir(args.output):
+        raise InputError("the output folder is not empty; Ray writes its files into an empty or new folder",
+                         path=args.output)
+    # a folder output is written by Ray's own writers; files are staged and committed together
+    outputs = [("-o", None if to_folder else args.output), ("--indices-out", args.indices_out)]
     started = time.perf_counter()
-    t0 = time.perf_counter()
-    if not ray.is_initialized():
-        # no --address: a fresh local Ray, never a stale one a killed run left registered
-        ray.init(address=args.address or "local", include_dashboard=False, log_to_driver=False,
-                 logging_level="ERROR")
-    ray.data.DataContext.get_current().enable_progress_bars = not args.quiet
-    startup = time.perf_counter() - t0
-    indices, locations, trace = select_files(
-        paths, args.budget, k1=args.k1, k2=args.k2, k3=args.k3, codec=args.codec, level=args.level,
-        serializer=args.serializer, text_field=args.text_field, strategy=args.strategy,
-        partitions=args.partitions, oversample=args.oversample, seed=args.seed, checkpoint=args.checkpoint,
-        lazy=False if args.exhaustive else None, progress=not args.quiet)
-    trace["ray_start_s"] = startup
-    for path, stamp in zip(paths, stamps):      # the chosen records are read again, by offset
-        io.check_unchanged(path, stamp)
-    if to_folder:
-        records = read_records_at(paths, locations[:, 0], locations[:, 1], locations[:, 2])
-        for rank, r in enumerate(records):
-            r["fastzip_rank"] = rank
-        out = ray.data.from_items(records, override_num_blocks=1)
-        if all(shard_format(p) == "parquet" for p in paths):
-            out.write_parquet(args.output)
+    with io.staged_outputs(outputs, inputs=paths):
+        t0 = time.perf_counter()
+        if not ray.is_initialized():
+            # no --address: a fresh local Ray, never a stale one a killed run left registered
+            ray.init(address=args.address or "local", include_dashboard=False, log_to_driver=False,
+                     logging_level="ERROR")
+        ray.data.DataContext.get_current().enable_progress_bars = not args.quiet
+        startup = time.perf_counter() - t0
+        try:
+            indices, locations, trace = select_files(
+                paths, args.budget, k1=args.k1, k2=args.k2, k3=args.k3, codec=args.codec, level=args.level,
+                serializer=args.serializer, text_field=args.text_field, strategy=args.strategy,
+                partitions=args.partitions, oversample=args.oversample, seed=args.seed,
+                checkpoint=args.checkpoint, lazy=False if args.exhaustive else None,
+                dedupe=not args.keep_duplicates, progress=not args.quiet)
+        except InputError as exc:
+            raise _with_duplicates_note(exc, args) from None
+        trace["ray_start_s"] = startup
+        for path, stamp in zip(paths, stamps):      # the chosen records are read again
+            io.check_unchanged(path, stamp)
+        if to_folder:
+            records = read_records_at(paths, locations[:, 0], locations[:, 1], locations[:, 2])
+            for rank, r in enumerate(records):
+                r["fastzip_rank"] = rank
+            out = ray.data.from_items(records, override_num_blocks=1)
+            if all(shard_format(p) == "parquet" for p in paths):
+                out.write_parquet(args.output)
+            else:
+                out.write_json(args.output)
         else:
-            out.write_json(args.output)
-    else:
-        write_chosen(paths, locations[:, 0], locations[:, 1], locations[:, 2], args.output)
-    if args.indices_out:
-        io.write_json(indices.tolist(), args.indices_out)
+            write_chosen(paths, locations[:, 0], locations[:, 1], locations[:, 2], args.output)
+        if args.indices_out:
+            io.write_json(indices.tolist(), args.indices_out)
     if not args.quiet:
         print(f"fastzip: selected {len(indices)} of {trace['pool']} samples on Ray ({trace['strategy']}) in "
               f"{time.perf_counter() - started:.2f} s (Ray start {startup:.2f} s"

@@ -9,8 +9,9 @@ straight from Arrow columns.
 """
 from __future__ import annotations
 
-from .formats import FORMATS, STDIO, format_from_name, output_format, resolve_format
+from .formats import FORMATS, STDIO, check_output_name, format_from_name, output_format, resolve_format
 from .read import (
+    ON_INVALID,
     Dataset,
     FileStamp,
     bundled_sample_path,
@@ -37,8 +38,10 @@ from .write import (
 )
 
 __all__ = [
-    "atomic_writer", "bundled_sample_path", "check_output", "check_outputs", "check_record", "check_unchanged",
-    "Dataset", "FileStamp", "format_from_name", "FORMATS", "input_stamp", "json_bytes", "output_format",
-    "output_stream", "read_dataset", "read_pool", "read_records", "resolve_format", "staged_outputs", "STDIO",
-    "subset_bytes", "take_rows", "write_bytes_atomic", "write_json", "write_outputs", "write_subset",
+    "ON_INVALID",
+    "atomic_writer", "bundled_sample_path", "check_output", "check_output_name", "check_outputs", "check_record",
+    "check_unchanged", "Dataset", "FileStamp", "format_from_name", "FORMATS", "input_stamp", "json_bytes",
+    "output_format", "output_stream", "read_dataset", "read_pool", "read_records", "resolve_format",
+    "staged_outputs", "STDIO", "subset_bytes", "take_rows", "write_bytes_atomic", "write_json", "write_outputs",
+    "write_subset",
 ]
