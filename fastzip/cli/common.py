@@ -23,14 +23,26 @@ class Parser(argparse.ArgumentParser):
         sys.exit(EXIT_BAD_INPUT)
 
 
-def add_codec_options(p: argparse.ArgumentParser, default_note: str) -> None:
+def add_codec_options(p: argparse.ArgumentParser, codec_default: str, serializer_default: str) -> None:
+    """Add ``--codec``, ``--level``, ``--serializer`` and ``--text-field``, each help stating its default.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+    codec_default, serializer_default : str
+        How this command's help states the defaults (e.g. ``"default: zlib"``).
+    """
     p.add_argument("--codec", help=f"zlib, zstd, lz4, lz77 (native-only LZ77 cost estimate) or a registered "
-                                   f"codec ({default_note})")
-    p.add_argument("--level", type=int, help="codec level (zlib 0-9, zstd 1-22, lz4 <=0 fast / 1-12 HC, lz77 1-2)")
+                                   f"codec ({codec_default})")
+    p.add_argument("--level", type=int, help="codec level (zlib 0-9, zstd 1-22, lz4 <=0 fast / 1-12 HC, lz77 1-2; "
+                                             "default: the codec's own: zlib 9, zstd 3, lz4 0, lz77 2)")
     p.add_argument("--serializer", choices=SERIALIZERS,
-                   help="how a record becomes bytes (docs/semantics.md §4)")
+                   help="how a record becomes bytes: repr (Python's repr of the record, as the paper does), json "
+                        "(compact JSON) or text (the readable content: chat turns as 'role: content' lines, "
+                        f"instruction/input/output joined, a text field; other records as JSON) ({serializer_default})")
     p.add_argument("--text-field", metavar="FIELD",
-                   help="use this string field of each record as its text (text serializer)")
+                   help="use this string field of each record as its text (text serializer; a record without it "
+                        "is an error; default: found by the record's shape)")
 
 
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,

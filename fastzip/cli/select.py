@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from .. import io
-from .._optional import require_ray
+from .._optional import install_hint, require_ray
 from ..errors import InputError, UsageError
 from ..io import FORMATS
 from ..io.shards import STREAM_THRESHOLD, expand_inputs, is_sharded, read_records_at, shard_format, write_chosen
@@ -16,6 +16,7 @@ from ..scale.ooc import select_shards
 from ..scale.ray import select_files
 from ..selection import report
 from ..selection.api import select
+from ..streams.codecs import ANY_ZLIB_ENV, check_compat_zlib
 from .common import Parser, add_codec_options, byte_size
 
 
@@ -28,13 +29,24 @@ def add_select_parser(sub: argparse._SubParsersAction[Parser]) -> None:
         The main parser's sub-parsers.
     """
     sel = sub.add_parser("select", help="select the least redundant subset of a pool",
-                         description="Select the least redundant subset of a pool with ZIP. "
-                                     "Without INPUT, selects from the bundled sample pool.")
+                         description="Select the least redundant subset of a pool with ZIP (Yin et al., 2024): "
+                                     "the samples that, together, compress worst, i.e. repeat each other least. "
+                                     "It runs in rounds of three stages (--k1, --k2, --k3). By default samples are "
+                                     "compressed with zstd over their readable text (--serializer text), which is "
+                                     "fast and matches what a model reads; fastzip ratio and fastzip law measure "
+                                     "with the paper's zlib-9 over Python repr, so their ratios differ from the "
+                                     "ratio select reports unless the same --codec and --serializer are given. "
+                                     "--compat reference uses the paper's settings. Without INPUT, selects from "
+                                     "the bundled sample pool.")
     sel.add_argument("input", nargs="?", metavar="INPUT",
-                     help="pool: JSON list (.json), JSONL (.jsonl) or Parquet (.parquet); - reads standard input")
+                     help="pool: JSON list (.json), JSONL (.jsonl) or Parquet (.parquet) file, JSON and JSONL "
+                          "optionally compressed (.gz, .zst, .bz2, .xz, also recognised by their first bytes); a "
+                          "folder of such shards (searched recursively, names starting with a dot skipped) or a "
+                          "glob; - reads standard input")
     sel.add_argument("-o", "--output", required=True, metavar="OUTPUT",
-                     help="selected records, in selection order; the format follows OUTPUT's extension, "
-                          "else INPUT's format; - writes standard output")
+                     help="selected records, in selection order; the format follows OUTPUT's extension (.jsonl, "
+                          ".json, .parquet; .gz, .zst, .bz2 or .xz after it compress), else INPUT's format; "
+                          "- writes standard output")
     sel.add_argument("--format", choices=FORMATS,
                      help="INPUT's format, when its name does not say it (needed for -)")
     budget = sel.add_mutually_exclusive_group(required=True)
@@ -42,23 +54,35 @@ def add_select_parser(sub: argparse._SubParsersAction[Parser]) -> None:
     budget.add_argument("--budget-bytes", type=byte_size, metavar="BYTES",
                         help="select up to this many serialized bytes (default mode, in memory): 100000, 1e5, "
                              "100KB (powers of 1000) or 1.5MiB (powers of 1024)")
-    sel.add_argument("--k1", type=int, default=10000, help="stage-1 candidates (default 10000)")
-    sel.add_argument("--k2", type=int, default=200, help="stage-2 candidates (default 200)")
-    sel.add_argument("--k3", type=int, default=100, help="samples added per round (default 100)")
-    add_codec_options(sel, "default zstd; compat: zlib")
+    sel.add_argument("--k1", type=int, default=10000,
+                     help="stage 1, each round: the K1 samples that compress worst on their own, i.e. carry the "
+                          "most information alone, become candidates (default 10000)")
+    sel.add_argument("--k2", type=int, default=200,
+                     help="stage 2: of those, the K2 that add the most to what is already selected (default 200)")
+    sel.add_argument("--k3", type=int, default=100,
+                     help="stage 3: from those K2, up to K3 samples are picked one by one, each the one least "
+                          "redundant with the picks so far; then the next round starts (default 100)")
+    add_codec_options(sel, "default: zstd; with --compat: zlib", "default: text; with --compat: repr")
     sel.add_argument("--compat", choices=["reference"],
-                     help="reproduce the published implementation exactly (faults included)")
+                     help="reproduce the published implementation exactly (faults included): zlib 9 over repr. "
+                          "Refused on a zlib whose output differs from stock zlib's (see --any-zlib)")
+    sel.add_argument("--any-zlib", action="store_true",
+                     help=f"with --compat: run even where zlib deflates differently from stock zlib (zlib-ng, "
+                          f"as on Fedora); the selections may then differ from the published ones. "
+                          f"Also: {ANY_ZLIB_ENV}=1 (default: refuse)")
     sel.add_argument("--keep-duplicates", action="store_true",
                      help="keep samples whose serialized bytes equal an earlier sample's "
                           "(default mode drops them and says how many)")
     sel.add_argument("--exhaustive", action="store_true",
                      help="re-score every stage-3 candidate at every pick (no lazy greedy)")
     sel.add_argument("--indices-out", metavar="FILE.json",
-                     help="also write the selected pool indices (selection order) as a JSON list")
-    sel.add_argument("--threads", type=int, default=-1, help="worker threads (-1: all cores)")
+                     help="also write the selected record numbers (from 0, selection order) as a JSON list "
+                          "(default: not written)")
+    sel.add_argument("--threads", type=int, default=-1, help="worker threads (default -1: all cores)")
     sel.add_argument("--report", metavar="FILE.html|FILE.png",
-                     help="also draw the selection against the pool (needs the plot extra)")
-    sel.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+                     help="also draw the selection against the pool: .html, .png, .svg or .pdf (in memory only; "
+                          f"needs matplotlib: {install_hint('plot')}; default: no report)")
+    sel.add_argument("--quiet", action="store_true", help="no progress bar or summary (default: both, on stderr)")
     sel.add_argument("--on-invalid", choices=io.ON_INVALID, default="error",
                      help="a record that is malformed JSON, null, empty, or lacks --text-field: error (default) "
                           "stops with one line naming it; skip leaves it out of the pool and says how many were "
@@ -74,13 +98,17 @@ def _add_scale_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--out-of-core", choices=["auto", "on", "off"], default="auto",
                        help="stream the input, keeping only the samples stage 1 can reach (default mode "
                             "with --budget). auto: for a folder, a glob, or inputs of 256 MiB or more")
-    group.add_argument("--ray", action="store_true", help="run on a Ray cluster (pip install 'fastzip-select[ray]')")
+    group.add_argument("--ray", action="store_true",
+                       help=f"run on a Ray cluster ({install_hint('ray')}; default: off)")
     group.add_argument("--address", help="Ray cluster address (e.g. auto); default: a local Ray")
     group.add_argument("--strategy", choices=["auto", "exact", "greedi"], default="auto",
-                       help="--ray: exact (top-N on the driver) or greedi (partitions, then a merge)")
-    group.add_argument("--partitions", type=int, help="--ray greedi: number of partitions")
-    group.add_argument("--oversample", type=float, default=4.0, help="--ray greedi: per-partition oversampling")
-    group.add_argument("--seed", type=int, default=0, help="--ray greedi: partitioning seed")
+                       help="--ray: exact (top-N on the driver), greedi (partitions, then a merge) or auto "
+                            "(exact when the top-N fits the driver; default auto)")
+    group.add_argument("--partitions", type=int,
+                       help="--ray greedi: number of partitions (default: enough to keep each on one worker)")
+    group.add_argument("--oversample", type=float, default=4.0,
+                       help="--ray greedi: each partition selects this many times its share (default 4.0)")
+    group.add_argument("--seed", type=int, default=0, help="--ray greedi: partitioning seed (default 0)")
     group.add_argument("--checkpoint", metavar="DIR", help="--ray: keep finished scoring shards here and "
                                                            "reuse them on a rerun with the same arguments")
 
@@ -187,6 +215,8 @@ def _refuse_ignored_options(args: argparse.Namespace) -> None:
         for name, default in _RAY_ONLY:
             if getattr(args, name, default) != default:
                 raise InputError(f"--{name} applies to --ray runs only; add --ray or drop --{name}")
+    if args.any_zlib and args.compat is None:
+        raise InputError("--any-zlib applies to --compat runs only; add --compat reference or drop --any-zlib")
     if args.text_field is not None and args.serializer not in (None, "text"):
         raise InputError(f"--text-field is read by the text serializer; --serializer {args.serializer} would "
                          "ignore it (drop one of them)")
@@ -217,6 +247,8 @@ def run_select(args: argparse.Namespace) -> int:
         Bad input, arguments or environment; :func:`main` prints it as one line.
     """
     _refuse_ignored_options(args)
+    if args.compat is not None:     # before any work: exactness needs stock zlib's bytes
+        check_compat_zlib(allow_any=args.any_zlib)
     if wants_out_of_core(args):   # a folder, a glob, a large file, or --ray
         return run_out_of_core(args)
     path = args.input

@@ -1,4 +1,4 @@
-"""A picture of a selection: what was picked, against what (docs/semantics.md §7.6).
+"""A picture of a selection: what was picked, against what (the selection report).
 
 ``fastzip select ... --report report.html`` and :meth:`SelectionResult.plot`
 draw one figure with four panels:
@@ -503,7 +503,8 @@ img {{ max-width: 100%; }}
 <img alt="running ratio, stage times, length and score distributions of the selection against the pool"
  src="data:image/png;base64,{image}">
 <p>The judge compresses the selected samples (text serializer) in pool-index order, one per line, once
-with zstd and a window covering them all; the random subsets use fixed seeds. See docs/semantics.md §7.6.</p>
+with zstd and a window covering them all; the random subsets of the same size use fixed seeds. A selection
+whose judge ratio is below the random subsets' repeats itself less than chance would.</p>
 <script type="application/json" id="fastzip-report-data">{payload}</script>
 </body>
 </html>
