@@ -80,6 +80,7 @@ def run_ratio(args: argparse.Namespace) -> int:
     if args.text_field is not None and args.serializer not in (None, "text"):
         raise InputError(f"--text-field is read by the text serializer; --serializer {args.serializer} would "
                          "ignore it (drop one of them)")
+    args.input = io.local_path(args.input)       # file:// URLs are local files
     if args.input != "-" and os.path.isdir(args.input):
         raise InputError("is a folder; fastzip ratio measures one file (fastzip select reads folders of shards)",
                          path=args.input)

@@ -167,7 +167,9 @@ def run_out_of_core(args: argparse.Namespace) -> int:
         try:
             res = select_shards(paths, args.budget, args.output, k1=args.k1, k2=args.k2, k3=args.k3,
                                 codec=args.codec, level=args.level, serializer=args.serializer,
-                                text_field=args.text_field, n_threads=args.threads, progress=not args.quiet,
+                                text_field=args.text_field, n_threads=args.threads,
+                                # the progress bar sizes local files; remote shards run without one
+                                progress=not args.quiet and not any(io.is_remote(p) for p in paths),
                                 lazy=False if args.exhaustive else None, dedupe=not args.keep_duplicates)
         except InputError as exc:
             raise _with_duplicates_note(exc, args) from None
@@ -246,6 +248,8 @@ def run_select(args: argparse.Namespace) -> int:
     fastzip.errors.FastzipError
         Bad input, arguments or environment; :func:`main` prints it as one line.
     """
+    for name in ("input", "output", "indices_out", "report"):
+        setattr(args, name, io.local_path(getattr(args, name)))       # file:// URLs are local files
     _refuse_ignored_options(args)
     if args.compat is not None:     # before any work: exactness needs stock zlib's bytes
         check_compat_zlib(allow_any=args.any_zlib)

@@ -23,6 +23,7 @@ from .read import (
     read_records,
     take_rows,
 )
+from .remote import is_remote, local_path
 from .write import (
     atomic_writer,
     check_output,
@@ -38,6 +39,7 @@ from .write import (
 )
 
 __all__ = [
+    "is_remote", "local_path",
     "ON_INVALID",
     "atomic_writer", "bundled_sample_path", "check_output", "check_output_name", "check_outputs", "check_record",
     "check_unchanged", "Dataset", "FileStamp", "format_from_name", "FORMATS", "input_stamp", "json_bytes",

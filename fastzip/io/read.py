@@ -35,6 +35,7 @@ from .._optional import require_pyarrow
 from ..errors import InputError, UsageError
 from ..samples.pool import Pool
 from ..samples.serialize import check_serializer
+from . import remote
 from .compression import decompress_bytes
 from .formats import STDIO, resolve_format
 
@@ -229,6 +230,8 @@ def _read_bytes(path: str) -> tuple[bytes, FileStamp | None]:
     """Every byte of ``path`` (or standard input), read once, with a regular file's stamp."""
     if path == STDIO:
         return sys.stdin.buffer.read(), None
+    if remote.is_remote(path):
+        return remote.read_bytes(path), None      # an object store: no inode to check for changes
     try:
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())
@@ -545,6 +548,14 @@ def _check_exists(path: str) -> None:
     """Say "no such file" or "is a folder" before the name's format is looked at (it would mislead)."""
     if path == STDIO:
         return
+    if remote.is_remote(path):
+        found = remote.kind(path)
+        if found is None:
+            raise InputError("no such object or prefix", path=path)
+        if found == "dir":
+            raise InputError("is a folder (prefix), not an object (fastzip select reads a folder of shards; "
+                             "other commands read one object)", path=path)
+        return
     if os.path.isdir(path):
         raise InputError("is a folder, not a file (fastzip select reads a folder of shards; other commands "
                          "read one file)", path=path)
@@ -554,7 +565,7 @@ def _check_exists(path: str) -> None:
 
 
 def _open(path: Any, format: str | None, skip: bool = False) -> tuple[Dataset, bytes]:
-    path = STDIO if path == STDIO else os.fspath(path)
+    path = path if path == STDIO or remote.is_remote(path) else os.fspath(path)
     _check_exists(path)
     fmt = resolve_format(path, format)
     raw, stamp = _read_bytes(path)
@@ -603,6 +614,8 @@ def input_stamp(path: str) -> FileStamp | None:
     FileStamp or None
         None for a pipe or terminal on standard input.
     """
+    if remote.is_remote(path):
+        return None
     try:
         st = os.fstat(sys.stdin.fileno()) if path == STDIO else os.stat(path)
     except (OSError, ValueError):

@@ -25,6 +25,7 @@ import numpy as np
 
 from .._optional import require_pyarrow
 from ..errors import InputError
+from . import remote
 from .compression import compressed_position, is_decompressing, open_decompressed
 from .formats import STDIO, format_from_name, output_format
 from .read import check_record, read_dataset
@@ -32,6 +33,19 @@ from .write import json_bytes, write_outputs
 
 STREAM_THRESHOLD = 256 * 2**20     # --out-of-core auto: inputs at least this large stream
 BATCH_SIZE = 8192
+
+
+def _open_binary(path: str) -> Any:
+    """A shard open for binary reading: a local file, or a remote object through fsspec."""
+    return remote.open_input(path) if remote.is_remote(path) else open(path, "rb")
+
+
+def _parquet_source(path: str) -> Any:
+    return remote.open_input(path) if remote.is_remote(path) else path
+
+
+def _size(path: str) -> int:
+    return remote.size(path) if remote.is_remote(path) else os.path.getsize(path)
 
 
 def shard_format(path: str) -> str:
@@ -56,6 +70,8 @@ def expand_inputs(spec: str) -> list[str]:
     fastzip.errors.InputError
         Nothing there, or nothing that is a shard.
     """
+    if remote.is_remote(spec):
+        return remote.expand(spec, lambda name: not name.startswith(".") and format_from_name(name) is not None)
     spec = os.fspath(spec)
     if os.path.isdir(spec):
         found: list[tuple[tuple[str, ...], str]] = []
@@ -83,6 +99,8 @@ def expand_inputs(spec: str) -> list[str]:
 
 def is_sharded(spec: str | None) -> bool:
     """True for a folder or a glob pattern (inputs only the out-of-core path reads)."""
+    if spec is not None and remote.is_remote(spec):
+        return glob.has_magic(spec.split("://", 1)[1]) or remote.kind(spec) == "dir"
     return spec is not None and spec != "-" and (os.path.isdir(spec) or
                                                  (glob.has_magic(spec) and not os.path.exists(spec)))
 
@@ -113,7 +131,7 @@ def _jsonl_batches(path: str, shard: int, first: int, batch_size: int) -> Iterat
     offset = 0
     index = first
     # decompressed as it is read (one buffer at a time), so memory stays bounded for compressed shards too
-    with open(path, "rb") as f, open_decompressed(f, path) as stream:
+    with _open_binary(path) as f, open_decompressed(f, path) as stream:
         for number, raw in enumerate(stream, start=1):
             start, offset = offset, offset + len(raw)
             if not raw.strip():
@@ -143,10 +161,10 @@ def _jsonl_batches(path: str, shard: int, first: int, batch_size: int) -> Iterat
 def _parquet_batches(path: str, shard: int, first: int, batch_size: int) -> Iterator[RecordBatch]:
     pa = require_pyarrow()
     try:
-        pf = pa.parquet.ParquetFile(path)
+        pf = pa.parquet.ParquetFile(_parquet_source(path))
     except (OSError, pa.ArrowInvalid) as exc:
         raise InputError(f"cannot read Parquet: {exc}", path=path) from None
-    size = os.path.getsize(path)
+    size = _size(path)
     total = max(1, pf.metadata.num_rows)
     row = 0
     for batch in pf.iter_batches(batch_size=batch_size):
@@ -165,7 +183,7 @@ def _json_records(path: str) -> list[Any]:
 
 def _json_batches(path: str, shard: int, first: int, batch_size: int) -> Iterator[RecordBatch]:
     records = _json_records(path)
-    size = os.path.getsize(path)
+    size = _size(path)
     for row in range(0, len(records), batch_size):
         chunk = records[row:row + batch_size]
         n = len(chunk)
@@ -195,7 +213,7 @@ def iter_batches(paths: Sequence[str], batch_size: int = BATCH_SIZE, first: int 
 def parquet_rows_at(path: str, rows: np.ndarray) -> Any:
     """The rows of one Parquet file at ``rows`` (in that order), reading only their row groups."""
     pa = require_pyarrow()
-    pf = pa.parquet.ParquetFile(path)
+    pf = pa.parquet.ParquetFile(_parquet_source(path))
     sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)]
     bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     groups = sorted(set(np.searchsorted(bounds, rows, side="right") - 1))
@@ -214,7 +232,7 @@ def _chosen_lines(path: str, starts: np.ndarray, lengths: np.ndarray) -> list[by
     An uncompressed shard is read by seeking; a compressed one cannot seek,
     so it is streamed once from its start, keeping only the wanted lines.
     """
-    with open(path, "rb") as f, open_decompressed(f, path) as stream:
+    with _open_binary(path) as f, open_decompressed(f, path) as stream:
         if not is_decompressing(stream):
             out = []
             for start, length in zip(starts, lengths):

@@ -26,6 +26,7 @@ from typing import Any
 from .._optional import require_pyarrow
 from ..errors import OutputError
 from ..samples.serialize import dumps_json
+from . import remote
 from .compression import compress_bytes, split_compression
 from .formats import STDIO, output_format
 from .read import Dataset, input_stamp, take_rows
@@ -56,6 +57,12 @@ def check_output(path: str, *, inputs: Sequence[str] = (), others: Sequence[str]
     if path == STDIO:
         if STDIO in others:
             raise OutputError("only one output can go to standard output", path=path)
+        return
+    if remote.is_remote(path):      # an object: it can only be the same as another by name
+        if path in inputs:
+            raise OutputError("is the input; writing it would destroy the pool", path=path)
+        if path in others:
+            raise OutputError("is also another output; give two different paths", path=path)
         return
     path = os.fspath(path)
     real = os.path.realpath(path)
@@ -137,6 +144,14 @@ def atomic_writer(path: str, mode: str = "wb", encoding: str | None = None) -> I
         with _fill_slot(slot, mode, encoding) as f:
             yield f
         return
+    if remote.is_remote(path):     # an object store: the whole object in one put
+        buffer = io.BytesIO()
+        text = io.TextIOWrapper(buffer, encoding=encoding or "utf-8") if "b" not in mode else None
+        yield text if text is not None else buffer
+        if text is not None:
+            text.flush()
+        remote.put_bytes(path, buffer.getvalue())
+        return
     check_output(path)
     target = os.path.realpath(path)
     folder, name = os.path.split(target)
@@ -192,7 +207,7 @@ def output_stream(path: str) -> Iterator[Any]:
 
 @contextlib.contextmanager
 def _raw_output_stream(path: str) -> Iterator[Any]:
-    slot = _staged_slot(path) if path == STDIO else None
+    slot = _staged_slot(path) if path == STDIO or remote.is_remote(path) else None
     if slot is not None:           # held back until the files are committed
         buffer = io.BytesIO()
         yield buffer
@@ -365,13 +380,14 @@ class _Slot:
     tmp: str | None = None
     buffer: bytes = b""
     written: bool = False
+    remote_slot: remote.RemoteSlot | None = None
 
 
 _STAGED: contextvars.ContextVar[dict[str, _Slot] | None] = contextvars.ContextVar("fastzip_staged", default=None)
 
 
 def _slot_key(path: str) -> str:
-    return STDIO if path == STDIO else os.path.realpath(os.fspath(path))
+    return path if path == STDIO or remote.is_remote(path) else os.path.realpath(os.fspath(path))
 
 
 def _staged_slot(path: str) -> _Slot | None:
@@ -381,6 +397,14 @@ def _staged_slot(path: str) -> _Slot | None:
 
 @contextlib.contextmanager
 def _fill_slot(slot: _Slot, mode: str, encoding: str | None) -> Iterator[Any]:
+    if slot.remote_slot is not None:    # put whole at commit
+        buffer = io.BytesIO()
+        text = io.TextIOWrapper(buffer, encoding=encoding or "utf-8") if "b" not in mode else None
+        yield text if text is not None else buffer
+        if text is not None:
+            text.flush()
+        slot.buffer, slot.written = buffer.getvalue(), True
+        return
     assert slot.tmp is not None
     if "b" not in mode and encoding is None:
         encoding = "utf-8"
@@ -396,6 +420,9 @@ def _fill_slot(slot: _Slot, mode: str, encoding: str | None) -> Iterator[Any]:
 
 def _reserve(slot: _Slot) -> None:
     """Create the slot's temporary file beside its target: the proof, before any work, that it can be written."""
+    if remote.is_remote(slot.path):
+        slot.remote_slot = remote.RemoteSlot(slot.path)
+        return
     slot.target = os.path.realpath(slot.path)
     folder, name = os.path.split(slot.target)
     _clean_stale_temporaries(folder, name)
@@ -424,13 +451,14 @@ def check_outputs(outputs: Sequence[tuple[str, str | None]], *, inputs: Sequence
     OutputError
         Naming the output, its option and the fault.
     """
-    given = [(label, os.fspath(path) if path != STDIO else STDIO) for label, path in outputs if path is not None]
+    given = [(label, path if path == STDIO or remote.is_remote(path) else os.fspath(path))
+             for label, path in outputs if path is not None]
     for k, (label, path) in enumerate(given):
         for earlier_label, earlier in given[:k]:
             if path == STDIO and earlier == STDIO:
                 raise OutputError(f"{label} and {earlier_label} both go to standard output; only one can",
                                   path=path)
-            if path != STDIO and earlier != STDIO and os.path.realpath(path) == os.path.realpath(earlier):
+            if path != STDIO and earlier != STDIO and _slot_key(path) == _slot_key(earlier):
                 raise OutputError(f"{label} is also {earlier_label}'s file; give two different files", path=path)
         try:
             check_output(path, inputs=inputs)
@@ -469,7 +497,7 @@ def staged_outputs(outputs: Sequence[tuple[str, str | None]], *, inputs: Sequenc
         a reserved output was never written (after it; nothing is committed).
     """
     check_outputs(outputs, inputs=inputs)
-    slots = {_slot_key(path): _Slot(os.fspath(path) if path != STDIO else STDIO, label)
+    slots = {_slot_key(path): _Slot(path if path == STDIO or remote.is_remote(path) else os.fspath(path), label)
              for label, path in outputs if path is not None}
     try:
         for slot in slots.values():
@@ -483,6 +511,10 @@ def staged_outputs(outputs: Sequence[tuple[str, str | None]], *, inputs: Sequenc
         for slot in slots.values():
             if not slot.written:
                 raise OutputError(f"{slot.label} was not written; nothing was", path=slot.path)
+        for slot in slots.values():       # objects first: a put can fail where a rename hardly can
+            if slot.remote_slot is not None:
+                slot.remote_slot.commit(slot.buffer)
+                slot.remote_slot = None
         for slot in slots.values():
             if slot.tmp is not None:
                 try:
@@ -499,3 +531,5 @@ def staged_outputs(outputs: Sequence[tuple[str, str | None]], *, inputs: Sequenc
             if slot.tmp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(slot.tmp)
+            if slot.remote_slot is not None:
+                slot.remote_slot.discard()
