@@ -217,6 +217,11 @@ def _refuse_ignored_options(args: argparse.Namespace) -> None:
         for name, default in _RAY_ONLY:
             if getattr(args, name, default) != default:
                 raise InputError(f"--{name} applies to --ray runs only; add --ray or drop --{name}")
+    else:
+        if args.threads != -1:
+            raise InputError("--threads does not apply to --ray runs: Ray runs one worker per CPU of the cluster")
+        if args.out_of_core == "off":
+            raise InputError("--ray streams the shards; --out-of-core off contradicts it (drop one of them)")
     if args.any_zlib and args.compat is None:
         raise InputError("--any-zlib applies to --compat runs only; add --compat reference or drop --any-zlib")
     if args.text_field is not None and args.serializer not in (None, "text"):
@@ -308,8 +313,9 @@ def run_on_ray(args: Any) -> int:
     if args.compat is not None or args.budget is None:
         raise InputError("--ray needs default mode with --budget")
     _refuse_unsupported_at_scale(args, "with --ray")
-    ray = require_ray()
     paths = expand_inputs(args.input)
+    _check_format_of_shards(args, paths)
+    ray = require_ray()
     stamps = [io.input_stamp(path) for path in paths]
     to_folder = args.output != "-" and (args.output.endswith(os.sep) or os.path.isdir(args.output) or
                                         os.path.splitext(args.output)[1] == "")

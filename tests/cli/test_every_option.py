@@ -56,8 +56,11 @@ def _one_line_exit_2(capsys, args, *needles):
     (["--on-invalid", "skip"], "--on-invalid skip is not available out of core"),
     (["--on-invalid", "skip", "--ray"], "--on-invalid skip is not available with --ray"),
     (["--format", "json"], "each shard is read as its name says (jsonl), not as --format json"),
+    (["--format", "json", "--ray"], "each shard is read as its name says (jsonl), not as --format json"),
     (["--partitions", "4"], "--partitions applies to --ray runs only"),
     (["--strategy", "greedi"], "--strategy applies to --ray runs only"),
+    (["--ray", "--threads", "2"], "--threads does not apply to --ray runs"),
+    (["--ray", "--out-of-core", "off"], "--out-of-core off contradicts it"),
 ])
 def test_out_of_core_and_ray_refuse_what_they_cannot_honour(tmp_path, capsys, shards, no_work, extra, needle):
     _one_line_exit_2(capsys, ["select", shards, "-o", tmp_path / "o.jsonl", *SMALL, *extra], needle)

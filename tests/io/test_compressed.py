@@ -210,3 +210,19 @@ def test_the_out_of_core_budget_error_says_duplicates_were_dropped(tmp_path, faq
     assert "--keep-duplicates" in err and not out.exists()
     assert main([*args, "--keep-duplicates"]) == 0                        # honoured out of core
     assert len(out.read_bytes().splitlines()) == 400
+
+
+@pytest.mark.ray
+def test_ray_selects_from_compressed_nested_shards_as_from_the_plain_file(tmp_path, faq, expected):
+    ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'fastzip-select[ray]'")
+    pytest.importorskip("ray.data")
+    started = not ray.is_initialized()
+    if started:     # more logical CPUs than cores, so actors and tasks never wait on each other
+        ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    try:
+        root = tmp_path / "shards"
+        _shard_tree(root, faq, nested=True)
+        assert _select(tmp_path, root, "--ray") == expected
+    finally:
+        if started:
+            ray.shutdown()

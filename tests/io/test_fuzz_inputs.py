@@ -20,10 +20,9 @@ import os
 import tempfile
 
 import pytest
+import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import zstandard
 
 from fastzip.cli import main
 from tests.helpers import DATA
