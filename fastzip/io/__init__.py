@@ -1,11 +1,14 @@
 """Reading pools and writing selections: JSON list, JSONL and Parquet, one file or many shards.
 
 The input is read once and never touched; every output is written
-atomically (a temporary file beside it, renamed into place when complete).
-``formats`` says which format a name means, ``read`` reads a pool once,
-``write`` writes outputs, ``shards`` reads folders and globs a batch at a
-time for the out-of-core and Ray paths, and ``arrow`` builds a packed pool
-straight from Arrow columns.
+atomically (a temporary file beside it, renamed into place when complete),
+and a run's outputs are reserved before any work and committed together
+(``staged_outputs``).  ``formats`` says which format a name means,
+``compression`` reads and writes .gz/.zst/.bz2/.xz (by name and by magic
+bytes), ``remote`` reaches object stores through fsspec, ``read`` reads a
+pool once, ``write`` writes outputs, ``shards`` reads folders and globs a
+batch at a time for the out-of-core and Ray paths, and ``arrow`` builds a
+packed pool straight from Arrow columns.
 """
 from __future__ import annotations
 
