@@ -116,3 +116,46 @@ def test_every_output_is_committed_together_on_success(tmp_path, capsys, pool):
     assert main(["select", str(pool), "-o", str(out), "--indices-out", str(idx), "--report", str(rep),
                  *SMALL]) == 0
     assert sorted(_files(tmp_path)) == ["idx.json", "rep.html", "sel.jsonl"]
+
+
+@pytest.mark.parametrize("fault", ["budget", "malformed", "empty-sample"])
+@pytest.mark.parametrize("shape", ["file", "folder", "gz"])
+def test_a_fault_found_during_the_run_leaves_no_output_at_all(tmp_path, capsys, pool, fault, shape):
+    """Every output reserved, then the run fails: all temporary files go, no output appears."""
+    import gzip
+    lines = pool.read_bytes().splitlines(keepends=True)
+    if fault == "malformed":
+        lines[300] = b'{"instruction": "cut here\n'
+    elif fault == "empty-sample":
+        lines[300] = b'""\n'
+    data = b"".join(lines)
+    if shape == "gz":
+        pool.unlink()
+        src = pool.with_name("pool.jsonl.gz")
+        src.write_bytes(gzip.compress(data))
+    else:
+        pool.write_bytes(data)
+        src = pool if shape == "file" else pool.parent
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    budget = "5000" if fault == "budget" else "5"
+    args = ["select", str(src), "-o", str(out_dir / "sel.jsonl"), "--indices-out", str(out_dir / "idx.json"),
+            "--budget", budget, "--k1", "50", "--k2", "10", "--k3", "5", "--quiet"]
+    rc = main(args)
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1, err
+    assert os.listdir(out_dir) == []
+
+
+def test_standard_output_is_held_back_until_every_file_is_committed(tmp_path, capsysbinary, pool, monkeypatch):
+    pytest.importorskip("matplotlib")
+
+    def failing_report(result, path, *args, **kwargs):
+        raise OutputError("cannot write the output: No space left on device", path=str(path))
+    monkeypatch.setattr(cli_select.report, "write_report", failing_report)
+    rc = main(["select", str(pool), "-o", "-", "--report", str(tmp_path / "rep.html"), *SMALL])
+    captured = capsysbinary.readouterr()
+    assert rc == 2 and captured.out == b""                      # no selection on stdout either
+    monkeypatch.undo()
+    assert main(["select", str(pool), "-o", "-", "--indices-out", str(tmp_path / "idx.json"), *SMALL]) == 0
+    assert len(capsysbinary.readouterr().out.splitlines()) == 5
