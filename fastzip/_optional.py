@@ -10,6 +10,26 @@ from typing import Any
 
 from .errors import MissingDependencyError
 
+# The name fastzip is published under on PyPI ("fastzip" there is an unrelated
+# project); the import package is still ``fastzip``.
+DISTRIBUTION = "fastzip-select"
+
+
+def install_hint(extra: str | None = None) -> str:
+    """The ``pip install`` command that brings ``extra`` (or fastzip itself).
+
+    Parameters
+    ----------
+    extra : str or None, optional
+        An extra declared in pyproject.toml (``plot``, ``parquet``, ``ray``, ``gpu``, ``remote``).
+
+    Returns
+    -------
+    str
+        E.g. ``pip install 'fastzip-select[plot]'``.
+    """
+    return f"pip install '{DISTRIBUTION}[{extra}]'" if extra else f"pip install {DISTRIBUTION}"
+
 
 def require_pyarrow() -> Any:
     """``pyarrow`` (with ``pyarrow.parquet`` loaded), for Parquet.
@@ -29,7 +49,7 @@ def require_pyarrow() -> Any:
         import pyarrow.parquet  # noqa: F401
     except ImportError:
         raise MissingDependencyError("reading or writing Parquet needs pyarrow: "
-                                     "pip install 'fastzip[parquet]'") from None
+                                     f"{install_hint('parquet')}") from None
     return pyarrow
 
 
@@ -57,7 +77,7 @@ def require_matplotlib(purpose: str = "plotting") -> Any:
         from matplotlib.figure import Figure  # noqa: F401
     except ImportError:
         raise MissingDependencyError(f"{purpose} needs matplotlib, which is not installed; "
-                                     "install it with: pip install 'fastzip[plot]'") from None
+                                     f"install it with: {install_hint('plot')}") from None
     return matplotlib
 
 
@@ -78,5 +98,30 @@ def require_ray() -> Any:
         import ray
         import ray.data  # noqa: F401
     except ImportError:
-        raise MissingDependencyError("the Ray engine needs Ray Data: pip install 'fastzip[ray]'") from None
+        raise MissingDependencyError(f"the Ray engine needs Ray Data: {install_hint('ray')}") from None
     return ray
+
+
+def require_fsspec(url: str) -> Any:
+    """``fsspec``, for inputs and outputs on remote storage (``s3://``, ``gs://``, ``hf://``, ``memory://``).
+
+    Parameters
+    ----------
+    url : str
+        The remote path that needs it (named in the error).
+
+    Returns
+    -------
+    module
+        ``fsspec``.
+
+    Raises
+    ------
+    fastzip.errors.MissingDependencyError
+        fsspec is not installed.
+    """
+    try:
+        import fsspec
+    except ImportError:
+        raise MissingDependencyError(f"{url}: remote storage needs fsspec: {install_hint('remote')}") from None
+    return fsspec

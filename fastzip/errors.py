@@ -107,7 +107,7 @@ class OutputError(FastzipError, OSError):
 class MissingDependencyError(FastzipError, ImportError):
     """An optional dependency (pyarrow, matplotlib, ray) is not installed.
 
-    The message names the extra that brings it, e.g. ``pip install 'fastzip[parquet]'``.
+    The message names the extra that brings it, e.g. ``pip install 'fastzip-select[parquet]'``.
     """
 
 

@@ -2,7 +2,7 @@
 
 ::
 
-    pip install fastzip pytest-benchmark
+    pip install fastzip-select pytest-benchmark
     pytest --pyargs fastzip.benchmarks --fastzip-corpus mydata.jsonl --benchmark-only \\
         --benchmark-json results.json
     fastzip bench-report results.json -o report/

@@ -16,7 +16,7 @@ The report (printed, and written to ``OUTDIR/report.md``; OUTDIR defaults
 to the JSON's folder) has, per corpus, one table comparing the codecs
 (one-shot MB/s and ratio, marginal sizes per second, selection time and
 quality against random subsets), then one Markdown table per benchmark
-group.  With matplotlib installed (``pip install fastzip[plot]``) it also
+group.  With matplotlib installed (``pip install 'fastzip-select[plot]'``) it also
 draws, where the data allow:
 
 * ``throughput.png``: MB/s per codec and corpus (one-shot and incremental);
@@ -720,7 +720,7 @@ def report(json_path: str, outdir: str | None = None, plots: bool = True, out: T
             written = draw_plots(data, outdir)
         except ImportError:
             print("fastzip bench-report: matplotlib is not installed, so no plots "
-                  "(pip install 'fastzip[plot]'); the Markdown report is still written", file=sys.stderr)
+                  "(pip install 'fastzip-select[plot]'); the Markdown report is still written", file=sys.stderr)
         else:
             notes = [f"![{name[:-4]}]({name})" for name in written]
     markdown = render_markdown(data, fits, notes, machine_note)

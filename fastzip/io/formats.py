@@ -1,12 +1,17 @@
 """Input formats: which one a file name says.
 
 The format of a file follows its name (``.json``, ``.jsonl``/``.ndjson``,
-``.parquet``/``.pq``); ``format=`` (the CLI's ``--format``) names it
-otherwise, and is needed for ``-`` (standard input).
+``.parquet``/``.pq``), after any compression suffix (``.jsonl.gz``,
+``.json.zst``, ``.jsonl.bz2``, ``.jsonl.xz``); ``format=`` (the CLI's
+``--format``) names it otherwise, and is needed for ``-`` (standard input).
 """
 from __future__ import annotations
 
+import os
+
 from ..errors import UsageError
+from .compression import SUFFIXES as COMPRESSION_SUFFIXES
+from .compression import split_compression
 
 FORMATS = ("json", "jsonl", "parquet")
 STDIO = "-"
@@ -28,10 +33,12 @@ def format_from_name(path: str) -> str | None:
     str or None
         ``json``, ``jsonl`` or ``parquet``; None when the name says nothing (as for ``-``).
     """
-    lower = str(path).lower()
+    base, compression = split_compression(str(path))
+    lower = base.lower()
     for suffix, fmt in SUFFIXES.items():
         if lower.endswith(suffix):
-            return fmt
+            # Parquet compresses its own pages; a compressed Parquet file is not a format fastzip reads
+            return None if compression and fmt == "parquet" else fmt
     return None
 
 
@@ -60,9 +67,40 @@ def resolve_format(path: str, format: str | None = None) -> str:
         return format
     fmt = format_from_name(path)
     if fmt is None:
+        base, compression = split_compression(str(path))
+        if compression and format_from_name(base) == "parquet":
+            raise UsageError(f"{path}: compressed Parquet is not read (Parquet compresses its own pages); "
+                             "decompress it first")
         what = "standard input" if path == STDIO else f"{path}: the name"
-        raise UsageError(f"{what} does not say the format; pass --format {'|'.join(FORMATS)}")
+        raise UsageError(f"{what} does not say the format (.json, .jsonl or .parquet, optionally compressed "
+                         f"as .jsonl.gz, .jsonl.zst, .jsonl.bz2 or .jsonl.xz); pass --format {'|'.join(FORMATS)}")
     return fmt
+
+
+def check_output_name(path: str) -> None:
+    """Refuse an output name with an extension fastzip does not write (``out.csv``), before any work.
+
+    A name with no extension takes the input's format; ``-`` is standard output.
+
+    Parameters
+    ----------
+    path : str
+        The output.
+
+    Raises
+    ------
+    fastzip.errors.UsageError
+        The extension says a format other than JSON, JSONL or Parquet.
+    """
+    if path == STDIO or format_from_name(path) is not None:
+        return
+    base, compression = split_compression(os.path.basename(str(path)))
+    ext = os.path.splitext(base)[1]
+    if ext or compression:
+        what = f"{ext} files" if ext else "compressed files whose name does not say the format"
+        raise UsageError(f"{path}: fastzip does not write {what}; name the output .jsonl, .json or .parquet "
+                         f"(JSON and JSONL may end in {', '.join(sorted(set(COMPRESSION_SUFFIXES)))}), or give "
+                         "it no extension to take the input's format")
 
 
 def output_format(path: str, input_formats: set[str], format: str | None = None) -> str:

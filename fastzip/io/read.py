@@ -32,9 +32,11 @@ import numpy as np
 import numpy.typing as npt
 
 from .._optional import require_pyarrow
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from ..samples.pool import Pool
 from ..samples.serialize import check_serializer
+from . import remote
+from .compression import decompress_bytes
 from .formats import STDIO, resolve_format
 
 _BOM = b"\xef\xbb\xbf"
@@ -87,6 +89,12 @@ class Dataset:
         Parquet: the table.
     stamp : FileStamp or None
         A regular file's identity when it was read (see :meth:`check_unchanged`).
+    kept : numpy array or None
+        Read with ``on_invalid="skip"``: the record number of each pool
+        sample (pool index -> record); None when every record is in the pool.
+    skipped : list of fastzip.errors.InputError
+        Read with ``on_invalid="skip"``: why each skipped record was skipped,
+        naming the file, record and line.
     """
 
     path: str
@@ -98,6 +106,8 @@ class Dataset:
     table: Any = None
     stamp: FileStamp | None = None
     count: int = field(default=0)
+    kept: npt.NDArray[np.int64] | None = None
+    skipped: list[InputError] = field(default_factory=list)
 
     def __len__(self) -> int:
         return self.count
@@ -141,6 +151,21 @@ class Dataset:
         if exc.path is not None:
             return exc
         return exc.with_path(self.name, line=self.line_of(exc.record))
+
+    def records_of(self, pool_indices: Any) -> npt.NDArray[np.int64]:
+        """The record numbers of pool samples (they differ once invalid records were skipped).
+
+        Parameters
+        ----------
+        pool_indices : array-like of int
+            Positions in the pool read with this dataset.
+
+        Returns
+        -------
+        numpy array of int64
+        """
+        positions = np.asarray(pool_indices, dtype=np.int64)
+        return positions if self.kept is None else self.kept[positions]
 
     def check_unchanged(self) -> None:
         """Raise when the input file changed (size, time or identity) since it was read."""
@@ -205,6 +230,8 @@ def _read_bytes(path: str) -> tuple[bytes, FileStamp | None]:
     """Every byte of ``path`` (or standard input), read once, with a regular file's stamp."""
     if path == STDIO:
         return sys.stdin.buffer.read(), None
+    if remote.is_remote(path):
+        return remote.read_bytes(path), None      # an object store: no inode to check for changes
     try:
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())
@@ -261,11 +288,18 @@ def _parse_json(raw: bytes, path: str, record: int | None = None, line: int | No
         raise InputError(f"malformed JSON: {reason}", path=path, record=record, line=line) from None
 
 
+class Invalid:
+    """A record that could not be parsed, kept in place (and numbered) when invalid records are skipped."""
+
+    def __init__(self, error: InputError):
+        self.error = error
+
+
 class _JsonlLines:
     """The records of JSONL bytes, in order, noting each line's place."""
 
-    def __init__(self, raw: bytes, name: str):
-        self.raw, self.name = raw, name
+    def __init__(self, raw: bytes, name: str, skip: bool = False):
+        self.raw, self.name, self.skip = raw, name, skip
         self.starts: list[int] = []
         self.lengths: list[int] = []
         self.numbers: list[int] = []
@@ -277,8 +311,13 @@ class _JsonlLines:
             if not line.strip():
                 continue   # blank lines carry no record
             index = len(self.starts)
-            record = _parse_json(line, self.name, index, number)
-            check_record(record, index, self.name, number)
+            try:
+                record = _parse_json(line, self.name, index, number)
+                check_record(record, index, self.name, number)
+            except InputError as exc:
+                if not self.skip:
+                    raise
+                record = Invalid(exc)        # still a record (numbered), never a sample
             self.starts.append(start)
             self.lengths.append(len(line))
             self.numbers.append(number)
@@ -290,13 +329,28 @@ class _JsonlLines:
         dataset.count = len(self.starts)
 
 
-def _read_json_list(raw: bytes, name: str) -> list[Any]:
-    data = _parse_json(raw, name)
+def _read_json_list(raw: bytes, name: str, check: bool = True) -> list[Any]:
+    try:
+        data = _parse_json(raw, name)
+    except InputError as exc:
+        if "Extra data" in exc.reason and _first_line_is_json(raw):
+            raise InputError(f"{exc.reason}; this looks like JSONL (one record per line): name it .jsonl or "
+                             "pass --format jsonl", path=name) from None
+        raise
     if not isinstance(data, list):
         raise InputError(f"expected a JSON list of records, got a JSON {type(data).__name__}", path=name)
-    for i, record in enumerate(data):
+    for i, record in enumerate(data if check else ()):
         check_record(record, i, name)
     return data
+
+
+def _first_line_is_json(raw: bytes) -> bool:
+    first = raw.lstrip(_BOM).split(b"\n", 1)[0]
+    try:
+        json.loads(first)
+    except ValueError:
+        return False
+    return True
 
 
 def _read_parquet_table(raw: bytes, name: str) -> Any:
@@ -370,7 +424,7 @@ def read_dataset(path: str, format: str | None = None) -> Dataset:
 
 
 def read_pool(path: str, serializer: str, *, format: str | None = None,
-              text_field: str | None = None) -> tuple[Dataset, Pool]:
+              text_field: str | None = None, on_invalid: str = "error") -> tuple[Dataset, Pool]:
     """Read a pool once and serialize it as it is parsed.
 
     JSONL and Parquet records are not kept as Python objects: the output is
@@ -387,6 +441,11 @@ def read_pool(path: str, serializer: str, *, format: str | None = None,
         Needed when the name does not say it (and for ``-``).
     text_field : str or None, optional
         For ``text``: the field of each record to read.
+    on_invalid : {"error", "skip"}, optional
+        ``error`` stops at the first invalid record (malformed JSON, not an
+        object or string, null, empty, missing ``text_field``...); ``skip``
+        leaves such records out of the pool, noting each in
+        ``Dataset.skipped`` and the pool's record numbers in ``Dataset.kept``.
 
     Returns
     -------
@@ -399,21 +458,83 @@ def read_pool(path: str, serializer: str, *, format: str | None = None,
         Naming the file, the record (from 0) and, for JSONL, its line.
     """
     check_serializer(serializer)
-    dataset, raw = _open(path, format)
+    if on_invalid not in ON_INVALID:
+        raise UsageError(f"on_invalid must be one of {', '.join(ON_INVALID)}, got {on_invalid!r}")
+    skip = on_invalid == "skip"
+    dataset, raw = _open(path, format, skip=skip)
     if dataset.format == "jsonl":
-        lines = _JsonlLines(raw, dataset.name)
+        lines = _JsonlLines(raw, dataset.name, skip)
         try:
-            pool = Pool.from_samples(lines, serializer, text_field)
+            pool = _skipping_pool(dataset, lines, serializer, text_field) if skip else \
+                Pool.from_samples(lines, serializer, text_field)
         except InputError as exc:
             if exc.path is None and exc.record is not None and exc.record < len(lines.numbers):
                 raise exc.with_path(dataset.name, line=lines.numbers[exc.record]) from None
             raise
         lines.fill(dataset)
+        for k, note in enumerate(dataset.skipped):          # lines are known now
+            if note.line is None and note.record is not None:
+                dataset.skipped[k] = InputError(note.reason, path=dataset.name, record=note.record,
+                                                line=dataset.line_of(note.record))
     elif dataset.format == "parquet":
-        pool = _pool_or_error(dataset, _table_rows(dataset.table, dataset.name), serializer, text_field)
+        rows = _table_rows(dataset.table, dataset.name)
+        pool = _skipping_pool(dataset, rows, serializer, text_field) if skip else \
+            _pool_or_error(dataset, rows, serializer, text_field)
     else:
-        pool = _pool_or_error(dataset, dataset.records, serializer, text_field)
+        pool = _skipping_pool(dataset, dataset.records, serializer, text_field) if skip else \
+            _pool_or_error(dataset, dataset.records, serializer, text_field)
     return dataset, pool
+
+
+ON_INVALID = ("error", "skip")
+_CHUNK = 4096
+
+
+def _skipping_pool(dataset: Dataset, rows: Any, serializer: str, text_field: str | None) -> Pool:
+    """The pool of the valid records of ``rows``; each invalid one is noted in ``dataset.skipped``.
+
+    Records are serialized a chunk at a time; a chunk with an invalid record
+    is serialized again past it, so the cost of a bad record is one chunk.
+    """
+    datas: list[npt.NDArray[np.uint8]] = []
+    lengths: list[npt.NDArray[np.int64]] = []
+    kept: list[int] = []
+    chunk: list[Any] = []
+    first = 0
+
+    def flush(chunk: list[Any], first: int) -> None:
+        start = 0
+        while start < len(chunk):
+            invalid = next((k for k in range(start, len(chunk)) if isinstance(chunk[k], Invalid)), len(chunk))
+            try:
+                part = Pool.from_samples(chunk[start:invalid], serializer, text_field)
+                bad = None
+            except InputError as exc:
+                if exc.record is None:
+                    raise
+                bad, invalid = exc, start + exc.record
+                part = Pool.from_samples(chunk[start:invalid], serializer, text_field)
+            datas.append(part.data)
+            lengths.append(part.lengths)
+            kept.extend(range(first + start, first + invalid))
+            if invalid < len(chunk):
+                error = chunk[invalid].error if bad is None else bad
+                dataset.skipped.append(dataset.error(InputError(error.reason, record=first + invalid,
+                                                                line=error.line)))
+            start = invalid + 1
+
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == _CHUNK:
+            flush(chunk, first)
+            first += len(chunk)
+            chunk = []
+    flush(chunk, first)
+    dataset.kept = np.asarray(kept, dtype=np.int64)
+    sizes = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    data = np.concatenate(datas) if datas else np.zeros(0, np.uint8)
+    return Pool(data, offsets, serializer)
 
 
 def _pool_or_error(dataset: Dataset, rows: Any, serializer: str, text_field: str | None) -> Pool:
@@ -423,13 +544,36 @@ def _pool_or_error(dataset: Dataset, rows: Any, serializer: str, text_field: str
         raise dataset.error(exc) from None
 
 
-def _open(path: Any, format: str | None) -> tuple[Dataset, bytes]:
-    path = STDIO if path == STDIO else os.fspath(path)
+def _check_exists(path: str) -> None:
+    """Say "no such file" or "is a folder" before the name's format is looked at (it would mislead)."""
+    if path == STDIO:
+        return
+    if remote.is_remote(path):
+        found = remote.kind(path)
+        if found is None:
+            raise InputError("no such object or prefix", path=path)
+        if found == "dir":
+            raise InputError("is a folder (prefix), not an object (fastzip select reads a folder of shards; "
+                             "other commands read one object)", path=path)
+        return
+    if os.path.isdir(path):
+        raise InputError("is a folder, not a file (fastzip select reads a folder of shards; other commands "
+                         "read one file)", path=path)
+    if not os.path.lexists(path):
+        kind = "folder" if path.endswith(("/", os.sep)) else "file"
+        raise InputError(f"no such {kind}", path=path)
+
+
+def _open(path: Any, format: str | None, skip: bool = False) -> tuple[Dataset, bytes]:
+    path = path if path == STDIO or remote.is_remote(path) else os.fspath(path)
+    _check_exists(path)
     fmt = resolve_format(path, format)
     raw, stamp = _read_bytes(path)
     dataset = Dataset(path, fmt, stamp=stamp)
+    if fmt != "parquet":
+        raw = decompress_bytes(raw, dataset.name)      # by its magic number: standard input too
     if fmt == "json":
-        dataset.records = _read_json_list(raw, dataset.name)
+        dataset.records = _read_json_list(raw, dataset.name, check=not skip)
         dataset.count = len(dataset.records)
         return dataset, b""
     if fmt == "parquet":
@@ -470,6 +614,8 @@ def input_stamp(path: str) -> FileStamp | None:
     FileStamp or None
         None for a pipe or terminal on standard input.
     """
+    if remote.is_remote(path):
+        return None
     try:
         st = os.fstat(sys.stdin.fileno()) if path == STDIO else os.stat(path)
     except (OSError, ValueError):

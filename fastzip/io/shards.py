@@ -1,4 +1,17 @@
-"""Shards: expanding a folder or glob, reading records a batch at a time, copying chosen ones out."""
+"""Shards: expanding a folder or glob, reading records a batch at a time, copying chosen ones out.
+
+A folder is searched recursively (``data/a/*.jsonl`` and ``data/b/*.jsonl``
+both count) for files whose name says a format, compressed or not
+(``.jsonl``, ``.jsonl.gz``, ``.json.zst``, ``.parquet``...).  Names starting
+with a dot (hidden files and folders, such as ``.cache/`` or ``.part.crc``)
+are skipped, and so are files whose name says no format (``README.md``,
+``_SUCCESS``); symbolic links to folders are not followed.  Shards are read
+in the order of their paths relative to the folder, compared folder by folder.
+
+A compressed JSONL shard is decompressed as it is read; a chosen record's
+place is its offset in the decompressed data, and copying the chosen
+records out streams each such shard once more, from its start.
+"""
 from __future__ import annotations
 
 import glob
@@ -12,6 +25,8 @@ import numpy as np
 
 from .._optional import require_pyarrow
 from ..errors import InputError
+from . import remote
+from .compression import compressed_position, is_decompressing, open_decompressed
 from .formats import STDIO, format_from_name, output_format
 from .read import check_record, read_dataset
 from .write import json_bytes, write_outputs
@@ -20,33 +35,72 @@ STREAM_THRESHOLD = 256 * 2**20     # --out-of-core auto: inputs at least this la
 BATCH_SIZE = 8192
 
 
+def _open_binary(path: str) -> Any:
+    """A shard open for binary reading: a local file, or a remote object through fsspec."""
+    return remote.open_input(path) if remote.is_remote(path) else open(path, "rb")
+
+
+def _parquet_source(path: str) -> Any:
+    return remote.open_input(path) if remote.is_remote(path) else path
+
+
+def _size(path: str) -> int:
+    return remote.size(path) if remote.is_remote(path) else os.path.getsize(path)
+
+
 def shard_format(path: str) -> str:
     """A shard's format by its name; anything else is read as a JSON list."""
     return format_from_name(path) or "json"
 
 
 def expand_inputs(spec: str) -> list[str]:
-    """One file, every shard in a folder (by name, not recursive), or a glob; sorted by path."""
+    """One file, every shard under a folder (recursively, see the module notes), or a glob; sorted by path.
+
+    Parameters
+    ----------
+    spec : str
+        A file, a folder or a glob pattern.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        Nothing there, or nothing that is a shard.
+    """
+    if remote.is_remote(spec):
+        return remote.expand(spec, lambda name: not name.startswith(".") and format_from_name(name) is not None)
     spec = os.fspath(spec)
     if os.path.isdir(spec):
-        paths = sorted(os.path.join(spec, name) for name in os.listdir(spec)
-                       if format_from_name(name) and not name.startswith(".")
-                       and os.path.isfile(os.path.join(spec, name)))
-        if not paths:
-            raise InputError("the folder holds no .jsonl, .parquet or .json shards", path=spec)
-        return paths
-    if glob.has_magic(spec):
+        found: list[tuple[tuple[str, ...], str]] = []
+        for folder, dirs, files in os.walk(spec):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            rel = os.path.relpath(folder, spec)
+            parts = () if rel == os.curdir else tuple(rel.split(os.sep))
+            found.extend(((*parts, name), os.path.join(folder, name)) for name in files
+                         if not name.startswith(".") and format_from_name(name)
+                         and os.path.isfile(os.path.join(folder, name)))
+        if not found:
+            raise InputError("the folder holds no .jsonl, .parquet or .json shards, searched recursively (JSON and "
+                             "JSONL may be compressed: .jsonl.gz, .jsonl.zst, .jsonl.bz2, .jsonl.xz; names "
+                             "starting with a dot are skipped)", path=spec)
+        return [path for _, path in sorted(found)]
+    if glob.has_magic(spec) and not os.path.exists(spec):
         paths = sorted(p for p in glob.glob(spec, recursive=True) if os.path.isfile(p))
         if not paths:
             raise InputError("no file matches this pattern", path=spec)
         return paths
     if not os.path.exists(spec):
-        raise InputError("no such file", path=spec)
+        raise InputError("no such folder" if spec.endswith(("/", os.sep)) else "no such file or folder", path=spec)
     return [spec]
 
 
 def is_sharded(spec: str | None) -> bool:
     """True for a folder or a glob pattern (inputs only the out-of-core path reads)."""
+    if spec is not None and remote.is_remote(spec):
+        return glob.has_magic(spec.split("://", 1)[1]) or remote.kind(spec) == "dir"
     return spec is not None and spec != "-" and (os.path.isdir(spec) or
                                                  (glob.has_magic(spec) and not os.path.exists(spec)))
 
@@ -76,8 +130,9 @@ def _jsonl_batches(path: str, shard: int, first: int, batch_size: int) -> Iterat
     lines: list[int] = []
     offset = 0
     index = first
-    with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
+    # decompressed as it is read (one buffer at a time), so memory stays bounded for compressed shards too
+    with _open_binary(path) as f, open_decompressed(f, path) as stream:
+        for number, raw in enumerate(stream, start=1):
             start, offset = offset, offset + len(raw)
             if not raw.strip():
                 continue
@@ -94,20 +149,22 @@ def _jsonl_batches(path: str, shard: int, first: int, batch_size: int) -> Iterat
             index += 1
             if len(records) == batch_size:
                 yield RecordBatch(records, index - len(records), shard, np.asarray(starts, np.int64),
-                                  np.asarray(lengths, np.int64), np.asarray(lines, np.int64), offset)
+                                  np.asarray(lengths, np.int64), np.asarray(lines, np.int64),
+                                  compressed_position(stream))
                 records, starts, lengths, lines = [], [], [], []
+        consumed = compressed_position(stream)
     if records:
         yield RecordBatch(records, index - len(records), shard, np.asarray(starts, np.int64),
-                          np.asarray(lengths, np.int64), np.asarray(lines, np.int64), offset)
+                          np.asarray(lengths, np.int64), np.asarray(lines, np.int64), consumed)
 
 
 def _parquet_batches(path: str, shard: int, first: int, batch_size: int) -> Iterator[RecordBatch]:
     pa = require_pyarrow()
     try:
-        pf = pa.parquet.ParquetFile(path)
+        pf = pa.parquet.ParquetFile(_parquet_source(path))
     except (OSError, pa.ArrowInvalid) as exc:
         raise InputError(f"cannot read Parquet: {exc}", path=path) from None
-    size = os.path.getsize(path)
+    size = _size(path)
     total = max(1, pf.metadata.num_rows)
     row = 0
     for batch in pf.iter_batches(batch_size=batch_size):
@@ -126,7 +183,7 @@ def _json_records(path: str) -> list[Any]:
 
 def _json_batches(path: str, shard: int, first: int, batch_size: int) -> Iterator[RecordBatch]:
     records = _json_records(path)
-    size = os.path.getsize(path)
+    size = _size(path)
     for row in range(0, len(records), batch_size):
         chunk = records[row:row + batch_size]
         n = len(chunk)
@@ -156,7 +213,7 @@ def iter_batches(paths: Sequence[str], batch_size: int = BATCH_SIZE, first: int 
 def parquet_rows_at(path: str, rows: np.ndarray) -> Any:
     """The rows of one Parquet file at ``rows`` (in that order), reading only their row groups."""
     pa = require_pyarrow()
-    pf = pa.parquet.ParquetFile(path)
+    pf = pa.parquet.ParquetFile(_parquet_source(path))
     sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)]
     bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     groups = sorted(set(np.searchsorted(bounds, rows, side="right") - 1))
@@ -169,19 +226,45 @@ def parquet_rows_at(path: str, rows: np.ndarray) -> Any:
     return table.take(pa.array(local, type=pa.int64()))
 
 
+def _chosen_lines(path: str, starts: np.ndarray, lengths: np.ndarray) -> list[bytes]:
+    """The lines of one JSONL shard at ``starts`` (offsets in its decompressed data), in that order.
+
+    An uncompressed shard is read by seeking; a compressed one cannot seek,
+    so it is streamed once from its start, keeping only the wanted lines.
+    """
+    with _open_binary(path) as f, open_decompressed(f, path) as stream:
+        if not is_decompressing(stream):
+            out = []
+            for start, length in zip(starts, lengths):
+                f.seek(int(start))
+                out.append(f.read(int(length)))
+            return out
+        wanted = {int(s) for s in starts}
+        found: dict[int, bytes] = {}
+        offset = 0
+        for line in stream:
+            if offset in wanted:
+                found[offset] = line
+                if len(found) == len(wanted):
+                    break
+            offset += len(line)
+    missing = wanted - set(found)
+    if missing:
+        raise InputError("the shard is shorter than when it was scored; nothing was written", path=path)
+    return [found[int(s)] for s in starts]
+
+
 def read_records_at(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray,
-                  lengths: np.ndarray) -> list[Any]:
-    """The chosen records as Python objects, in the given order."""
+                    lengths: np.ndarray) -> list[Any]:
+    """The chosen records as Python objects, in the given order (each shard read at most once)."""
     out: list[Any] = [None] * len(shards)
     for s in np.unique(shards):
         path = paths[int(s)]
         where = np.flatnonzero(shards == s)
         fmt = shard_format(path)
         if fmt == "jsonl":
-            with open(path, "rb") as f:
-                for w in where:
-                    f.seek(int(starts[w]))
-                    out[w] = json.loads(f.read(int(lengths[w])))
+            for w, line in zip(where, _chosen_lines(path, starts[where], lengths[where])):
+                out[w] = json.loads(line)
         elif fmt == "parquet":
             for w, rec in zip(where, parquet_rows_at(path, starts[where]).to_pylist()):
                 out[w] = rec
@@ -231,16 +314,11 @@ def write_chosen(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, l
 
 
 def _lines(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> Iterator[bytes]:
-    """The chosen JSONL lines, byte for byte, each ending in a newline."""
-    handles: dict[int, Any] = {}
-    try:
-        for s, start, length in zip(shards, starts, lengths):
-            f = handles.get(int(s))
-            if f is None:
-                f = handles[int(s)] = open(paths[int(s)], "rb")
-            f.seek(int(start))
-            line = f.read(int(length))
-            yield line if line.endswith(b"\n") else line + b"\n"
-    finally:
-        for f in handles.values():
-            f.close()
+    """The chosen JSONL lines, byte for byte, each ending in a newline (each shard read at most once)."""
+    out: list[bytes] = [b""] * len(shards)
+    for s in np.unique(shards):
+        where = np.flatnonzero(shards == s)
+        for w, line in zip(where, _chosen_lines(paths[int(s)], starts[where], lengths[where])):
+            out[w] = line
+    for line in out:
+        yield line if line.endswith(b"\n") else line + b"\n"

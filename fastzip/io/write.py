@@ -1,19 +1,33 @@
-"""Writing outputs atomically."""
+"""Writing outputs atomically, and all of a run's outputs together.
+
+Each output is written to a temporary file beside it and renamed into place
+when complete.  :func:`staged_outputs` goes further for a run with several
+outputs (a selection, its indices, its report): it creates every temporary
+file before any work, so an output that cannot be written is found in the
+first millisecond rather than after the selection, and renames them into
+place together only when the run succeeds; on any error, Ctrl-C or signal
+none is.
+"""
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import glob
+import io
 import os
 import re
 import secrets
 import stat
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .._optional import require_pyarrow
 from ..errors import OutputError
 from ..samples.serialize import dumps_json
+from . import remote
+from .compression import compress_bytes, split_compression
 from .formats import STDIO, output_format
 from .read import Dataset, input_stamp, take_rows
 
@@ -43,6 +57,12 @@ def check_output(path: str, *, inputs: Sequence[str] = (), others: Sequence[str]
     if path == STDIO:
         if STDIO in others:
             raise OutputError("only one output can go to standard output", path=path)
+        return
+    if remote.is_remote(path):      # an object: it can only be the same as another by name
+        if path in inputs:
+            raise OutputError("is the input; writing it would destroy the pool", path=path)
+        if path in others:
+            raise OutputError("is also another output; give two different paths", path=path)
         return
     path = os.fspath(path)
     real = os.path.realpath(path)
@@ -119,6 +139,19 @@ def atomic_writer(path: str, mode: str = "wb", encoding: str | None = None) -> I
         The temporary file, open for writing.
     """
     path = os.fspath(path)
+    slot = _staged_slot(path)
+    if slot is not None:           # reserved by staged_outputs: fill its file, rename at commit
+        with _fill_slot(slot, mode, encoding) as f:
+            yield f
+        return
+    if remote.is_remote(path):     # an object store: the whole object in one put
+        buffer = io.BytesIO()
+        text = io.TextIOWrapper(buffer, encoding=encoding or "utf-8") if "b" not in mode else None
+        yield text if text is not None else buffer
+        if text is not None:
+            text.flush()
+        remote.put_bytes(path, buffer.getvalue())
+        return
     check_output(path)
     target = os.path.realpath(path)
     folder, name = os.path.split(target)
@@ -148,6 +181,9 @@ def atomic_writer(path: str, mode: str = "wb", encoding: str | None = None) -> I
 def output_stream(path: str) -> Iterator[Any]:
     """A binary stream for ``path``: atomic for files, standard output for ``-``.
 
+    A file whose name ends in ``.gz``, ``.zst``, ``.bz2`` or ``.xz`` receives
+    what is written compressed that way.
+
     Parameters
     ----------
     path : str
@@ -158,7 +194,25 @@ def output_stream(path: str) -> Iterator[Any]:
     file object
         Open for binary writing.
     """
-    if path == STDIO:
+    compression = None if path == STDIO else split_compression(os.fspath(path))[1]
+    if compression is not None:
+        buffer = io.BytesIO()
+        yield buffer
+        with _raw_output_stream(path) as f:
+            f.write(compress_bytes(buffer.getvalue(), compression))
+    else:
+        with _raw_output_stream(path) as f:
+            yield f
+
+
+@contextlib.contextmanager
+def _raw_output_stream(path: str) -> Iterator[Any]:
+    slot = _staged_slot(path) if path == STDIO or remote.is_remote(path) else None
+    if slot is not None:           # held back until the files are committed
+        buffer = io.BytesIO()
+        yield buffer
+        slot.buffer, slot.written = buffer.getvalue(), True
+    elif path == STDIO:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
     else:
@@ -313,3 +367,169 @@ def write_json(obj: Any, path: str) -> None:
     """
     with output_stream(path) as f:
         f.write(json_bytes(obj) + b"\n")
+
+
+# ----------------------------------------------------------------------------- all outputs, or none
+@dataclass
+class _Slot:
+    """One reserved output: its temporary file (or, for ``-``, the bytes held back)."""
+
+    path: str
+    label: str
+    target: str = ""
+    tmp: str | None = None
+    buffer: bytes = b""
+    written: bool = False
+    remote_slot: remote.RemoteSlot | None = None
+
+
+_STAGED: contextvars.ContextVar[dict[str, _Slot] | None] = contextvars.ContextVar("fastzip_staged", default=None)
+
+
+def _slot_key(path: str) -> str:
+    return path if path == STDIO or remote.is_remote(path) else os.path.realpath(os.fspath(path))
+
+
+def _staged_slot(path: str) -> _Slot | None:
+    slots = _STAGED.get()
+    return None if slots is None else slots.get(_slot_key(path))
+
+
+@contextlib.contextmanager
+def _fill_slot(slot: _Slot, mode: str, encoding: str | None) -> Iterator[Any]:
+    if slot.remote_slot is not None:    # put whole at commit
+        buffer = io.BytesIO()
+        text = io.TextIOWrapper(buffer, encoding=encoding or "utf-8") if "b" not in mode else None
+        yield text if text is not None else buffer
+        if text is not None:
+            text.flush()
+        slot.buffer, slot.written = buffer.getvalue(), True
+        return
+    assert slot.tmp is not None
+    if "b" not in mode and encoding is None:
+        encoding = "utf-8"
+    try:
+        with open(slot.tmp, mode, encoding=encoding) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        raise OutputError(f"cannot write the output: {exc.strerror or exc}", path=slot.path) from None
+    slot.written = True
+
+
+def _reserve(slot: _Slot) -> None:
+    """Create the slot's temporary file beside its target: the proof, before any work, that it can be written."""
+    if remote.is_remote(slot.path):
+        slot.remote_slot = remote.RemoteSlot(slot.path)
+        return
+    slot.target = os.path.realpath(slot.path)
+    folder, name = os.path.split(slot.target)
+    _clean_stale_temporaries(folder, name)
+    tmp = os.path.join(folder, _TMP_PATTERN.format(name=name, pid=os.getpid(), token=secrets.token_hex(6)))
+    try:
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))   # the umask applies
+    except OSError as exc:
+        raise OutputError(f"cannot write {slot.label} here: {exc.strerror or exc}; nothing was written",
+                          path=slot.path) from None
+    slot.tmp = tmp
+
+
+def check_outputs(outputs: Sequence[tuple[str, str | None]], *, inputs: Sequence[str] = ()) -> None:
+    """Refuse, before any work, outputs that must not be written (as :func:`check_output`), blaming the later option.
+
+    Parameters
+    ----------
+    outputs : sequence of (str, str or None)
+        Each output's option (``-o``, ``--indices-out``, ...) and path; a
+        None path (an option not given) is left out.
+    inputs : sequence of str
+        Files the run reads.
+
+    Raises
+    ------
+    OutputError
+        Naming the output, its option and the fault.
+    """
+    given = [(label, path if path == STDIO or remote.is_remote(path) else os.fspath(path))
+             for label, path in outputs if path is not None]
+    for k, (label, path) in enumerate(given):
+        for earlier_label, earlier in given[:k]:
+            if path == STDIO and earlier == STDIO:
+                raise OutputError(f"{label} and {earlier_label} both go to standard output; only one can",
+                                  path=path)
+            if path != STDIO and earlier != STDIO and _slot_key(path) == _slot_key(earlier):
+                raise OutputError(f"{label} is also {earlier_label}'s file; give two different files", path=path)
+        try:
+            check_output(path, inputs=inputs)
+        except OutputError as exc:
+            raise OutputError(f"{label}: {exc.reason}", path=exc.path) from None
+
+
+@contextlib.contextmanager
+def staged_outputs(outputs: Sequence[tuple[str, str | None]], *, inputs: Sequence[str] = ()) -> Iterator[None]:
+    """Reserve every output now; inside the block they are written, at its end committed together.
+
+    Every output is checked (:func:`check_outputs`) and its temporary file
+    created in its folder before the block runs, so an unwritable folder or
+    file is reported before any work.  :func:`atomic_writer`,
+    :func:`output_stream` and the functions built on them write a reserved
+    output into its temporary file (standard output's bytes are held back).
+    When the block ends normally every file is renamed into place, then
+    standard output is written; when it raises, every temporary file is
+    removed and nothing is written.
+
+    Parameters
+    ----------
+    outputs : sequence of (str, str or None)
+        Each output's option (for messages) and path; None: not given.
+    inputs : sequence of str
+        Files the run reads (an output must be none of them).
+
+    Yields
+    ------
+    None
+
+    Raises
+    ------
+    OutputError
+        An output must not or cannot be written (before the block runs), or
+        a reserved output was never written (after it; nothing is committed).
+    """
+    check_outputs(outputs, inputs=inputs)
+    slots = {_slot_key(path): _Slot(path if path == STDIO or remote.is_remote(path) else os.fspath(path), label)
+             for label, path in outputs if path is not None}
+    try:
+        for slot in slots.values():
+            if slot.path != STDIO:
+                _reserve(slot)
+        token = _STAGED.set(slots)
+        try:
+            yield
+        finally:
+            _STAGED.reset(token)
+        for slot in slots.values():
+            if not slot.written:
+                raise OutputError(f"{slot.label} was not written; nothing was", path=slot.path)
+        for slot in slots.values():       # objects first: a put can fail where a rename hardly can
+            if slot.remote_slot is not None:
+                slot.remote_slot.commit(slot.buffer)
+                slot.remote_slot = None
+        for slot in slots.values():
+            if slot.tmp is not None:
+                try:
+                    os.replace(slot.tmp, slot.target)
+                except OSError as exc:
+                    raise OutputError(f"cannot write the output: {exc.strerror or exc}", path=slot.path) from None
+                slot.tmp = None
+        for slot in slots.values():
+            if slot.path == STDIO:
+                sys.stdout.buffer.write(slot.buffer)
+                sys.stdout.buffer.flush()
+    finally:
+        for slot in slots.values():
+            if slot.tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(slot.tmp)
+            if slot.remote_slot is not None:
+                slot.remote_slot.discard()

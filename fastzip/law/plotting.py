@@ -1,6 +1,6 @@
 """Plot fitted laws: the runs, the fitted curve, its band, and a checked point.
 
-matplotlib is optional (``pip install 'fastzip[plot]'``); it is imported only
+matplotlib is optional (``pip install 'fastzip-select[plot]'``); it is imported only
 here, on first use, and drawn with the Agg backend through a private figure,
 so the caller's pyplot state and backend are left alone.
 
@@ -57,7 +57,7 @@ def plot(laws: Law | Sequence[Law], path: str | os.PathLike[str],
     Raises
     ------
     fastzip.errors.MissingDependencyError
-        matplotlib is not installed (``pip install 'fastzip[plot]'``).
+        matplotlib is not installed (``pip install 'fastzip-select[plot]'``).
     fastzip.errors.InputError
         No laws given.
     """

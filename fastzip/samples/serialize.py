@@ -249,7 +249,9 @@ def serialize_sample(sample: Any, serializer: str, record: int | None = None,
     record : int or None, optional
         The sample's record number (from 0), for error messages.
     text_field : str or None, optional
-        For ``text``: the field of each record to read.
+        For ``text``: the field of each record to read.  Under every
+        serializer, an object without this field is an error: it is never
+        silently serialized another way.
 
     Returns
     -------
@@ -258,10 +260,12 @@ def serialize_sample(sample: Any, serializer: str, record: int | None = None,
     Raises
     ------
     fastzip.errors.InputError
-        A sample that cannot be serialized, naming its record.
+        A sample that cannot be serialized, or an object without ``text_field``, naming its record.
     fastzip.errors.UsageError
         An unknown serializer.
     """
+    if text_field is not None and isinstance(sample, dict) and text_field not in sample:
+        raise InputError(f"missing field {text_field!r}", record=record)
     if serializer == "repr":
         if not isinstance(sample, (dict, str, bytes, bytearray)):
             raise InputError(f"a sample must be an object or a string, got {type(sample).__name__}",

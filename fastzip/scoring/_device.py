@@ -56,7 +56,7 @@ def cupy_status() -> CupyStatus:
         import cupy  # noqa: PLC0415  (lazy on purpose)
     except Exception as exc:  # ImportError, or a broken CUDA install raising at import
         return CupyStatus(None, f"CuPy is not installed or failed to import ({exc}); "
-                                "install the GPU extra: pip install 'fastzip[gpu]'")
+                                "install the GPU extra: pip install 'fastzip-select[gpu]'")
     try:
         count = int(cupy.cuda.runtime.getDeviceCount())
     except Exception as exc:  # CUDARuntimeError when there is no driver

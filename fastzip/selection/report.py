@@ -1,4 +1,4 @@
-"""A picture of a selection: what was picked, against what (docs/semantics.md §7.6).
+"""A picture of a selection: what was picked, against what (the selection report).
 
 ``fastzip select ... --report report.html`` and :meth:`SelectionResult.plot`
 draw one figure with four panels:
@@ -17,7 +17,7 @@ benchmark uses: the selected samples (``text`` serializer) in pool-index order,
 one per line, compressed once with zstd and a window covering them all; lower
 is better.
 
-The figure needs matplotlib (``pip install 'fastzip[plot]'``).  An HTML report
+The figure needs matplotlib (``pip install 'fastzip-select[plot]'``).  An HTML report
 is one self-contained file: the figure embedded as a PNG, a summary table, and
 the plotted per-round series as JSON (``<script id="fastzip-report-data">``).
 
@@ -503,7 +503,8 @@ img {{ max-width: 100%; }}
 <img alt="running ratio, stage times, length and score distributions of the selection against the pool"
  src="data:image/png;base64,{image}">
 <p>The judge compresses the selected samples (text serializer) in pool-index order, one per line, once
-with zstd and a window covering them all; the random subsets use fixed seeds. See docs/semantics.md §7.6.</p>
+with zstd and a window covering them all; the random subsets of the same size use fixed seeds. A selection
+whose judge ratio is below the random subsets' repeats itself less than chance would.</p>
 <script type="application/json" id="fastzip-report-data">{payload}</script>
 </body>
 </html>

@@ -21,6 +21,7 @@ and declares its :class:`fastzip._protocol.Capabilities`;
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import zlib
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import lz4
+import numpy as np
 import zstandard
 
 from ..errors import InputError, UsageError
@@ -290,6 +292,88 @@ def unregister_codec(name: str) -> None:
     _CUSTOM.pop(name, None)
 
 
+# ----------------------------------------------------------------------------- which zlib
+# compat mode promises the published selections exactly, which holds only if
+# deflate emits the bytes stock zlib (madler/zlib, 1.2.x and 1.3.x) emits.
+# zlib-ng, Fedora's default zlib since 40, does not promise that (zlib-ng
+# issue 795).  So the zlib in use is identified by what it makes of a fixed
+# input, not by its version string: Python's zlib by the bytes (their
+# SHA-256), the native extension's by the sizes it measures.
+_STOCK_ZLIB = {   # level: (length, SHA-256) of stock zlib.compress(_zlib_probe(), level)
+    1: (30936, "4b3aecd3e51c0a129fd4b18cb88ae1348a9ca6163b76e294af48c36ae57b212e"),
+    6: (26816, "294869635e33331ddb2ab54e6271ede33fbd44768ebb620c187ebd2e3b3bf618"),
+    9: (26366, "7e11001c930d743fcbecfc581b5013bdc05fd488d6305e7731f7925f691ccd8a"),
+}
+#: Set to 1 to let compat mode run on a zlib whose output differs from stock zlib's.
+ANY_ZLIB_ENV = "FASTZIP_ANY_ZLIB"
+
+
+def _zlib_probe() -> bytes:
+    """A fixed input with the repeats and near-repeats that make deflate implementations differ."""
+    return b"".join(b"%d: the quick brown fox %d jumps over the lazy dog %x; " % (i, i * i % 977, i * 7919 % 65521)
+                    + (b"\n" if i % 7 == 0 else b"") for i in range(3000))
+
+
+def _python_deflate(data: bytes, level: int) -> bytes:
+    return zlib.compress(data, level)
+
+
+def _stream_size(data: bytes, level: int) -> int:
+    """The size the zlib stream select() uses (native, or the fallback) measures for ``data`` alone."""
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    sizes = new_stream("zlib", level).measure(buffer, np.array([0, len(data)], dtype=np.int64))
+    return int(sizes[0])
+
+
+def zlib_identity() -> dict[str, Any]:
+    """Which zlib is in use, told by its output on a fixed input rather than by its version string.
+
+    Returns
+    -------
+    dict
+        ``{"name": "stock zlib" | "zlib-ng" | "a zlib that differs from stock zlib",
+        "stock": bool, "python": {"version": str, "stock": bool}, "engine":
+        {"backend": "native"|"fallback", "version": str, "stock": bool}}``.
+        ``stock`` is True when both Python's zlib (the published reference's)
+        and the engine's (compat mode's) deflate exactly as stock zlib does.
+    """
+    probe = _zlib_probe()
+    python_stock = all(hashlib.sha256(_python_deflate(probe, level)).hexdigest() == digest
+                       for level, (_, digest) in _STOCK_ZLIB.items())
+    native = uses_native("zlib")
+    engine_stock = all(_stream_size(probe, level) == length for level, (length, _) in _STOCK_ZLIB.items())
+    version = ".".join(map(str, _native.codec_version("zlib"))) if native else zlib.ZLIB_RUNTIME_VERSION
+    stock = python_stock and engine_stock
+    ng = "ng" in zlib.ZLIB_RUNTIME_VERSION.lower() or "ng" in version.lower()
+    name = "stock zlib" if stock else "zlib-ng" if ng else "a zlib that differs from stock zlib"
+    return {"name": name, "stock": stock,
+            "python": {"version": zlib.ZLIB_RUNTIME_VERSION, "stock": python_stock},
+            "engine": {"backend": "native" if native else "fallback", "version": version, "stock": engine_stock}}
+
+
+def check_compat_zlib(allow_any: bool = False) -> None:
+    """Refuse compat mode on a zlib whose output differs from stock zlib's (its exactness would not hold).
+
+    Parameters
+    ----------
+    allow_any : bool, optional
+        Accept any zlib (as does the environment variable ``FASTZIP_ANY_ZLIB=1``).
+
+    Raises
+    ------
+    fastzip.errors.UsageError
+        The zlib in use deflates differently from stock zlib.
+    """
+    if allow_any or os.environ.get(ANY_ZLIB_ENV, "") not in ("", "0"):
+        return
+    who = zlib_identity()
+    if not who["stock"]:
+        versions = f"Python's {who['python']['version']}, the engine's {who['engine']['version']}"
+        raise UsageError(f"compat mode reproduces the published selections only with stock zlib, and this one "
+                         f"({who['name']}: {versions}) deflates differently; install stock zlib, or accept "
+                         f"different selections with --any-zlib or {ANY_ZLIB_ENV}=1")
+
+
 def build_info() -> dict[str, Any]:
     """What this installation computes natively.
 
@@ -332,6 +416,7 @@ def build_info() -> dict[str, Any]:
         "codecs": codecs,
         "native_only_codecs": only,
         "custom_codecs": sorted(_CUSTOM),
+        "zlib": zlib_identity(),
     }
     if _NATIVE_IMPORT_ERROR:
         info["native_import_error"] = _NATIVE_IMPORT_ERROR

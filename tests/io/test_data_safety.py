@@ -79,14 +79,14 @@ def test_indices_out_equal_to_the_input_or_the_output_is_refused(tmp_path, capsy
     before = snapshot(tmp_path)
     rc, err = run_main(capsys, "select", pool, "-o", tmp_path / "o.jsonl", "--indices-out", pool, *SMALL)
     assert rc == 2
-    assert_one_error_line(err, "is the input file")
+    assert_one_error_line(err, "--indices-out: ", "is the input file")   # the option at fault, named
     rc, err = run_main(capsys, "select", pool, "-o", tmp_path / "o.json", "--indices-out",
                        tmp_path / "o.json", *SMALL)
     assert rc == 2
-    assert_one_error_line(err, "is also the other output")
+    assert_one_error_line(err, "--indices-out is also -o's file")
     rc, err = run_main(capsys, "select", pool, "-o", "-", "--indices-out", "-", *SMALL)
     assert rc == 2
-    assert_one_error_line(err, "only one output can go to standard output")
+    assert_one_error_line(err, "--indices-out and -o both go to standard output")
     assert snapshot(tmp_path) == before
 
 

@@ -4,26 +4,47 @@ The invariant, for every input: exit 0 with a valid output, or exit 2 with
 one ``fastzip: error:`` line and nothing written; never a traceback (an
 exception out of ``main``), never another status, never a changed input.
 The default run tries a bounded number of examples; the slow set many more.
+Compressed inputs (.gz, .zst, .bz2, .xz) are fuzzed two ways: their
+compressed bytes mutated (corrupt and truncated streams), and mutated records
+compressed intact (the decompressed data is bad); in memory and out of core.
 """
 from __future__ import annotations
 
+import bz2
 import contextlib
+import gzip
 import io
 import json
+import lzma
 import os
 import tempfile
 
 import pytest
+import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fastzip.cli import main
 from tests.helpers import DATA
 
+COMPRESS = {"gz": lambda b: gzip.compress(b, mtime=0), "zst": zstandard.ZstdCompressor().compress,
+            "bz2": bz2.compress, "xz": lzma.compress}
+DECOMPRESS = {"gz": gzip.decompress, "bz2": bz2.decompress, "xz": lzma.decompress,
+              "zst": lambda b: zstandard.ZstdDecompressor().stream_reader(io.BytesIO(b)).read()}
+
 FAQ_LINES = (DATA / "faq_qa.jsonl").read_bytes().splitlines(keepends=True)[:12]
 
 
+def _split(fmt: str) -> tuple[str, str | None]:
+    """``jsonl.gz`` -> (``jsonl``, ``gz``)."""
+    base, _, compression = fmt.partition(".")
+    return base, compression or None
+
+
 def _seed(fmt: str) -> bytes:
+    base, compression = _split(fmt)
+    if compression:
+        return COMPRESS[compression](_seed(base))
     if fmt == "jsonl":
         return b"".join(FAQ_LINES)
     records = [json.loads(line) for line in FAQ_LINES]
@@ -61,7 +82,7 @@ def mutations(draw, seed: bytes) -> bytes:
     return bytes(data)
 
 
-def check_invariant(payload: bytes, fmt: str, out_fmt: str) -> None:
+def check_invariant(payload: bytes, fmt: str, out_fmt: str, extra: tuple[str, ...] = ()) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, f"pool.{fmt}")
         out = os.path.join(tmp, f"out.{out_fmt}")
@@ -70,7 +91,7 @@ def check_invariant(payload: bytes, fmt: str, out_fmt: str) -> None:
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
             rc = main(["select", src, "-o", out, "--budget", "2", "--k1", "12", "--k2", "4", "--k3", "2",
-                       "--quiet"])
+                       "--quiet", *extra])
         with open(src, "rb") as f:
             assert f.read() == payload, "the input changed"
         lines = err.getvalue().strip().splitlines()
@@ -83,15 +104,19 @@ def check_invariant(payload: bytes, fmt: str, out_fmt: str) -> None:
             assert not os.path.exists(out)
         assert sorted(os.listdir(tmp)) == sorted({os.path.basename(src)} | ({os.path.basename(out)} if rc == 0
                                                                              else set()))
+    return rc
 
 
 def _assert_valid(path: str, fmt: str) -> None:
+    fmt, compression = _split(fmt)
+    with open(path, "rb") as f:
+        data = f.read()
+    if compression:
+        data = DECOMPRESS[compression](data)
     if fmt == "jsonl":
-        with open(path, "rb") as f:
-            rows = [json.loads(line) for line in f]
+        rows = [json.loads(line) for line in data.splitlines()]
     elif fmt == "json":
-        with open(path, "rb") as f:
-            rows = json.loads(f.read().decode("utf-8"))
+        rows = json.loads(data.decode("utf-8"))
     else:
         import pyarrow.parquet as pq
 
@@ -99,14 +124,18 @@ def _assert_valid(path: str, fmt: str) -> None:
     assert len(rows) == 2
 
 
-def _fuzz_test(fmt: str, out_fmt: str, examples: int):
-    seed = _seed(fmt)
+def _fuzz_test(fmt: str, out_fmt: str, examples: int, extra: tuple[str, ...] = (), inside: bool = False):
+    """Mutate ``fmt``'s bytes; with ``inside``, mutate the records and compress them intact."""
+    base, compression = _split(fmt)
+    seed = _seed(base if inside else fmt)
 
     @settings(max_examples=examples, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(payload=mutations(seed))
     def run(payload):
-        check_invariant(payload, fmt, out_fmt)
+        if inside and compression:
+            payload = COMPRESS[compression](payload)
+        check_invariant(payload, fmt, out_fmt, extra)
 
     run()
 
@@ -127,6 +156,32 @@ def test_mutated_inputs_many_more(fmt, out_fmt):
     if "parquet" in (fmt, out_fmt):
         pytest.importorskip("pyarrow")
     _fuzz_test(fmt, out_fmt, examples=1500)
+
+
+OOC = ("--out-of-core", "on")
+COMPRESSED = [("jsonl.gz", "jsonl", ()), ("jsonl.zst", "jsonl.gz", ()), ("jsonl.bz2", "json", ()),
+              ("jsonl.xz", "jsonl.zst", ()), ("json.gz", "json.xz", ()), ("jsonl.gz", "jsonl", OOC),
+              ("jsonl.zst", "jsonl.bz2", OOC)]
+_IDS = [f"{a}-{b}{'-ooc' if e else ''}" for a, b, e in COMPRESSED]
+
+
+@pytest.mark.parametrize("inside", [False, True], ids=["compressed-bytes", "records"])
+@pytest.mark.parametrize("fmt, out_fmt, extra", COMPRESSED, ids=_IDS)
+def test_mutated_compressed_inputs_end_in_a_valid_output_or_one_error_line(fmt, out_fmt, extra, inside):
+    _fuzz_test(fmt, out_fmt, examples=25, extra=extra, inside=inside)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("inside", [False, True], ids=["compressed-bytes", "records"])
+@pytest.mark.parametrize("fmt, out_fmt, extra", COMPRESSED, ids=_IDS)
+def test_mutated_compressed_inputs_many_more(fmt, out_fmt, extra, inside):
+    _fuzz_test(fmt, out_fmt, examples=800, extra=extra, inside=inside)
+
+
+def test_the_harness_reads_compressed_seeds():
+    """The compressed seeds are valid: unmutated, each selects (so the fuzz above starts from good data)."""
+    for fmt, out_fmt, extra in COMPRESSED:
+        assert check_invariant(_seed(fmt), fmt, out_fmt, extra) == 0, fmt
 
 
 def test_the_harness_catches_a_traceback(monkeypatch):

@@ -484,7 +484,7 @@ def test_plot_without_matplotlib_says_how_to_get_it(monkeypatch, tmp_path):
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     fitted = fit(synthetic_runs("linear", 0), form="linear", n_boot=0)
-    with pytest.raises(MissingDependencyError, match=r"pip install 'fastzip\[plot\]'"):
+    with pytest.raises(MissingDependencyError, match=r"pip install 'fastzip-select\[plot\]'"):
         law.plot(fitted, tmp_path / "x.png")
     assert isinstance(MissingDependencyError("x"), ImportError)
 

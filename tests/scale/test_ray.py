@@ -1,6 +1,6 @@
 """fastzip.scale.ray: exact mode equals single-machine select; GreeDi is deterministic; resume after kill -9.
 
-Marked ``ray``; skipped without Ray (pip install 'fastzip[ray]').
+Marked ``ray``; skipped without Ray (pip install 'fastzip-select[ray]').
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'fastzip[ray]'")
-pytest.importorskip("ray.data", reason="Ray Data is not installed: pip install 'fastzip[ray]'")
+ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'fastzip-select[ray]'")
+pytest.importorskip("ray.data", reason="Ray Data is not installed: pip install 'fastzip-select[ray]'")
 pa = pytest.importorskip("pyarrow")
 import pyarrow.parquet as pq  # noqa: E402
 
