@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .._checks import finite_number, real_number
+from ..cli_proxy import add_proxy_parser
 from ..codecs import available_codecs
 from ..errors import InputError, MissingDependencyError
 from ..io import write_json
@@ -211,6 +212,7 @@ def add_subparser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     fmt.add_argument("--csv", action="store_true",
                      help="print CSV (name,ratio,records,file), ready to extend into a runs table")
     p.set_defaults(func=run_ratio)
+    add_proxy_parser(sub)
     return law
 
 
