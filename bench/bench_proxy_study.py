@@ -165,6 +165,51 @@ def analyse(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "law": law, "risk": risk}
 
 
+def analyse_cache(args: argparse.Namespace) -> int:
+    """Analyse what an earlier (possibly unfinished) study left in its work folder."""
+    from fastzip.io import read_records, write_json
+    from fastzip.proxy.text import record_texts
+
+    out = args.out or str(RESULTS / ("proxy_study_quick.json" if args.quick else "proxy_study.json"))
+    report: dict[str, Any] = {"command": "python bench/bench_proxy_study.py --from-cache", "builds": {},
+                              "studies": {}, "runs": [], "incomplete": {}}
+    for pool in args.pools.split(","):
+        for budget_kind in ("tokens", "samples"):
+            folder = Path(args.work) / pool / budget_kind
+            names = sorted(p.stem for p in (folder / "data").glob("*.jsonl") if p.stem != "heldout")
+            if not names:
+                continue
+            report["builds"][f"{pool}/{budget_kind}"] = {
+                "records": {n: len(read_records(str(folder / "data" / f"{n}.jsonl"))) for n in names},
+                "text_bytes": {n: sum(len(t) for t in record_texts(read_records(str(folder / "data" / f"{n}.jsonl"))))
+                               for n in names}}
+            rows = []
+            for seed_dir in sorted(folder.glob("seed*")):
+                found = {n: seed_dir / n / "result.json" for n in names}
+                if not all(p.exists() for p in found.values()):
+                    report["incomplete"][f"{pool}/{budget_kind}/{seed_dir.name}"] = sorted(
+                        n for n, p in found.items() if p.exists())
+                    continue
+                seed = int(seed_dir.name[4:])
+                for n in names:
+                    with open(found[n], encoding="utf-8") as f:
+                        rows.append(dict(json.load(f)["result"], seed=seed, pool=pool, budget=budget_kind))
+            report["runs"].extend(rows)
+            if len({r["seed"] for r in rows}) >= 2:
+                report["studies"][f"{pool}/{budget_kind}"] = analyse(rows)
+    if report["runs"]:
+        report["tokens_per_s"] = {"median": float(np.median([r["tokens_per_s"] for r in report["runs"]])),
+                                  "params": report["runs"][0]["params"]}
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    write_json(report, out)
+    for key, st in report["studies"].items():
+        d = st["z_minus_random"]["zip"]
+        print(f"{key}: Z(zip) - Z(random) = {d['diff']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] bits/byte; "
+              f"{st['risk']['summary']}", file=sys.stderr)
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small pools, budgets and model: a smoke run")
@@ -177,7 +222,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--work", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "fastzip_proxy_study"))
     ap.add_argument("--out", default=None, help="results JSON (default: bench/results/proxy_study[_quick].json)")
+    ap.add_argument("--from-cache", action="store_true",
+                    help="train nothing: analyse the runs already finished in --work (complete groups only)")
     args = ap.parse_args(argv)
+    if args.from_cache:
+        return analyse_cache(args)
     from fastzip.proxy import require_torch
     from fastzip.proxy.text import record_texts
     from fastzip.proxy.versions import ALL_KINDS, build_versions

@@ -23,3 +23,16 @@ def test_version_parsing():
 
     assert parse_version("a=x/b.jsonl").name == "a"
     assert parse_version("x/zip_s0.jsonl").name == "zip_s0"
+
+
+def test_every_proxy_option_has_help():
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    from fastzip.cli_proxy import add_proxy_parser, run_proxy
+
+    leaf = add_proxy_parser(parser.add_subparsers())
+    assert leaf.get_default("func") is run_proxy
+    for action in leaf._actions:
+        if not isinstance(action, argparse._HelpAction):
+            assert action.help and action.help.strip(), action.dest
