@@ -41,6 +41,7 @@ from ..law.plotting import plot
 from ..law.runs import Run
 from ..samples.serialize import SERIALIZERS
 from ..streams.codecs import available_codecs
+from .proxy import add_proxy_parser
 
 EXIT_OK, EXIT_RISK, EXIT_ERROR = 0, 1, 2
 
@@ -156,7 +157,7 @@ def add_subparser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         description="The entropy law (Yin et al., 2024): model performance falls as the compression ratio R "
                     "of the training data rises, and the first-epoch loss L carries the rest of the signal. "
                     "Fit it on earlier data versions, then check a new version at the start of training.")
-    sub = law.add_subparsers(dest="law_command", metavar="{fit,check,ratio}", required=True)
+    sub = law.add_subparsers(dest="law_command", metavar="{fit,check,ratio,proxy}", required=True)
 
     p = sub.add_parser(
         "fit", help="fit a law to a runs table",
@@ -222,6 +223,7 @@ def add_subparser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     fmt.add_argument("--csv", action="store_true",
                      help="print CSV (name,ratio,records,file), ready to extend into a runs table")
     p.set_defaults(func=run_ratio)
+    add_proxy_parser(sub)
     return law
 
 

@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ PathLike = str | os.PathLike[str]
 
 # the Trainer's float epochs can land a hair above 1.0 at the epoch boundary
 _EPOCH_TOLERANCE = 1e-6
+_CHECKPOINT = re.compile(r"checkpoint-(\d+)")   # a Trainer's checkpoint folder, by step
 
 
 def _read_text(path: PathLike) -> str:
@@ -122,6 +124,17 @@ def _finite_number(value: object, what: str, path: str, record: int | None) -> f
     return number
 
 
+def _trainer_state_file(path: Path) -> Path:
+    """The ``trainer_state.json`` a path names: itself, in the folder, or in its latest ``checkpoint-N``."""
+    if not path.is_dir() or (path / "trainer_state.json").exists():
+        return path / "trainer_state.json" if path.is_dir() else path
+    steps = [(int(m.group(1)), child) for child in path.iterdir()
+             if (m := _CHECKPOINT.fullmatch(child.name)) and (child / "trainer_state.json").is_file()]
+    if not steps:
+        raise InputError("holds no trainer_state.json, nor a checkpoint-N folder with one", path=str(path))
+    return max(steps)[1] / "trainer_state.json"
+
+
 def loss_from_trainer_state(path: PathLike, max_epoch: float = 1.0) -> float:
     """Mean of the training losses a Hugging Face Trainer logged in the first epoch.
 
@@ -134,7 +147,10 @@ def loss_from_trainer_state(path: PathLike, max_epoch: float = 1.0) -> float:
     Parameters
     ----------
     path : str or os.PathLike
-        A ``trainer_state.json``, or a checkpoint folder that holds one.
+        A ``trainer_state.json``; a checkpoint folder that holds one; or a
+        Trainer's output folder, whose own ``trainer_state.json`` is read
+        when it has one (``save_state``), else that of its latest
+        ``checkpoint-N`` (the highest N).
     max_epoch : float, default 1.0
         Last epoch whose losses count.
 
@@ -150,9 +166,7 @@ def loss_from_trainer_state(path: PathLike, max_epoch: float = 1.0) -> float:
         or no loss logged in time. Record numbers in errors count
         ``log_history`` entries from 0.
     """
-    p = Path(path)
-    if p.is_dir():
-        p = p / "trainer_state.json"
+    p = _trainer_state_file(Path(path))
     data = _load_json(p)
     log = data.get("log_history") if isinstance(data, dict) else None
     if not isinstance(log, list):

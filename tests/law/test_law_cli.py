@@ -55,7 +55,7 @@ def _leaf_parsers():
 
 def test_law_has_fit_check_ratio_and_every_option_has_help():
     law_parser, leaves = _leaf_parsers()
-    assert set(leaves) == {"fit", "check", "ratio"}
+    assert set(leaves) == {"fit", "check", "ratio", "proxy"}
     assert all(w in law_parser.format_help() for w in ("fit", "check", "ratio"))
     for name, leaf in leaves.items():
         for action in leaf._actions:
