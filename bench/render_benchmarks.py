@@ -485,9 +485,58 @@ def render(results: Path = RESULTS) -> str:
     lines += scale_ray_section(_load(results / "scale_ray.json"), ledger)
     for key in order["scale"]:
         lines += recorded_section(recorded[key], ledger)
+    lines += proxy_study_section(_load(results / "proxy_study.json"), ledger)
     lines += groups_appendix(data)
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
+
+
+def _mean_sd(stat: dict[str, float], digits: int = 3) -> str:
+    return f"{stat['mean']:.{digits}f} ± {stat['sd']:.{digits}f}"
+
+
+def proxy_study_section(r: dict[str, Any], ledger: dict[str, Any]) -> list[str]:
+    """What the proxy models learnt from each data version: R, L, Z, ZIP against random, the law, the risk check."""
+    m = r["model"]
+    lines = ["## What selections teach: the proxy-model study", "",
+             f"Each data version trains a byte-level causal LM from scratch ({r['tokens_per_s']['params']:,} "
+             f"parameters: context {m['context']}, width {m['d_model']}, {m['n_layers']} layers) for one epoch, "
+             f"{r['seeds']} seeds each. R is the version's compression ratio (zlib-9 over repr, as `fastzip law ratio`), "
+             "L its first-epoch mean training loss, Z the negative held-out loss in bits per byte (higher is "
+             "better) on a held-out slice of the pool that no version draws from. \"tokens\": every version "
+             f"holds {r['budget_bytes']:,} bytes of text; \"samples\": every version holds as many samples as "
+             "the paper's kind of sample budget gives ZIP. Z − random: the version's mean Z minus the mean over "
+             "the random seeds' runs, with a 95% interval. Read [What selections teach](proxy-study.md) for the "
+             "versions and what to make of them. From `bench/results/proxy_study.json`.", ""]
+    lines += _about(ledger, ledger["sources"]["proxy_study.json"])
+    for name, study in r["studies"].items():
+        pool, budget = name.split("/")
+        lines += [f"### {pool}, equal {budget}", ""]
+        diffs = study["z_minus_random"]
+        rows = []
+        for version, v in study["versions"].items():
+            d = diffs.get(version)
+            rows.append([version, v["records"], f"{v['ratio']['mean']:.3f}", _mean_sd(v["loss"]),
+                         _mean_sd(v["performance"]),
+                         "" if d is None else f"{d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"])
+        lines += _table(["version", "samples", "R", "L", "Z", "Z − random [95%]"], rows) + [""]
+        law = study["law"]
+        perf = law["performance"]
+        lines += [f"The law fitted on the {law['runs']} runs: `{perf['formula']}` (form {perf['form']}), "
+                  f"R² {perf['r2']:.2f}, leave-one-out RMSE {perf['loo_rmse']:.3f} against "
+                  f"{law['z_from_loss_only']['loo_rmse']:.3f} from L alone: R "
+                  f"{'adds' if law['r_adds_beyond_l'] else 'adds no'} predictive power beyond L.", ""]
+        risk = study["risk"]
+        flagged = sum(c["verdict"] == "risk" for c in risk["inconsistent"])
+        honest = [v for verdicts in risk["honest_leave_one_version_out"].values() for v in verdicts]
+        lines += [f"The risk check flagged the inconsistent version in {flagged} of {len(risk['inconsistent'])} "
+                  f"runs and passed {sum(v == 'ok' for v in honest)} of {len(honest)} honest runs (each checked "
+                  "against a law fitted without its version).", ""]
+    sec = r["seconds"]
+    lines += [f"The study took {sec['total']:,.0f} s ({sec['build']:,.0f} s building the versions, "
+              f"{sec['train']:,.0f} s training); the median training rate was "
+              f"{r['tokens_per_s']['median']:,.0f} tokens/s per worker.", ""]
+    return lines + _notes(ledger["sources"]["proxy_study.json"])
 
 
 def main(argv: list[str] | None = None) -> int:
