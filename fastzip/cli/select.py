@@ -9,13 +9,14 @@ from typing import Any
 
 from .. import io
 from .._optional import require_ray
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from ..io import FORMATS
 from ..io.shards import STREAM_THRESHOLD, expand_inputs, is_sharded, read_records_at, shard_format, write_chosen
 from ..scale.ooc import select_shards
 from ..scale.ray import select_files
 from ..selection import report
 from ..selection.api import select
+from ..selection.tokens import counts_from_dataset
 from .common import Parser, add_codec_options
 
 
@@ -41,6 +42,7 @@ def add_select_parser(sub: argparse._SubParsersAction[Parser]) -> None:
     budget.add_argument("--budget", type=int, metavar="N", help="number of samples to select")
     budget.add_argument("--budget-bytes", type=int, metavar="BYTES",
                         help="select up to this many serialized bytes (default mode only)")
+    _add_engine_options(sel, budget)
     sel.add_argument("--k1", type=int, default=10000, help="stage-1 candidates (default 10000)")
     sel.add_argument("--k2", type=int, default=200, help="stage-2 candidates (default 200)")
     sel.add_argument("--k3", type=int, default=100, help="samples added per round (default 100)")
@@ -75,8 +77,6 @@ def _add_scale_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--partitions", type=int, help="--ray greedi: number of partitions")
     group.add_argument("--oversample", type=float, default=4.0, help="--ray greedi: per-partition oversampling")
     group.add_argument("--seed", type=int, default=0, help="--ray greedi: partitioning seed")
-    group.add_argument("--checkpoint", metavar="DIR", help="--ray: keep finished scoring shards here and "
-                                                           "reuse them on a rerun with the same arguments")
 
 
 def wants_out_of_core(args: argparse.Namespace) -> bool:
@@ -103,6 +103,7 @@ def wants_out_of_core(args: argparse.Namespace) -> bool:
 
 def run_out_of_core(args: argparse.Namespace) -> int:
     """``fastzip select`` through the streaming path (or Ray with ``--ray``)."""
+    refuse_token_options(args)
     if getattr(args, "ray", False):
         return run_on_ray(args)
     paths = expand_inputs(args.input)
@@ -113,7 +114,7 @@ def run_out_of_core(args: argparse.Namespace) -> int:
     res = select_shards(args.input, args.budget, args.output, k1=args.k1, k2=args.k2, k3=args.k3,
                         codec=args.codec, level=args.level, serializer=args.serializer,
                         text_field=args.text_field, n_threads=args.threads, progress=not args.quiet,
-                        lazy=False if args.exhaustive else None)
+                        lazy=False if args.exhaustive else None, checkpoint=args.checkpoint)
     if args.indices_out:
         io.write_json(res.indices.tolist(), args.indices_out)
     if not args.quiet:
@@ -161,7 +162,7 @@ def run_select(args: argparse.Namespace) -> int:
             k1=args.k1, k2=args.k2, k3=args.k3, codec=args.codec, level=args.level,
             serializer=serializer, compat=args.compat, n_threads=args.threads,
             progress=not args.quiet, lazy=False if args.exhaustive else None,
-            dedupe=not args.keep_duplicates)
+            dedupe=not args.keep_duplicates, **engine_options(args, dataset))
     except InputError as exc:
         raise dataset.error(exc) from None
     dataset.check_unchanged()
@@ -183,6 +184,35 @@ def run_select(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_engine_options(parser: argparse.ArgumentParser, budget: Any) -> None:
+    """Token budgets (``budget`` is the mutually exclusive budget group) and ``--checkpoint``."""
+    budget.add_argument("--budget-tokens", type=int, metavar="N",
+                        help="select up to this many tokens (default mode, in memory); counted with "
+                             "--tokenizer or read from --token-field")
+    parser.add_argument("--tokenizer", metavar="FILE",
+                        help="--budget-tokens: a local tokenizers JSON file; counts each sample's serialized "
+                             "text (pip install 'fastzip-select[tokens]')")
+    parser.add_argument("--token-field", metavar="FIELD",
+                        help="--budget-tokens: read each record's precomputed token count from FIELD")
+    parser.add_argument("--checkpoint", metavar="DIR",
+                        help="keep the run's state here (every few rounds; out of core and --ray: each scored "
+                             "shard too); a rerun with the same arguments continues from it")
+
+
+def engine_options(args: argparse.Namespace, dataset: Any) -> dict[str, Any]:
+    """``select``'s token and checkpoint arguments from the command line (in memory)."""
+    options: dict[str, Any] = {"checkpoint": args.checkpoint, "budget_tokens": args.budget_tokens,
+                               "tokenizer": args.tokenizer, "token_field": args.token_field}
+    if args.token_field and args.budget_tokens is not None:   # the records are not kept: read the field here
+        options["token_counts"] = counts_from_dataset(dataset, options.pop("token_field"))
+    return options
+
+
+def refuse_token_options(args: argparse.Namespace) -> None:
+    """Out of core and on Ray: token options are refused (the prefilter is exact for a sample budget only)."""
+    if args.tokenizer or args.token_field:
+        raise UsageError("--tokenizer and --token-field go with --budget-tokens, which runs in memory only "
+                         "(the out-of-core and Ray prefilter is exact for --budget only)")
 
 
 def run_on_ray(args: Any) -> int:
