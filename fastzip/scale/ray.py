@@ -40,6 +40,7 @@ from ..io.arrow import text_pool
 from ..io.shards import iter_batches, read_records_at
 from ..samples.pool import Pool
 from ..selection.api import select as fz_select
+from ..selection.checkpoint import open_folder
 from ..selection.config import check_ks, positive_int
 from .core import (
     PartSelection,
@@ -543,6 +544,10 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
                  progress: bool = False) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Select from shards with Ray; ids are (shard, record).
 
+    ``checkpoint`` is a folder for one run (another run's folder is refused
+    in one line): each scored shard is kept there, and with the exact
+    strategy the driver's selection keeps its state there every few rounds
+    (GreeDi's partition selections run in tasks and are not checkpointed).
     Returns the pool indices (shards in order, records numbered from 0 across
     them) in selection order, the chosen (shard, start, length) locations as
     one array of shape (B, 3), and the trace.
@@ -555,7 +560,13 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
     n = prefilter_size(budget, k1, k3)
     strategy = _check_strategy(strategy, n, max_driver_samples)
     trace: dict[str, Any] = {"strategy": strategy, "N": n, "budget": budget, **config}
-    ckpt = _checkpoint_dir(checkpoint, paths, config) if checkpoint else None
+    root = None
+    if checkpoint:   # one run per folder, as in memory and out of core: another run's folder is refused
+        root = open_folder(checkpoint, {
+            "engine": "ray-files", "budget": budget, "k1": k1, "k2": k2, "k3": k3, "strategy": strategy,
+            "partitions": partitions, "oversample": oversample, "seed": seed, "lazy": lazy, "dedupe": dedupe,
+            **config, "inputs": [[os.path.abspath(p), os.path.getsize(p), os.stat(p).st_mtime_ns] for p in paths]})
+    ckpt = _checkpoint_dir(root, paths, config) if root else None
     if ckpt is not None:
         trace["reused_shards"] = sum(os.path.exists(os.path.join(ckpt, f"shard-{i:06d}.done"))
                                      for i in range(len(paths)))
@@ -586,7 +597,7 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
         t2 = time.perf_counter()
         res = fz_select(records, budget, k1=k1, k2=k2, k3=k3, codec=config["codec"], level=config["level"],
                         serializer=config["serializer"], text_field=text_field, lazy=lazy, progress=progress,
-                        dedupe=dedupe)
+                        dedupe=dedupe, checkpoint=None if root is None else os.path.join(root, "select"))
         chosen = kept.ids[res.indices]
         trace["select_s"] = time.perf_counter() - t2
         trace["ratio"] = res.ratio

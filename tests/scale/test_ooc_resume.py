@@ -80,3 +80,19 @@ def test_out_of_core_resume_in_process_and_refusal(shards, tmp_path, monkeypatch
     assert resumed.pool_size == whole.pool_size and resumed.kept == whole.kept
     with pytest.raises(Exception, match="made with other arguments or another input"):
         select_shards(paths, 130, k1=300, k2=40, k3=10, checkpoint=tmp_path)
+
+
+def test_every_path_refuses_a_folder_made_by_another_run(shards, tmp_path, evals_rows):
+    """One folder, one run: an in-memory run's folder is refused out of core and on Ray, before any work."""
+    import fastzip
+    from fastzip.errors import InputError
+
+    fastzip.select(evals_rows[:300], 20, k1=100, k2=40, k3=10, checkpoint=tmp_path)
+    paths = sorted(str(p) for p in shards.iterdir())
+    with pytest.raises(InputError, match="made with other arguments or another input"):
+        select_shards(paths, 20, k1=100, k2=40, k3=10, checkpoint=tmp_path)
+    pytest.importorskip("ray.data")
+    from fastzip.scale.ray import select_files
+
+    with pytest.raises(InputError, match="made with other arguments or another input"):
+        select_files(paths, 20, k1=100, k2=40, k3=10, checkpoint=str(tmp_path))
