@@ -28,6 +28,7 @@ earlier-ranked kept item's gives the top N of the de-duplicated pool.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -249,16 +250,22 @@ class TopN:
         better: np.ndarray = (batch.scores < ts) | ((batch.scores == ts) & (batch.ids < tid))
         return better
 
-    def add_pool(self, batch: ScoredBatch, pool: Pool) -> None:
+    def add_pool(self, batch: ScoredBatch, pool: Pool, digests: bool = False) -> None:
         """Add a batch scored without items; only samples that can enter are given their bytes.
 
         ``pool`` holds the batch's serialized samples, in the batch's order.
+        ``digests=True`` keeps a 16-byte digest of each sample's bytes
+        (the first 16 bytes of its SHA-256) in place of the bytes: enough to
+        de-duplicate, and O(16) bytes a kept sample instead of its size.
         """
         at = np.flatnonzero(self.admits(batch))
         self.seen += len(batch) - len(at)
         batch = batch.take(at)
         items = np.empty(len(at), dtype=object)
-        items[:] = [pool.item(int(i)) for i in at]
+        if digests:
+            items[:] = [hashlib.sha256(pool.item(int(i))).digest()[:16] for i in at]
+        else:
+            items[:] = [pool.item(int(i)) for i in at]
         batch.items = items
         self.add(batch)
 

@@ -5,18 +5,29 @@ glob) in default mode with a sample budget:
 
 1. reads every shard once, in batches, scoring each sample stand-alone and
    keeping only the N = ceil(budget / k3) * k1 lowest ``(score, pool index)``
-   (:class:`fastzip.scale.TopN`) with where each sits in its shard;
-2. selects from those N with the unchanged ``fastzip.select``;
+   (:class:`fastzip.scale.TopN`) with where each sits in its shard and a
+   16-byte digest of its bytes (for de-duplication), never the bytes;
+2. reads those N again by offset, a chunk at a time, into a disk-backed
+   pool (:mod:`fastzip.scale.disk`) and selects from it with the unchanged
+   ``fastzip.select``;
 3. copies the chosen records to the output, reading the shards once more by
    offset (JSONL lines byte for byte, Parquet rows with their schema).
 
 The pool is the shards' records in order: shards sorted by path, records in
 file order, numbered from 0 across shards.  The result is identical to
-loading everything; peak memory is O(N x mean sample size).
+loading everything.  Peak memory is O(N) small entries (score, id, place,
+digest: about 100 bytes each with Python's overheads) plus the engine's
+state, not the N samples' bytes, which the operating system pages in from
+the pool file as the rounds need them.
+
+With ``checkpoint``, the scoring pass is saved after each shard, the
+disk-backed pool is kept in the folder and the selection saves its state
+every few rounds: a run killed at any point continues from there.
 """
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,12 +38,15 @@ from tqdm.auto import tqdm
 
 from ..errors import InputError
 from ..io.read import check_unchanged, input_stamp
-from ..io.shards import BATCH_SIZE, expand_inputs, iter_batches, write_chosen
+from ..io.shards import BATCH_SIZE, expand_inputs, iter_batches, read_records_at, write_chosen
+from ..selection.api import select
 from ..selection.checkpoint import load_arrays, open_folder, save_arrays
 from ..selection.config import check_ks, positive_int
-from .core import PartSelection, ScoredBatch, Scorer, TopN, local_select, prefilter_size, resolve_dedupe
+from .core import PartSelection, ScoredBatch, Scorer, TopN, prefilter_size, resolve_dedupe
+from .disk import META_FILE, PoolWriter, open_pool
 
 SCORING_FILE = "scoring.npz"      # the scoring pass's state in a checkpoint folder
+REREAD_CHUNK = 65536              # kept records read again and serialized at once
 
 
 # ---------------------------------------------------------------------------
@@ -74,7 +88,8 @@ def score_shards(paths: Sequence[str], n: int, scorer: Scorer, *, dedupe: bool =
                         line = int(batch.lines[exc.record - batch.first])
                     raise InputError(exc.reason, path=paths[shard], record=exc.record,
                                      line=line if exc.line is None else exc.line) from None
-                top.add_pool(scorer.score_pool(pool, ids, extra=extra), pool)   # bytes only for entrants
+                # entrants keep a 16-byte digest (to de-duplicate), not their bytes: read again by offset later
+                top.add_pool(scorer.score_pool(pool, ids, extra=extra), pool, digests=True)
                 record = batch.first + len(batch.records)
                 if bar is not None:
                     bar.n = sum(sizes[:shard]) + batch.consumed_bytes
@@ -146,7 +161,7 @@ def select_shards(input: str | Sequence[str], budget: int, output: str | None = 
     t1 = time.perf_counter()
     try:
         part = _select_kept(kept, budget, top.seen, scorer, k1, k2, k3, n_threads, progress, lazy, dedupe,
-                            None if folder is None else os.path.join(folder, "select"))
+                            folder, paths, stamps)
     except InputError as exc:
         raise (exc.with_path(paths[0]) if exc.path is None and len(paths) == 1 else exc) from None
     timings["select_s"] = time.perf_counter() - t1
@@ -165,13 +180,35 @@ def select_shards(input: str | Sequence[str], budget: int, output: str | None = 
 
 def _select_kept(kept: ScoredBatch, budget: int, pool_size: int, scorer: Scorer, k1: int, k2: int, k3: int,
                  n_threads: int, progress: bool, lazy: bool | None, dedupe: bool,
-                 checkpoint: str | None = None) -> PartSelection:
+                 checkpoint: str | None = None, paths: Sequence[str] = (),
+                 stamps: Sequence[Any] = ()) -> PartSelection:
+    """Select from the kept samples, read again by offset into a disk-backed pool in pool order.
+
+    The kept samples' bytes never sit in memory together: they are
+    serialized a chunk at a time into a pool folder (the checkpoint's, where
+    a rerun finds it complete, else a temporary one) that the engine reads
+    memory-mapped.
+    """
     if budget > pool_size:
         raise InputError(f"budget ({budget}) is larger than the pool ({pool_size} samples)")
-    items = [] if kept.items is None else list(kept.items)
-    return local_select(items, kept.ids, budget, k1=k1, k2=k2, k3=k3, **_no_text_field(scorer),
-                        n_threads=n_threads, progress=progress, lazy=lazy, dedupe=dedupe, clamp=False,
-                        checkpoint=checkpoint)
+    for path, stamp in zip(paths, stamps):       # the bytes read again must be the bytes scored
+        check_unchanged(path, stamp)
+    order = np.argsort(kept.ids, kind="stable")
+    with tempfile.TemporaryDirectory(prefix="fastzip-kept-") as scratch:
+        folder = os.path.join(checkpoint if checkpoint is not None else scratch, "kept-pool")
+        if checkpoint is None or not os.path.exists(os.path.join(folder, META_FILE)):
+            with PoolWriter(folder, scorer.serializer) as writer:
+                for start in range(0, len(order), REREAD_CHUNK):
+                    at = order[start:start + REREAD_CHUNK]
+                    records = read_records_at(paths, kept.extra["shard"][at], kept.extra["start"][at],
+                                              kept.extra["length"][at])
+                    pool = scorer.pool(records)
+                    writer.add_packed(pool.data, pool.offsets)
+        res = select(open_pool(folder), budget, k1=k1, k2=k2, k3=k3, **_no_text_field(scorer), n_threads=n_threads,
+                     progress=progress, lazy=lazy, dedupe=dedupe,
+                     checkpoint=None if checkpoint is None else os.path.join(checkpoint, "select"))
+    ids = kept.ids[order][res.indices]
+    return PartSelection(ids, [], res.ratio, list(res.trace), len(order))
 
 
 def _no_text_field(scorer: Scorer) -> dict[str, Any]:

@@ -47,3 +47,19 @@ def test_writer_streams_samples_and_a_bad_folder_is_named(tmp_path, evals_bytes)
         open_pool(tmp_path / "p")
     with pytest.raises(InputError, match="not a pool folder"):
         open_pool(tmp_path / "nothing")
+
+
+def test_out_of_core_keeps_digests_not_bytes(tmp_path, evals_rows):
+    """The streaming pass keeps 16 bytes a kept sample; the selection reads the bytes from a mapped pool."""
+    import json
+
+    from fastzip.scale import Scorer
+    from fastzip.scale.ooc import score_shards, select_shards
+
+    path = tmp_path / "pool.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in evals_rows[:2000]))
+    top = score_shards([str(path)], 800, Scorer())
+    kept = top.result()
+    assert len(kept) == 800 and {len(b) for b in kept.items} == {16}
+    res = select_shards(str(path), 60, k1=400, k2=60, k3=20)
+    assert res.indices.tolist() == fastzip.select(evals_rows[:2000], 60, k1=400, k2=60, k3=20).indices.tolist()

@@ -193,7 +193,7 @@ def test_cli_ray_parquet_greedi(ray_session, tmp_path, evals_rows):
 # --- separate Ray instances: CPUs, nodes, kill -9 ----------------------------
 GREEDI_SCRIPT = textwrap.dedent("""
     import json, sys
-    import ray, fastzip.ray as fr
+    import ray, fastzip.scale.ray as fr
     cpus, nodes = int(sys.argv[1]), int(sys.argv[2])
     rows = [json.loads(l) for l in open(sys.argv[3])][:2000]
     rows = [{**r, "uid": i * 7 + 3} for i, r in enumerate(rows)]
