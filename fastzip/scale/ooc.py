@@ -42,6 +42,7 @@ from ..io.shards import BATCH_SIZE, expand_inputs, iter_batches, read_records_at
 from ..selection.api import select
 from ..selection.checkpoint import load_arrays, open_folder, save_arrays
 from ..selection.config import check_ks, positive_int
+from ..selection.result import SelectionResult
 from .core import PartSelection, ScoredBatch, Scorer, TopN, prefilter_size, resolve_dedupe
 from .disk import META_FILE, PoolWriter, open_pool
 
@@ -182,33 +183,53 @@ def _select_kept(kept: ScoredBatch, budget: int, pool_size: int, scorer: Scorer,
                  n_threads: int, progress: bool, lazy: bool | None, dedupe: bool,
                  checkpoint: str | None = None, paths: Sequence[str] = (),
                  stamps: Sequence[Any] = ()) -> PartSelection:
-    """Select from the kept samples, read again by offset into a disk-backed pool in pool order.
-
-    The kept samples' bytes never sit in memory together: they are
-    serialized a chunk at a time into a pool folder (the checkpoint's, where
-    a rerun finds it complete, else a temporary one) that the engine reads
-    memory-mapped.
-    """
+    """Select from the kept samples (see :func:`select_located`); ids in selection order."""
     if budget > pool_size:
         raise InputError(f"budget ({budget}) is larger than the pool ({pool_size} samples)")
     for path, stamp in zip(paths, stamps):       # the bytes read again must be the bytes scored
         check_unchanged(path, stamp)
     order = np.argsort(kept.ids, kind="stable")
+    res, _ = select_located(paths, kept.extra["shard"][order], kept.extra["start"][order],
+                            kept.extra["length"][order], budget, scorer, k1=k1, k2=k2, k3=k3, n_threads=n_threads,
+                            progress=progress, lazy=lazy, dedupe=dedupe, checkpoint=checkpoint)
+    ids = kept.ids[order][res.indices]
+    return PartSelection(ids, [], res.ratio, list(res.trace), len(order))
+
+
+def select_located(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, lengths: np.ndarray, budget: int,
+                   scorer: Scorer, *, k1: int, k2: int, k3: int, n_threads: int = -1, progress: bool = False,
+                   lazy: bool | None = None, dedupe: bool = True,
+                   checkpoint: str | None = None) -> tuple[SelectionResult, float]:
+    """``fastzip.select`` over records located in shards, through a disk-backed pool: the bounded driver.
+
+    The records (``shards``, ``starts``, ``lengths`` as
+    :func:`fastzip.io.shards.read_records_at` takes them, in pool order)
+    are read again a chunk at a time and serialized by ``scorer`` into a
+    pool folder (the checkpoint's, where a rerun finds it complete, else a
+    temporary one) that the engine reads memory-mapped: their bytes never
+    sit in memory together.
+
+    Returns
+    -------
+    result : SelectionResult
+        Its indices are positions in the given order.
+    seconds : float
+        The time spent reading and writing the pool.
+    """
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="fastzip-kept-") as scratch:
         folder = os.path.join(checkpoint if checkpoint is not None else scratch, "kept-pool")
         if checkpoint is None or not os.path.exists(os.path.join(folder, META_FILE)):
             with PoolWriter(folder, scorer.serializer) as writer:
-                for start in range(0, len(order), REREAD_CHUNK):
-                    at = order[start:start + REREAD_CHUNK]
-                    records = read_records_at(paths, kept.extra["shard"][at], kept.extra["start"][at],
-                                              kept.extra["length"][at])
-                    pool = scorer.pool(records)
+                for start in range(0, len(shards), REREAD_CHUNK):
+                    at = slice(start, start + REREAD_CHUNK)
+                    pool = scorer.pool(read_records_at(paths, shards[at], starts[at], lengths[at]))
                     writer.add_packed(pool.data, pool.offsets)
+        fetched = time.perf_counter() - started
         res = select(open_pool(folder), budget, k1=k1, k2=k2, k3=k3, **_no_text_field(scorer), n_threads=n_threads,
                      progress=progress, lazy=lazy, dedupe=dedupe,
                      checkpoint=None if checkpoint is None else os.path.join(checkpoint, "select"))
-    ids = kept.ids[order][res.indices]
-    return PartSelection(ids, [], res.ratio, list(res.trace), len(order))
+    return res, fetched
 
 
 def _no_text_field(scorer: Scorer) -> dict[str, Any]:

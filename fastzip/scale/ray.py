@@ -52,6 +52,7 @@ from .core import (
     prefilter_size,
     resolve_dedupe,
 )
+from .ooc import select_located
 
 __all__ = ["select", "splitmix64", "partition_of"]
 
@@ -548,6 +549,8 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
     in one line): each scored shard is kept there, and with the exact
     strategy the driver's selection keeps its state there every few rounds
     (GreeDi's partition selections run in tasks and are not checkpointed).
+    The exact strategy selects on the driver from a disk-backed pool of the
+    kept records (:func:`fastzip.scale.ooc.select_located`).
     Returns the pool indices (shards in order, records numbered from 0 across
     them) in selection order, the chosen (shard, start, length) locations as
     one array of shape (B, 3), and the trace.
@@ -592,14 +595,12 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
         kept = tops[0].result()
         order = np.argsort(kept.ids, kind="stable")
         kept = kept.take(order)
-        records = read_records_at(paths, kept.ids >> SHARD_BITS, kept.extra["start"], kept.extra["length"])
-        trace["fetch_s"] = time.perf_counter() - t1
-        t2 = time.perf_counter()
-        res = fz_select(records, budget, k1=k1, k2=k2, k3=k3, codec=config["codec"], level=config["level"],
-                        serializer=config["serializer"], text_field=text_field, lazy=lazy, progress=progress,
-                        dedupe=dedupe, checkpoint=None if root is None else os.path.join(root, "select"))
+        # the bounded driver: the kept records go to a disk-backed pool, never all in memory at once
+        res, trace["fetch_s"] = select_located(
+            paths, kept.ids >> SHARD_BITS, kept.extra["start"], kept.extra["length"], budget,
+            Scorer(**config), k1=k1, k2=k2, k3=k3, lazy=lazy, progress=progress, dedupe=dedupe, checkpoint=root)
         chosen = kept.ids[res.indices]
-        trace["select_s"] = time.perf_counter() - t2
+        trace["select_s"] = time.perf_counter() - t1 - trace["fetch_s"]
         trace["ratio"] = res.ratio
         where = kept.take(res.indices)
     else:
