@@ -50,14 +50,14 @@ CHILD = textwrap.dedent("""
             peak[0] = max(peak[0], rss_anon())
             time.sleep(0.005)
     threading.Thread(target=watch, daemon=True).start()
-    folder, where = sys.argv[1], sys.argv[2]
+    folder, where, budget = sys.argv[1], sys.argv[2], int(sys.argv[3])
     pool = open_pool(folder)
     if where == "memory":
         pool = Pool(np.array(pool.data), np.array(pool.offsets), pool.serializer)
-    res = fastzip.select(pool, %d, k1=10000, k2=200, k3=100, codec="lz77", dedupe=False)
+    res = fastzip.select(pool, budget, k1=10000, k2=200, k3=100, codec="lz77", dedupe=False)
     time.sleep(0.02)
     print(json.dumps({"peak_anon": max(peak[0], rss_anon()), "indices": res.indices.tolist()}))
-""" % BUDGET)
+""")
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def pool_folder(tmp_path_factory, request):
 
 def run_child(folder, where: str) -> dict:
     env = dict(os.environ)
-    done = subprocess.run([sys.executable, "-c", CHILD, str(folder), where], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", CHILD, str(folder), where, str(BUDGET)], capture_output=True, text=True,
                           env=env, timeout=1800)
     assert done.returncode == 0, done.stderr[-2000:]
     out: dict = json.loads(done.stdout.strip().splitlines()[-1])
