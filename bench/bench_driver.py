@@ -75,8 +75,8 @@ def pool_folder(tmp_path_factory, request):
 
 def run_child(folder, where: str) -> dict:
     env = dict(os.environ)
-    done = subprocess.run([sys.executable, "-c", CHILD, str(folder), where, str(BUDGET)], capture_output=True, text=True,
-                          env=env, timeout=1800)
+    done = subprocess.run([sys.executable, "-c", CHILD, str(folder), where, str(BUDGET)], capture_output=True,
+                          text=True, env=env, timeout=1800)
     assert done.returncode == 0, done.stderr[-2000:]
     out: dict = json.loads(done.stdout.strip().splitlines()[-1])
     return out
