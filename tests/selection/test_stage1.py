@@ -11,6 +11,9 @@ from fastzip.samples.pool import Pool
 from fastzip.selection.config import RunConfig
 from fastzip.selection.greedy import LAZY_BATCH, Frontier, _RoundView, _stage3, stable_lowest
 from fastzip.streams.compressor import IncrementalCompressor
+from tests.helpers import load_jsonl
+
+EVALS = load_jsonl("openai_evals_5k.jsonl")[:350]
 
 
 def old_stage1(pi, available, costs, room, k1):
@@ -118,3 +121,23 @@ def test_engine_picks_unchanged_on_a_pool_with_ties(evals_rows, codec, budget, b
                          dedupe=False, n_threads=1)
     assert new.indices.tolist() == old
 
+
+
+@settings(max_examples=15, deadline=None)
+@given(start=st.integers(0, 200), size=st.integers(30, 150), repeats=st.integers(1, 3),
+       ks=st.tuples(st.integers(5, 80), st.integers(2, 30), st.integers(1, 12)),
+       codec=st.sampled_from(["zstd", "lz77", "zlib"]), by_bytes=st.booleans())
+def test_engine_equals_todays_engine_on_random_pools_with_ties(start, size, repeats, ks, codec, by_bytes):
+    rows = EVALS[start:start + size]
+    samples = rows * repeats                           # every sample repeated: exact ties everywhere
+    pool = Pool.from_samples(samples, "text")
+    k1, k2, k3 = sorted(ks, reverse=True)
+    budget = None if by_bytes else max(1, len(samples) // 3)
+    budget_bytes = int(pool.lengths.sum() // 4) if by_bytes else None
+    if budget_bytes is not None and budget_bytes < pool.lengths.min():
+        return
+    config = RunConfig.from_arguments(compat=None, budget=budget, budget_bytes=budget_bytes, k1=k1, k2=k2, k3=k3,
+                                      codec=codec, level=None, serializer="text", n_threads=1, dedupe=False)
+    new = fastzip.select(pool, budget, budget_bytes=budget_bytes, k1=k1, k2=k2, k3=k3, codec=codec,
+                         dedupe=False, n_threads=1)
+    assert new.indices.tolist() == old_run_default(pool, config)
