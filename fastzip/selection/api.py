@@ -1,6 +1,7 @@
 """fastzip.select: ZIP data selection (docs/semantics.md §2, §3, §5)."""
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,8 @@ from .greedy import Checkpointer, run_default
 from .reference import run_reference
 from .result import SelectionResult
 from .trace import RoundTrace
+
+DIGEST_CHUNK = 65536      # samples hashed at once when looking for exact duplicates
 
 
 def selection_ratio(pool: Pool, indices: npt.NDArray[np.integer[Any]], codec: str, level: int) -> float:
@@ -187,9 +190,37 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
 
 
 def _duplicates(pool: Pool) -> npt.NDArray[np.bool_]:
-    """A mask of the samples whose bytes equal an earlier sample's."""
-    duplicate = np.ones(len(pool), dtype=bool)
-    duplicate[pool.first_occurrences()] = False
+    """A mask of the samples whose bytes equal an earlier sample's.
+
+    The same answer as :meth:`Pool.first_occurrences`, in about 25 bytes a
+    sample (a 16-byte digest each and one sort) instead of a dictionary:
+    samples are grouped by a 128-bit BLAKE2b digest, sorted stably, and
+    compared byte for byte within a group, so the answer is exact.
+    """
+    n = len(pool)
+    digests = np.empty(n, dtype="S16")
+    data, offsets = pool.data, pool.offsets
+    for start in range(0, n, DIGEST_CHUNK):
+        stop = min(n, start + DIGEST_CHUNK)
+        digests[start:stop] = [hashlib.blake2b(data[offsets[i]:offsets[i + 1]].data, digest_size=16).digest()
+                               for i in range(start, stop)]
+    order = np.argsort(digests, kind="stable")          # equal digests: ascending index
+    ranked = digests[order]
+    del digests
+    new_run = np.ones(n, dtype=bool)
+    new_run[1:] = ranked[1:] != ranked[:-1]
+    del ranked
+    starts = np.flatnonzero(new_run)
+    ends = np.append(starts[1:], n)
+    duplicate = np.zeros(n, dtype=bool)
+    for a, b in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist()):
+        firsts = [int(order[a])]
+        for i in order[a + 1:b].tolist():
+            piece = data[offsets[i]:offsets[i + 1]]
+            if any(np.array_equal(piece, data[offsets[j]:offsets[j + 1]]) for j in firsts):
+                duplicate[i] = True
+            else:
+                firsts.append(i)        # a digest collision: a distinct sample
     return duplicate
 
 

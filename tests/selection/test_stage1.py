@@ -141,3 +141,35 @@ def test_engine_equals_todays_engine_on_random_pools_with_ties(start, size, repe
     new = fastzip.select(pool, budget, budget_bytes=budget_bytes, k1=k1, k2=k2, k3=k3, codec=codec,
                          dedupe=False, n_threads=1)
     assert new.indices.tolist() == old_run_default(pool, config)
+
+
+def test_duplicate_mask_equals_first_occurrences(evals_rows):
+    from fastzip.selection.api import _duplicates
+
+    rows = evals_rows[:500]
+    pool = Pool.from_samples(rows + rows[100:200] + rows[:50] + rows[:50], "text")
+    mask = _duplicates(pool)
+    expected = np.ones(len(pool), dtype=bool)
+    expected[pool.first_occurrences()] = False
+    assert mask.tolist() == expected.tolist() and mask.sum() >= 200
+
+
+def test_duplicate_mask_survives_digest_collisions(evals_rows, monkeypatch):
+    """Every digest equal (a forced collision): the bytes decide, so the mask is still exact."""
+    import hashlib
+
+    from fastzip.selection import api
+
+    class Same:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def digest(self):
+            return b"\0" * 16
+
+    rows = evals_rows[:120]
+    pool = Pool.from_samples(rows + rows[:30], "text")
+    expected = np.ones(len(pool), dtype=bool)
+    expected[pool.first_occurrences()] = False
+    monkeypatch.setattr(hashlib, "blake2b", Same)
+    assert api._duplicates(pool).tolist() == expected.tolist()
