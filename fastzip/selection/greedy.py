@@ -198,6 +198,7 @@ class Frontier:
         self.ids: npt.NDArray[np.int64] = ids[order]
         self.scores: npt.NDArray[np.float64] = np.ascontiguousarray(scores[self.ids], dtype=np.float64)
         self.cursor = 0
+        self.misses = 0                     # untouched samples read that did not fit, since the last drop
         self.heap: list[tuple[float, int]] = []
 
     def _untouched(self, k: int, costs: npt.NDArray[np.int64] | None, room: float) -> npt.NDArray[np.int64]:
@@ -212,9 +213,18 @@ class Frontier:
         while have < k and start < n:
             window = np.arange(start, min(n, start + step), dtype=np.int64)
             fits = window[costs[self.ids[window]] <= room]
+            self.misses += len(window) - len(fits)
             found.append(fits[:k - have])
             have += len(found[-1])
             start += step
+        if self.misses > n - self.cursor:
+            # samples that no longer fit never will: drop them all at once (O(rest)), paid for by the
+            # scanning they already cost, so that later rounds do not read past them again
+            rest = slice(self.cursor, n)
+            keep = costs[self.ids[rest]] <= room
+            self.ids, self.scores = self.ids[rest][keep], self.scores[rest][keep]
+            self.cursor, self.misses = 0, 0
+            return self._untouched(k, costs, room)
         return np.concatenate(found) if found else np.zeros(0, np.int64)
 
     def lowest(self, k: int, costs: npt.NDArray[np.int64] | None = None, room: float = np.inf) -> np.ndarray:
@@ -265,14 +275,31 @@ class Frontier:
             heapq.heappush(self.heap, (score, i))
 
     def state(self) -> dict[str, np.ndarray]:
-        """What a checkpoint keeps: the cursor and the returned samples (the sorted list is recomputed)."""
+        """What a checkpoint keeps: the next untouched sample and the returned samples.
+
+        The sorted list is recomputed from the stand-alone scores on resume;
+        the next untouched sample is kept by its ``(score, index)``, which
+        finds it there whatever samples were dropped before it.
+        """
         scores = np.asarray([s for s, _ in self.heap], dtype=np.float64)
         ids = np.asarray([i for _, i in self.heap], dtype=np.int64)
-        return {"cursor": np.asarray([self.cursor], dtype=np.int64), "heap_scores": scores, "heap_ids": ids}
+        done = self.cursor >= len(self.ids)
+        at = min(self.cursor, len(self.ids) - 1)
+        next_key = (np.asarray([self.scores[at]]), np.asarray([self.ids[at]])) if len(self.ids) else \
+            (np.zeros(1), np.zeros(1, np.int64))
+        return {"exhausted": np.asarray([done or not len(self.ids)]), "next_score": next_key[0].astype(np.float64),
+                "next_id": next_key[1].astype(np.int64), "heap_scores": scores, "heap_ids": ids}
 
     def restore(self, state: dict[str, np.ndarray]) -> None:
         """Go back to a :meth:`state` (on a frontier built from the same scores)."""
-        self.cursor = int(state["cursor"][0])
+        if bool(state["exhausted"][0]):
+            self.cursor = len(self.ids)
+        else:
+            score, index = float(state["next_score"][0]), int(state["next_id"][0])
+            lo = int(np.searchsorted(self.scores, score, side="left"))
+            hi = int(np.searchsorted(self.scores, score, side="right"))
+            self.cursor = lo + int(np.searchsorted(self.ids[lo:hi], index, side="left"))
+        self.misses = 0
         self.heap = list(zip(state["heap_scores"].tolist(), state["heap_ids"].tolist()))
         heapq.heapify(self.heap)
 
