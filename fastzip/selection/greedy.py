@@ -193,9 +193,13 @@ class Frontier:
     """
 
     def __init__(self, scores: npt.NDArray[np.float64], skip: npt.NDArray[np.bool_] | None = None):
-        ids = np.arange(len(scores), dtype=np.int64) if skip is None else np.flatnonzero(~skip).astype(np.int64)
-        order = np.argsort(scores[ids], kind="stable")      # ties: ascending index, as ids are
-        self.ids: npt.NDArray[np.int64] = ids[order]
+        # ties: ascending index (a stable sort over indices in ascending order); no more temporaries than needed
+        if skip is None:
+            self.ids: npt.NDArray[np.int64] = np.argsort(scores, kind="stable").astype(np.int64, copy=False)
+        else:
+            ids = np.flatnonzero(~skip).astype(np.int64)
+            self.ids = ids[np.argsort(scores[ids], kind="stable")]
+            del ids
         self.scores: npt.NDArray[np.float64] = np.ascontiguousarray(scores[self.ids], dtype=np.float64)
         self.cursor = 0
         self.misses = 0                     # untouched samples read that did not fit, since the last drop
@@ -376,9 +380,9 @@ def run_default(pool: Pool, config: RunConfig, on_round: Callable[[RoundTrace], 
         if cost is None:
             raise ValueError("a token budget needs each sample's token count (costs=)")
     alone = IncrementalCompressor(config.codec, config.level)
-    sizes = alone.marginal_sizes((pool.data, pool.offsets), n_threads)
-    frontier = Frontier(lengths / sizes, skip)     # stale score: each sample's own ratio
-    del sizes
+    alone_scores = lengths / alone.marginal_sizes((pool.data, pool.offsets), n_threads)   # each sample's own ratio
+    frontier = Frontier(alone_scores, skip)        # the stale scores, sorted once
+    del alone_scores                               # the frontier holds what it needs: 16 bytes a sample
     ic = IncrementalCompressor(config.codec, config.level, separator=config.separator)
     lazy = ic.capabilities.monotone if config.lazy is None else config.lazy
     checkpointer = checkpointer or Checkpointer()
