@@ -501,9 +501,10 @@ def proxy_study_section(r: dict[str, Any], ledger: dict[str, Any]) -> list[str]:
     lines = ["## What selections teach: the proxy-model study", "",
              f"Each data version trains a byte-level causal LM from scratch ({r['tokens_per_s']['params']:,} "
              f"parameters: context {m['context']}, width {m['d_model']}, {m['n_layers']} layers) for one epoch, "
-             f"{r['seeds']} seeds each. R is the version's compression ratio (zlib-9 over repr, as `fastzip law ratio`), "
-             "L its first-epoch mean training loss, Z the negative held-out loss in bits per byte (higher is "
-             "better) on a held-out slice of the pool that no version draws from. \"tokens\": every version "
+             f"{r['seeds']} seeds each. R is the version's compression ratio (zlib-9 over repr, as "
+             "`fastzip law ratio`), L its first-epoch mean training loss, Z the negative held-out loss in bits "
+             "per byte (higher is better) on a held-out slice of the pool that no version draws from. "
+             "\"tokens\": every version "
              f"holds {r['budget_bytes']:,} bytes of text; \"samples\": every version holds as many samples as "
              "the paper's kind of sample budget gives ZIP. Z − random: the version's mean Z minus the mean over "
              "the random seeds' runs, with a 95% interval. Read [What selections teach](proxy-study.md) for the "

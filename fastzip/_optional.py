@@ -21,7 +21,8 @@ def install_hint(extra: str | None = None) -> str:
     Parameters
     ----------
     extra : str or None, optional
-        An extra declared in pyproject.toml (``plot``, ``parquet``, ``ray``, ``gpu``, ``remote``).
+        An extra declared in pyproject.toml (``plot``, ``parquet``, ``ray``, ``gpu``, ``remote``,
+        ``proxy``, ``tokens``).
 
     Returns
     -------
@@ -125,3 +126,44 @@ def require_fsspec(url: str) -> Any:
     except ImportError:
         raise MissingDependencyError(f"{url}: remote storage needs fsspec: {install_hint('remote')}") from None
     return fsspec
+
+
+def require_torch() -> Any:
+    """``torch``, for the proxy-model harness.
+
+    Returns
+    -------
+    module
+        ``torch``.
+
+    Raises
+    ------
+    fastzip.errors.MissingDependencyError
+        torch is not installed.
+    """
+    try:
+        import torch
+    except ImportError:
+        raise MissingDependencyError(f"the proxy-model harness needs torch: {install_hint('proxy')}") from None
+    return torch
+
+
+def require_tokenizers() -> Any:
+    """``tokenizers``, for token budgets and proxy models that count with a tokenizer file.
+
+    Returns
+    -------
+    module
+        ``tokenizers``.
+
+    Raises
+    ------
+    fastzip.errors.MissingDependencyError
+        tokenizers is not installed.
+    """
+    try:
+        import tokenizers
+    except ImportError:
+        raise MissingDependencyError(f"a tokenizer file needs the tokenizers package: "
+                                     f"{install_hint('tokens')}") from None
+    return tokenizers

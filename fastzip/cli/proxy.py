@@ -22,9 +22,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .._optional import require_torch
 from ..errors import InputError
 from ..io import check_output
-from ..proxy import require_torch
 from ..proxy.harness import RatioSettings, parse_version, run_versions, write_runs
 from ..samples.serialize import SERIALIZERS
 from ..streams.codecs import available_codecs

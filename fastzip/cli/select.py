@@ -16,6 +16,7 @@ from ..scale.ooc import select_shards
 from ..scale.ray import select_files
 from ..selection import report
 from ..selection.api import select
+from ..selection.tokens import counts_from_dataset
 from ..streams.codecs import ANY_ZLIB_ENV, check_compat_zlib
 from .common import Parser, add_codec_options, byte_size
 
@@ -54,6 +55,7 @@ def add_select_parser(sub: argparse._SubParsersAction[Parser]) -> None:
     budget.add_argument("--budget-bytes", type=byte_size, metavar="BYTES",
                         help="select up to this many serialized bytes (default mode, in memory): 100000, 1e5, "
                              "100KB (powers of 1000) or 1.5MiB (powers of 1024)")
+    _add_engine_options(sel, budget)
     sel.add_argument("--k1", type=int, default=10000,
                      help="stage 1, each round: the K1 samples that compress worst on their own, i.e. carry the "
                           "most information alone, become candidates (default 10000)")
@@ -109,8 +111,6 @@ def _add_scale_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--oversample", type=float, default=4.0,
                        help="--ray greedi: each partition selects this many times its share (default 4.0)")
     group.add_argument("--seed", type=int, default=0, help="--ray greedi: partitioning seed (default 0)")
-    group.add_argument("--checkpoint", metavar="DIR", help="--ray: keep finished scoring shards here and "
-                                                           "reuse them on a rerun with the same arguments")
 
 
 def wants_out_of_core(args: argparse.Namespace) -> bool:
@@ -157,6 +157,7 @@ def _refuse_unsupported_at_scale(args: argparse.Namespace, where: str) -> None:
 
 def run_out_of_core(args: argparse.Namespace) -> int:
     """``fastzip select`` through the streaming path (or Ray with ``--ray``)."""
+    refuse_token_options(args)
     if getattr(args, "ray", False):
         return run_on_ray(args)
     _refuse_unsupported_at_scale(args, "out of core (a folder, a glob, or an input of 256 MiB or more)")
@@ -170,7 +171,8 @@ def run_out_of_core(args: argparse.Namespace) -> int:
                                 text_field=args.text_field, n_threads=args.threads,
                                 # the progress bar sizes local files; remote shards run without one
                                 progress=not args.quiet and not any(io.is_remote(p) for p in paths),
-                                lazy=False if args.exhaustive else None, dedupe=not args.keep_duplicates)
+                                lazy=False if args.exhaustive else None, dedupe=not args.keep_duplicates,
+                                checkpoint=args.checkpoint)
         except InputError as exc:
             raise _with_duplicates_note(exc, args) from None
         if args.indices_out:
@@ -281,7 +283,7 @@ def run_select(args: argparse.Namespace) -> int:
                 k1=args.k1, k2=args.k2, k3=args.k3, codec=args.codec, level=args.level,
                 serializer=serializer, compat=args.compat, n_threads=args.threads,
                 progress=not args.quiet, lazy=False if args.exhaustive else None,
-                dedupe=not args.keep_duplicates)
+                dedupe=not args.keep_duplicates, **engine_options(args, dataset, len(pool)))
         except InputError as exc:
             if exc.record is not None and exc.path is None:      # a pool position: name the record
                 exc = type(exc)(exc.reason, record=int(dataset.records_of([exc.record])[0]), line=exc.line)
@@ -306,6 +308,40 @@ def run_select(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_engine_options(parser: argparse.ArgumentParser, budget: Any) -> None:
+    """Token budgets (``budget`` is the mutually exclusive budget group) and ``--checkpoint``."""
+    budget.add_argument("--budget-tokens", type=int, metavar="N",
+                        help="select up to this many tokens (default mode, in memory); counted with "
+                             "--tokenizer or read from --token-field")
+    parser.add_argument("--tokenizer", metavar="FILE",
+                        help="--budget-tokens: a local tokenizers JSON file; counts each sample's serialized "
+                             "text (pip install 'fastzip-select[tokens]')")
+    parser.add_argument("--token-field", metavar="FIELD",
+                        help="--budget-tokens: read each record's precomputed token count from FIELD")
+    parser.add_argument("--checkpoint", metavar="DIR",
+                        help="keep the run's state here (every few rounds; out of core and --ray: each scored "
+                             "shard too); a rerun with the same arguments continues from it")
+
+
+def engine_options(args: argparse.Namespace, dataset: Any, pool_size: int) -> dict[str, Any]:
+    """``select``'s token and checkpoint arguments from the command line (in memory).
+
+    A ``--token-field`` is read here, from the records of the pool's samples
+    (skipped invalid records have none), since the pool keeps no records.
+    """
+    options: dict[str, Any] = {"checkpoint": args.checkpoint, "budget_tokens": args.budget_tokens,
+                               "tokenizer": args.tokenizer, "token_field": args.token_field}
+    if args.token_field and args.budget_tokens is not None:
+        options["token_counts"] = counts_from_dataset(dataset, options.pop("token_field"),
+                                                      dataset.records_of(range(pool_size)))
+    return options
+
+
+def refuse_token_options(args: argparse.Namespace) -> None:
+    """Out of core and on Ray: token options are refused (the prefilter is exact for a sample budget only)."""
+    if args.tokenizer or args.token_field:
+        raise UsageError("--tokenizer and --token-field go with --budget-tokens, which runs in memory only "
+                         "(the out-of-core and Ray prefilter is exact for --budget only)")
 
 
 def run_on_ray(args: Any) -> int:

@@ -19,9 +19,7 @@ first use.
 """
 from __future__ import annotations
 
-from ._deps import INSTALL_HINT, require_tokenizers, require_torch
 from .state import trainer_state, write_trainer_state
 from .text import Tokenizer
 
-__all__ = ["INSTALL_HINT", "Tokenizer", "require_tokenizers", "require_torch", "trainer_state",
-           "write_trainer_state"]
+__all__ = ["Tokenizer", "trainer_state", "write_trainer_state"]

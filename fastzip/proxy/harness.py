@@ -32,10 +32,10 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from .._optional import require_torch
 from ..errors import InputError, UsageError
 from ..io import atomic_writer, read_records, write_bytes_atomic
 from ..law.ingest import loss_from_trainer_state, ratio_and_count
-from ._deps import require_torch
 from .state import STATE_FILE, trainer_state, write_trainer_state
 from .text import SEPARATOR, Tokenizer, file_digest, joined_text, record_texts
 

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .._optional import require_tokenizers
 from ..errors import InputError
 from ..samples.serialize import serialize_sample
-from ._deps import require_tokenizers
 
 SEPARATOR = b"\n"
 """What ends each record in the training text."""

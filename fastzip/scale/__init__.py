@@ -2,7 +2,8 @@
 
 ``core`` scores samples stand-alone and keeps the exact prefilter (the N
 samples stage 1 can reach), ``ooc`` selects out of core from files and
-shards in one pass, and ``ray`` runs on Ray Data (exact and GreeDi).
+shards in one pass, ``ray`` runs on Ray Data (exact and GreeDi), and
+``disk`` keeps a packed pool in files that the engine reads memory-mapped.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from .core import (
     resolve_dedupe,
     score,
 )
+from .disk import PoolWriter, open_pool, write_pool
 
-__all__ = ["PartSelection", "ScoredBatch", "Scorer", "TopN", "local_select", "merge", "prefilter", "prefilter_size",
-           "resolve_dedupe", "score"]
+__all__ = ["PartSelection", "PoolWriter", "ScoredBatch", "Scorer", "TopN", "local_select", "merge", "open_pool",
+           "prefilter", "prefilter_size", "resolve_dedupe", "score", "write_pool"]

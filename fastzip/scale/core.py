@@ -28,6 +28,7 @@ earlier-ranked kept item's gives the top N of the de-duplicated pool.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -249,16 +250,22 @@ class TopN:
         better: np.ndarray = (batch.scores < ts) | ((batch.scores == ts) & (batch.ids < tid))
         return better
 
-    def add_pool(self, batch: ScoredBatch, pool: Pool) -> None:
+    def add_pool(self, batch: ScoredBatch, pool: Pool, digests: bool = False) -> None:
         """Add a batch scored without items; only samples that can enter are given their bytes.
 
         ``pool`` holds the batch's serialized samples, in the batch's order.
+        ``digests=True`` keeps a 16-byte digest of each sample's bytes
+        (the first 16 bytes of its SHA-256) in place of the bytes: enough to
+        de-duplicate, and O(16) bytes a kept sample instead of its size.
         """
         at = np.flatnonzero(self.admits(batch))
         self.seen += len(batch) - len(at)
         batch = batch.take(at)
         items = np.empty(len(at), dtype=object)
-        items[:] = [pool.item(int(i)) for i in at]
+        if digests:
+            items[:] = [hashlib.sha256(pool.item(int(i))).digest()[:16] for i in at]
+        else:
+            items[:] = [pool.item(int(i)) for i in at]
         batch.items = items
         self.add(batch)
 
@@ -327,6 +334,35 @@ class TopN:
     def __len__(self) -> int:
         return (0 if self._kept is None else len(self._kept)) + self._pending_n
 
+    def state(self) -> dict[str, np.ndarray]:
+        """Everything kept, as plain arrays (items packed), for a checkpoint; compacts first."""
+        self._compact()
+        kept = self._kept if self._kept is not None else ScoredBatch.concat([])
+        items = [] if kept.items is None else [bytes(b) for b in kept.items]
+        data, offsets = pack(items)
+        threshold = self._threshold or (np.nan, 0)
+        return {"seen": np.asarray([self.seen, self.duplicates], np.int64), "ids": kept.ids, "scores": kept.scores,
+                "nbytes": kept.nbytes, "has_items": np.asarray([kept.items is not None]), "items_data": data,
+                "items_offsets": offsets, "threshold": np.asarray([threshold[0]], np.float64),
+                "threshold_id": np.asarray([threshold[1]], np.int64),
+                "has_threshold": np.asarray([self._threshold is not None]),
+                **{f"extra_{k}": v for k, v in kept.extra.items()}}
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        """Go back to a :meth:`state`."""
+        self.seen, self.duplicates = (int(v) for v in state["seen"])
+        items = None
+        if bool(state["has_items"][0]):
+            pool = Pool(state["items_data"], state["items_offsets"], "text")
+            items = np.empty(len(pool), dtype=object)
+            items[:] = [pool.item(i) for i in range(len(pool))]
+        extra = {k[len("extra_"):]: v for k, v in state.items() if k.startswith("extra_")}
+        self._kept = ScoredBatch(state["ids"], state["scores"], state["nbytes"], items, extra)
+        self._pending, self._pending_n = [], 0
+        self._threshold = None
+        if bool(state["has_threshold"][0]):
+            self._threshold = (float(state["threshold"][0]), int(state["threshold_id"][0]))
+
 
 def prefilter(batches: Iterable[ScoredBatch], n: int, *, dedupe: bool = False) -> ScoredBatch:
     """The ``n`` lowest ``(score, id)`` of a stream of scored batches, sorted so.
@@ -367,7 +403,8 @@ def local_select(items: Sequence[bytes] | Sequence[Any], ids: Sequence[int] | np
                  codec: str | None = None, level: int | None = None, serializer: str | None = None,
                  text_field: str | None = None, k1: int = 10000, k2: int = 200, k3: int = 100,
                  n_threads: int = -1, progress: bool = False, lazy: bool | None = None,
-                 dedupe: bool | None = None, serialized: bool = True, clamp: bool = True) -> PartSelection:
+                 dedupe: bool | None = None, serialized: bool = True, clamp: bool = True,
+                 checkpoint: str | None = None) -> PartSelection:
     """``fastzip.select`` on one partition, its samples taken in id order.
 
     ``items`` are the samples' serialized bytes (``serialized=True``, as
@@ -375,7 +412,7 @@ def local_select(items: Sequence[bytes] | Sequence[Any], ids: Sequence[int] | np
     samples (``clamp=False``: exactly ``budget``, or select's own error);
     returns their ids in selection order.  For a partition that is
     the top N of a pool (:func:`prefilter`), the result equals ``select`` on
-    the whole pool sorted by id.
+    the whole pool sorted by id.  ``checkpoint`` is ``select``'s.
     """
     ids = np.asarray(ids, dtype=np.int64)
     if len(ids) != len(items):
@@ -396,7 +433,8 @@ def local_select(items: Sequence[bytes] | Sequence[Any], ids: Sequence[int] | np
     budget = min(int(budget), len(ids)) if clamp else budget
     res = select(samples, budget, k1=k1, k2=k2, k3=k3, codec=codec, level=level,
                  serializer=serializer, n_threads=n_threads, progress=progress, lazy=lazy,
-                 text_field=None if serialized else text_field, dedupe=resolve_dedupe(dedupe))
+                 text_field=None if serialized else text_field, dedupe=resolve_dedupe(dedupe),
+                 checkpoint=checkpoint)
     picked = order[res.indices]
     if serialized:
         chosen = [bytes(items[int(i)]) for i in picked]

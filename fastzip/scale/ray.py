@@ -1,6 +1,6 @@
 """ZIP selection on Ray Data: exact (top N on the driver) and GreeDi (docs/semantics.md §7).
 
-Needs ``pip install 'fastzip[ray]'`` (Ray >= 2.50 with Ray Data).
+Needs ``pip install 'fastzip-select[ray]'`` (Ray >= 2.50 with Ray Data).
 
 * **Ids.** Every row needs a unique integer id: ``id_column``, else Parquet's
   ``row_hash`` column (``ray.data.read_parquet(..., include_row_hash=True)``,
@@ -42,6 +42,7 @@ from ..io.arrow import text_pool
 from ..io.shards import iter_batches, read_records_at
 from ..samples.pool import Pool
 from ..selection.api import select as fz_select
+from ..selection.checkpoint import open_folder
 from ..selection.config import check_ks, positive_int
 from .core import (
     PartSelection,
@@ -53,6 +54,7 @@ from .core import (
     prefilter_size,
     resolve_dedupe,
 )
+from .ooc import select_located
 
 __all__ = ["select", "splitmix64", "partition_of"]
 
@@ -541,6 +543,12 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
                  progress: bool = False) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Select from shards with Ray; ids are (shard, record).
 
+    ``checkpoint`` is a folder for one run (another run's folder is refused
+    in one line): each scored shard is kept there, and with the exact
+    strategy the driver's selection keeps its state there every few rounds
+    (GreeDi's partition selections run in tasks and are not checkpointed).
+    The exact strategy selects on the driver from a disk-backed pool of the
+    kept records (:func:`fastzip.scale.ooc.select_located`).
     Returns the pool indices (shards in order, records numbered from 0 across
     them) in selection order, the chosen (shard, start, length) locations as
     one array of shape (B, 3), and the trace.
@@ -553,7 +561,13 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
     n = prefilter_size(budget, k1, k3)
     strategy = _check_strategy(strategy, n, max_driver_samples)
     trace: dict[str, Any] = {"strategy": strategy, "N": n, "budget": budget, **config}
-    ckpt = _checkpoint_dir(checkpoint, paths, config) if checkpoint else None
+    root = None
+    if checkpoint:   # one run per folder, as in memory and out of core: another run's folder is refused
+        root = open_folder(checkpoint, {
+            "engine": "ray-files", "budget": budget, "k1": k1, "k2": k2, "k3": k3, "strategy": strategy,
+            "partitions": partitions, "oversample": oversample, "seed": seed, "lazy": lazy, "dedupe": dedupe,
+            **config, "inputs": [[os.path.abspath(p), os.path.getsize(p), os.stat(p).st_mtime_ns] for p in paths]})
+    ckpt = _checkpoint_dir(root, paths, config) if root else None
     if ckpt is not None:
         trace["reused_shards"] = sum(os.path.exists(os.path.join(ckpt, f"shard-{i:06d}.done"))
                                      for i in range(len(paths)))
@@ -579,14 +593,12 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
         kept = tops[0].result()
         order = np.argsort(kept.ids, kind="stable")
         kept = kept.take(order)
-        records = read_records_at(paths, kept.ids >> SHARD_BITS, kept.extra["start"], kept.extra["length"])
-        trace["fetch_s"] = time.perf_counter() - t1
-        t2 = time.perf_counter()
-        res = fz_select(records, budget, k1=k1, k2=k2, k3=k3, codec=config["codec"], level=config["level"],
-                        serializer=config["serializer"], text_field=text_field, lazy=lazy, progress=progress,
-                        dedupe=dedupe)
+        # the bounded driver: the kept records go to a disk-backed pool, never all in memory at once
+        res, trace["fetch_s"] = select_located(
+            paths, kept.ids >> SHARD_BITS, kept.extra["start"], kept.extra["length"], budget,
+            Scorer(**config), k1=k1, k2=k2, k3=k3, lazy=lazy, progress=progress, dedupe=dedupe, checkpoint=root)
         chosen = kept.ids[res.indices]
-        trace["select_s"] = time.perf_counter() - t2
+        trace["select_s"] = time.perf_counter() - t1 - trace["fetch_s"]
         trace["ratio"] = res.ratio
         where = kept.take(res.indices)
     else:

@@ -50,7 +50,8 @@ class RunConfig:
     compat : str or None
         None (default mode) or ``"reference"``.
     budget : int or None
-        Samples to select; exactly one of ``budget`` and ``budget_bytes`` is set.
+        Samples to select; exactly one of ``budget``, ``budget_bytes`` and
+        ``budget_tokens`` is set.
     budget_bytes : int or None
         Default mode only: the most serialized bytes the selection may hold.
     k1, k2, k3 : int
@@ -72,6 +73,10 @@ class RunConfig:
         Show a progress bar.
     text_field : str or None
         For the ``text`` serializer: the field of each record to read.
+    budget_tokens : int or None
+        Default mode only: the most tokens the selection may hold (each
+        sample's count comes from a tokenizer or a field; see
+        :mod:`fastzip.selection.tokens`).
     """
 
     compat: str | None
@@ -88,6 +93,12 @@ class RunConfig:
     dedupe: bool = True
     progress: bool = False
     text_field: str | None = None
+    budget_tokens: int | None = None
+
+    @property
+    def budget_cost(self) -> int | None:
+        """The budget the samples' costs count against (bytes or tokens), None for a sample budget."""
+        return self.budget_bytes if self.budget_bytes is not None else self.budget_tokens
 
     @property
     def separator(self) -> bytes:
@@ -103,7 +114,8 @@ class RunConfig:
     def from_arguments(cls, *, compat: str | None, budget: Any, budget_bytes: Any, k1: Any, k2: Any, k3: Any,
                        codec: str | None, level: int | None, serializer: str | None, n_threads: int | None,
                        lazy: bool | None = None, dedupe: bool = True, progress: bool = False,
-                       text_field: str | None = None, pool_serializer: str | None = None) -> RunConfig:
+                       text_field: str | None = None, pool_serializer: str | None = None,
+                       budget_tokens: Any = None) -> RunConfig:
         """Check :func:`fastzip.select`'s arguments and fill in the defaults.
 
         Checks that need the pool (a budget larger than it, a byte budget
@@ -113,7 +125,7 @@ class RunConfig:
         Parameters
         ----------
         compat, budget, budget_bytes, k1, k2, k3, codec, level, serializer, n_threads, lazy, dedupe, progress, \
-text_field
+text_field, budget_tokens
             As :func:`fastzip.select` takes them.
         pool_serializer : str or None, optional
             The serializer of an already packed pool: default mode's
@@ -129,9 +141,10 @@ text_field
         fastzip.errors.UsageError
             An unknown compat mode, codec, level or serializer; a bad stage
             size or thread count; compat mode with a codec, level or
-            serializer other than its own, or with ``budget_bytes``; not
-            exactly one of ``budget`` and ``budget_bytes``, or one that is
-            not a positive integer.
+            serializer other than its own, or with ``budget_bytes`` or
+            ``budget_tokens``; not exactly one of ``budget``,
+            ``budget_bytes`` and ``budget_tokens``, or one that is not a
+            positive integer.
         """
         if compat not in COMPAT_MODES:
             raise UsageError(f"unknown compat mode {compat!r}; use None or 'reference'")
@@ -142,18 +155,24 @@ text_field
                                        ("serializer", serializer, "repr")):
                 if given is not None and given != fixed:
                     raise UsageError(f"compat='reference' always uses {name} {fixed!r}; got {given!r}")
-            if budget_bytes is not None:
-                raise UsageError("compat='reference' takes a budget in samples, not budget_bytes")
+            for name, given in (("budget_bytes", budget_bytes), ("budget_tokens", budget_tokens)):
+                if given is not None:
+                    raise UsageError(f"compat='reference' takes a budget in samples, not {name}")
             codec, level, serializer = "zlib", 9, "repr"
         else:
             codec, level = codecs.resolve(codec or codecs.DEFAULT_SELECT_CODEC, level)
             serializer = check_serializer((pool_serializer if serializer is None else serializer) or "text")
-        if (budget is None) == (budget_bytes is None):
-            raise UsageError("give exactly one of budget (samples) and budget_bytes")
+        budgets = [name for name, value in (("budget", budget), ("budget_bytes", budget_bytes),
+                                            ("budget_tokens", budget_tokens)) if value is not None]
+        if len(budgets) != 1:
+            raise UsageError("give exactly one of budget (samples), budget_bytes and budget_tokens"
+                             + (f"; got {' and '.join(budgets)}" if budgets else ""))
         if budget is not None:
             budget = positive_int("budget", budget)
-        else:
+        elif budget_bytes is not None:
             budget_bytes = positive_int("budget_bytes", budget_bytes)
+        else:
+            budget_tokens = positive_int("budget_tokens", budget_tokens)
         return cls(compat=compat, budget=budget, budget_bytes=budget_bytes, k1=k1, k2=k2, k3=k3, codec=codec,
                    level=level, serializer=serializer, n_threads=threads, lazy=lazy, dedupe=dedupe,
-                   progress=progress, text_field=text_field)
+                   progress=progress, text_field=text_field, budget_tokens=budget_tokens)

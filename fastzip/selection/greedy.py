@@ -18,13 +18,18 @@ candidate is re-scored only while its bound could beat the best fresh ratio.
 The engine reads only the codec's declared capabilities
 (:class:`fastzip._protocol.Capabilities`), never its name.
 
-Stage 1 takes the K1 lowest stale scores with a partition (O(N)) and sorts
-only those, in the stable order by pool index among equal scores.
+Stage 1 takes the K1 lowest stale scores, ties broken by pool index, in
+O(K1 log K1) per round whatever the pool's size (:class:`Frontier`): the
+samples never re-scored keep their stand-alone order, sorted once, and only
+the at most K1 samples re-scored each round change their scores, so a heap
+of those merged with the sorted untouched list gives the K1 lowest.
 """
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -121,14 +126,15 @@ class _RoundView:
 
 
 def _stage3(view: _RoundView, cands: np.ndarray, first_added: np.ndarray, k3: int,
-            room: float, lazy: bool, batch: int) -> tuple[list[int], int, np.ndarray]:
+            room: float, lazy: bool, batch: int, costs: np.ndarray) -> tuple[list[int], int, np.ndarray]:
     """Pick up to k3 of ``cands`` (pool indices, in stage-2 order).
 
-    ``room`` is the byte budget left (inf without one): a candidate that no
-    longer fits is not picked.  Returns the picks, the number of evaluations,
-    and each candidate's last added size (for the scores written back).
+    ``room`` is the byte or token budget left (inf without one) and
+    ``costs`` each candidate's bytes or tokens: a candidate that no longer
+    fits is not picked.  Returns the picks, the number of evaluations, and
+    each candidate's last added size (for the scores written back).
     """
-    lengths = view.pool.lengths[cands]
+    lengths = costs
     added = first_added.astype(np.float64)       # stale c_x
     fresh = np.ones(len(cands), dtype=bool)      # measured against the current P
     taken = np.zeros(len(cands), dtype=bool)
@@ -166,87 +172,295 @@ def _stage3(view: _RoundView, cands: np.ndarray, first_added: np.ndarray, k3: in
     return picks, evaluations, added
 
 
+class Frontier:
+    """Stage 1's view of the pool: the lowest stale ``(score, pool index)`` in O(K1 log K1) a round.
+
+    A sample's stale score is its stand-alone ratio until stage 1 first takes
+    it; from then on it is what its last re-scoring wrote back.  So the pool
+    splits in two: the *untouched* samples, sorted once by their stand-alone
+    ``(score, index)`` and consumed from the front (stage 1 only ever takes
+    a prefix of them), and the *returned* samples, re-scored and not picked,
+    in a heap keyed by ``(score, index)``.  The K1 lowest of the pool are the
+    K1 lowest of the merge of the two, exactly the order a stable sort of
+    every stale score gives (scores are finite: no compressed size is 0).
+
+    Under a byte or token budget the room left only shrinks, so a sample
+    that no longer fits never will: it is dropped the first time stage 1
+    meets it, as the eligibility filter of a full scan would leave it out.
+
+    Memory: 16 bytes per pool sample (the sorted indices and their scores),
+    plus the heap (at most the samples ever re-scored and not picked).
+    """
+
+    def __init__(self, scores: npt.NDArray[np.float64], skip: npt.NDArray[np.bool_] | None = None):
+        # ties: ascending index (a stable sort over indices in ascending order); no more temporaries than needed
+        if skip is None:
+            self.ids: npt.NDArray[np.int64] = np.argsort(scores, kind="stable").astype(np.int64, copy=False)
+        else:
+            ids = np.flatnonzero(~skip).astype(np.int64)
+            self.ids = ids[np.argsort(scores[ids], kind="stable")]
+            del ids
+        self.scores: npt.NDArray[np.float64] = np.ascontiguousarray(scores[self.ids], dtype=np.float64)
+        self.cursor = 0
+        self.misses = 0                     # untouched samples read that did not fit, since the last drop
+        self.heap: list[tuple[float, int]] = []
+
+    def _untouched(self, k: int, costs: npt.NDArray[np.int64] | None, room: float) -> npt.NDArray[np.int64]:
+        """Positions (in the sorted list, from the cursor) of the first k untouched samples that fit."""
+        n = len(self.ids)
+        if costs is None or room == np.inf:
+            return np.arange(self.cursor, min(n, self.cursor + k), dtype=np.int64)
+        found: list[npt.NDArray[np.int64]] = []
+        have = 0
+        start = self.cursor
+        step = max(2 * k, 1024)
+        while have < k and start < n:
+            window = np.arange(start, min(n, start + step), dtype=np.int64)
+            fits = window[costs[self.ids[window]] <= room]
+            self.misses += len(window) - len(fits)
+            found.append(fits[:k - have])
+            have += len(found[-1])
+            start += step
+        if self.misses > n - self.cursor:
+            # samples that no longer fit never will: drop them all at once (O(rest)), paid for by the
+            # scanning they already cost, so that later rounds do not read past them again
+            rest = slice(self.cursor, n)
+            keep = costs[self.ids[rest]] <= room
+            self.ids, self.scores = self.ids[rest][keep], self.scores[rest][keep]
+            self.cursor, self.misses = 0, 0
+            return self._untouched(k, costs, room)
+        return np.concatenate(found) if found else np.zeros(0, np.int64)
+
+    def lowest(self, k: int, costs: npt.NDArray[np.int64] | None = None, room: float = np.inf) -> np.ndarray:
+        """Take the k lowest ``(score, index)`` among the samples that fit in ``room``.
+
+        Parameters
+        ----------
+        k : int
+            How many to take.
+        costs : numpy.ndarray of int64 or None, optional
+            Each pool sample's cost (bytes or tokens) under a budget.
+        room : float, optional
+            The budget left (inf: everything fits).
+
+        Returns
+        -------
+        numpy.ndarray of int64
+            Pool indices, lowest ``(score, index)`` first.  They leave the
+            frontier: :meth:`give_back` returns the ones not picked.
+        """
+        heap = self.heap
+        h_scores: list[float] = []
+        h_ids: list[int] = []
+        while heap and len(h_ids) < k:
+            score, i = heapq.heappop(heap)
+            if costs is not None and costs[i] > room:
+                continue                    # never fits again: dropped for good
+            h_scores.append(score)
+            h_ids.append(i)
+        positions = self._untouched(k, costs, room)
+        u_ids = self.ids[positions]
+        all_ids = np.concatenate([np.asarray(h_ids, dtype=np.int64), u_ids])
+        all_scores = np.concatenate([np.asarray(h_scores, dtype=np.float64), self.scores[positions]])
+        merged = np.lexsort((all_ids, all_scores))
+        taken, left = merged[:k], merged[k:]
+        from_heap = left[left < len(h_ids)]
+        for j in from_heap.tolist():         # heap entries not taken go back unchanged
+            heapq.heappush(heap, (h_scores[j], h_ids[j]))
+        from_untouched = taken[taken >= len(h_ids)] - len(h_ids)
+        if len(from_untouched):
+            self.cursor = int(positions[int(from_untouched.max())]) + 1   # a prefix of the fitting ones
+        out: np.ndarray = all_ids[taken]
+        return out
+
+    def give_back(self, ids: np.ndarray, scores: np.ndarray) -> None:
+        """Return re-scored samples that were not picked, with their fresh stale scores."""
+        for score, i in zip(np.asarray(scores, dtype=np.float64).tolist(), np.asarray(ids).tolist()):
+            heapq.heappush(self.heap, (score, i))
+
+    def state(self) -> dict[str, np.ndarray]:
+        """What a checkpoint keeps: the next untouched sample and the returned samples.
+
+        The sorted list is recomputed from the stand-alone scores on resume;
+        the next untouched sample is kept by its ``(score, index)``, which
+        finds it there whatever samples were dropped before it.
+        """
+        scores = np.asarray([s for s, _ in self.heap], dtype=np.float64)
+        ids = np.asarray([i for _, i in self.heap], dtype=np.int64)
+        done = self.cursor >= len(self.ids)
+        at = min(self.cursor, len(self.ids) - 1)
+        next_key = (np.asarray([self.scores[at]]), np.asarray([self.ids[at]])) if len(self.ids) else \
+            (np.zeros(1), np.zeros(1, np.int64))
+        return {"exhausted": np.asarray([done or not len(self.ids)]), "next_score": next_key[0].astype(np.float64),
+                "next_id": next_key[1].astype(np.int64), "heap_scores": scores, "heap_ids": ids}
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        """Go back to a :meth:`state` (on a frontier built from the same scores)."""
+        if bool(state["exhausted"][0]):
+            self.cursor = len(self.ids)
+        else:
+            score, index = float(state["next_score"][0]), int(state["next_id"][0])
+            lo = int(np.searchsorted(self.scores, score, side="left"))
+            hi = int(np.searchsorted(self.scores, score, side="right"))
+            self.cursor = lo + int(np.searchsorted(self.ids[lo:hi], index, side="left"))
+        self.misses = 0
+        self.heap = list(zip(state["heap_scores"].tolist(), state["heap_ids"].tolist()))
+        heapq.heapify(self.heap)
+
+
+@dataclass
+class EngineState:
+    """Default mode's state between two rounds: enough to continue a run exactly.
+
+    The compressor's state is not kept: it is rebuilt by appending the picks
+    again with the same calls (per pick, or per round for a codec that
+    batches appends), which gives the same state.
+    """
+
+    round_no: int = 0
+    picks: list[int] = field(default_factory=list)
+    round_sizes: list[int] = field(default_factory=list)     # picks per round, in order
+    used: int = 0                                            # bytes or tokens of the picks
+    frontier: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class Checkpointer:
+    """Where the engine hands its state between rounds; this base class keeps none.
+
+    :class:`fastzip.selection.checkpoint.FileCheckpointer` writes it to a folder.
+    """
+
+    def resume(self) -> tuple[EngineState, list[RoundTrace]] | None:
+        """The state to continue from and the rounds done so far, or None to start afresh."""
+        return None
+
+    def after_round(self, state: Callable[[], EngineState], info: RoundTrace) -> None:
+        """Called after each round; ``state()`` builds the state, when it is to be written."""
+
+    def done(self, state: Callable[[], EngineState]) -> None:
+        """Called once when the run ends, with the final state."""
+
+
 def run_default(pool: Pool, config: RunConfig, on_round: Callable[[RoundTrace], None], *,
-                skip: npt.NDArray[np.bool_] | None = None) -> list[int]:
+                skip: npt.NDArray[np.bool_] | None = None, costs: npt.NDArray[np.int64] | None = None,
+                checkpointer: Checkpointer | None = None) -> list[int]:
     """Default-mode selection (docs/semantics.md §3).
 
     Parameters
     ----------
     pool : Pool
-        The serialized samples.
+        The serialized samples (the buffer may be memory-mapped).
     config : RunConfig
-        The run's validated settings: exactly one of ``budget`` and
-        ``budget_bytes``; ``lazy=None`` is lazy where the codec declares
-        monotone sizes.
+        The run's validated settings: exactly one of ``budget``,
+        ``budget_bytes`` and ``budget_tokens``; ``lazy=None`` is lazy where
+        the codec declares monotone sizes.
     on_round : callable
         Called with each round's :class:`RoundTrace`.
     skip : numpy.ndarray of bool, optional
         Samples never to consider: the exact duplicates that ``select`` drops.
+    costs : numpy.ndarray of int64, optional
+        Each sample's cost under ``budget_tokens`` (its token count); a
+        byte budget counts the serialized lengths.
+    checkpointer : Checkpointer, optional
+        Resumes from a saved state (``on_round`` is then called first with
+        the rounds already done) and saves the state between rounds.
 
     Returns
     -------
     list of int
         Pool indices in selection order.
     """
-    budget, budget_bytes = config.budget, config.budget_bytes
+    budget, budget_cost = config.budget, config.budget_cost
     k1, k2, k3, n_threads = config.k1, config.k2, config.k3, config.n_threads
-    n = len(pool)
     lengths = pool.lengths
+    if budget_cost is None:
+        cost = None
+    else:
+        cost = lengths if config.budget_tokens is None else costs
+        if cost is None:
+            raise ValueError("a token budget needs each sample's token count (costs=)")
     alone = IncrementalCompressor(config.codec, config.level)
-    sizes = alone.marginal_sizes((pool.data, pool.offsets), n_threads)
-    pi = lengths / sizes                       # stale score: each sample's own ratio
-    available = np.ones(n, dtype=bool) if skip is None else ~skip
+    alone_scores = lengths / alone.marginal_sizes((pool.data, pool.offsets), n_threads)   # each sample's own ratio
+    frontier = Frontier(alone_scores, skip)        # the stale scores, sorted once
+    del alone_scores                               # the frontier holds what it needs: 16 bytes a sample
     ic = IncrementalCompressor(config.codec, config.level, separator=config.separator)
     lazy = ic.capabilities.monotone if config.lazy is None else config.lazy
-    selected: list[int] = []
-    used_bytes = 0
+    checkpointer = checkpointer or Checkpointer()
+    resumed = checkpointer.resume()
+    state = EngineState() if resumed is None else resumed[0]
+    if resumed is not None:
+        frontier.restore(state.frontier)
+        _replay(ic, pool, state)
+        for done in resumed[1]:
+            on_round(done)
+    selected = state.picks
     batch = LAZY_BATCH
-    round_no = 0
 
-    def remaining_bytes() -> float:
-        return np.inf if budget_bytes is None else budget_bytes - used_bytes
+    def remaining() -> float:
+        return np.inf if budget_cost is None else budget_cost - state.used
+
+    def snapshot() -> EngineState:
+        state.frontier = frontier.state()
+        return state
 
     while True:
         want = (budget - len(selected)) if budget is not None else k3
-        eligible = available & (lengths <= remaining_bytes())
-        n_eligible = int(eligible.sum())
-        if want <= 0 or n_eligible == 0:
+        if want <= 0:
             break
-        round_no += 1
         t0, c0 = time.perf_counter(), time.process_time()
-        # stage 1: the K1 lowest stale scores among the eligible samples
-        pool_ids = np.flatnonzero(eligible)
-        order = pool_ids[stable_lowest(pi[pool_ids], min(k1, n_eligible))]
+        # stage 1: the K1 lowest stale scores among the samples still eligible
+        order = frontier.lowest(k1, cost, remaining())
+        if len(order) == 0:
+            break
+        state.round_no += 1
         t1 = time.perf_counter()
         # stage 2: exact ratio against the whole selected stream
         view = _RoundView(ic, pool, n_threads)
         added = view.added(order)
         ratios = view.raw_after(order) / (view.compressed_total + added)
-        pi[order] = ratios
         keep = np.argsort(ratios, kind="stable")[:min(k2, len(order))]
         cands = order[keep]
         t2 = time.perf_counter()
         # stage 3: lazy greedy against S ∪ P
+        cand_costs = lengths[cands] if cost is None else cost[cands]
         picks, evaluations, last_added = _stage3(view, cands, added[keep], min(k3, want, len(cands)),
-                                                 remaining_bytes(), lazy, batch)
+                                                 remaining(), lazy, batch, cand_costs)
         view.finish()
         t3, c3 = time.perf_counter(), time.process_time()
         if not picks:
             break
         for i in picks:
-            available[i] = False
-            used_bytes += int(lengths[i])
+            state.used += int(lengths[i] if cost is None else cost[i])
         selected.extend(picks)
+        state.round_sizes.append(len(picks))
         # candidates not taken return to the pool with their freshest score
+        picked = np.isin(order, picks)
         rest = np.isin(cands, picks, invert=True)
         compressed = ic.compressed_size
-        pi[cands[rest]] = ic.raw_after(lengths[cands[rest]]) / (compressed + last_added[rest])
-        on_round(RoundTrace(
-            round=round_no, selected=len(selected), picks=len(picks),
+        ratios[keep[rest]] = ic.raw_after(lengths[cands[rest]]) / (compressed + last_added[rest])
+        frontier.give_back(order[~picked], ratios[~picked])
+        info = RoundTrace(
+            round=state.round_no, selected=len(selected), picks=len(picks),
             stage1_s=t1 - t0, stage2_s=t2 - t1, stage3_s=t3 - t2, cpu_s=c3 - c0,
             evaluations=len(order) + evaluations,
             ratio=ic.raw_size / compressed if compressed else float("nan"),
-        ))
+        )
+        on_round(info)
+        checkpointer.after_round(snapshot, info)
         if budget is not None and len(selected) >= budget:
             break
+    checkpointer.done(snapshot)
     return selected
+
+
+def _replay(ic: IncrementalCompressor, pool: Pool, state: EngineState) -> None:
+    """Append a saved run's picks to a fresh compressor with the calls the run made."""
+    at = 0
+    for size in state.round_sizes:
+        picks = state.picks[at:at + size]
+        at += size
+        if ic.capabilities.cheap_append:
+            for i in picks:                  # _RoundView.take: one append per pick
+                ic.extend([pool.item(i)])
+        else:
+            ic.extend([pool.item(i) for i in picks])   # _RoundView.finish: one per round

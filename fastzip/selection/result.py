@@ -36,6 +36,9 @@ class SelectionResult:
         How many samples default mode left out because their serialized
         bytes equal an earlier sample's (0 with ``dedupe=False`` and in
         compat mode).
+    tokens : int or None
+        Under a token budget, the selection's token count (the sum of its
+        samples' counts); None otherwise.
     """
 
     indices: npt.NDArray[np.int64]
@@ -49,6 +52,7 @@ class SelectionResult:
     k3: int
     trace: list[RoundTrace] = field(default_factory=list)
     duplicates_dropped: int = 0
+    tokens: int | None = None
 
     @property
     def evaluations(self) -> int:

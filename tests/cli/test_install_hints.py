@@ -23,7 +23,7 @@ EXTRAS = set(PYPROJECT["project"]["optional-dependencies"])
 HINT = re.compile(r"pip install (?:-[eU] )?"
                   r"['\"]?(?P<dist>[A-Za-z0-9_.-]*fastzip[A-Za-z0-9_.-]*)(?:\[(?P<extra>\w+)\])?")
 # the out-of-core engine's module docstring is owned elsewhere; the integrator renames its hint at merge
-ELSEWHERE = {"fastzip/scale/ray.py"}
+ELSEWHERE: set[str] = set()
 
 
 def _hints() -> list[tuple[str, str, str | None]]:
