@@ -13,16 +13,19 @@
  * appends are inserted once the later append brings their last bytes, so
  * any split of the same bytes into appends gives the same tables.
  *
- * Layout of the far table: bucket b is 64 bytes (a cache line): 8 slots
- * (position + 1, the most recently seen first) in words 16b .. 16b+7 and
- * their 32-bit tags in words 16b+8 .. 16b+15.  Only anchors go in (an
- * 8-gram whose mixed hash has FZ_LZ77_FAR_SAMPLE_LOG chosen bits zero), and
- * an anchor already in its bucket (same tag) moves to the front with its
- * new position instead of taking a slot: repeated text does not push
- * anything out.  The table doubles when its distinct anchors pass
- * FAR_LOAD per bucket, at that position of the stream, by splitting each
- * bucket in two in order (the stream is read again for each slot's hash),
- * so its layout depends only on the stream's bytes.
+ * Layout of the far table: bucket b is 64 bytes (a cache line): 10 slots
+ * (position + 1, filled in order, 0: empty) and their 16-bit tags.  Only
+ * anchors go in (an 8-gram whose mixed hash has FZ_LZ77_FAR_SAMPLE_LOG
+ * chosen bits zero), keyed by the FZ_LZ77_FAR_KEY bytes from there; a key
+ * already in its bucket (same tag) takes the newest position instead of a
+ * slot, so repeated text pushes nothing out, and a full bucket keeps what
+ * it has (the oldest anchors are the reach).  The table doubles when its
+ * distinct anchors pass FAR_LOAD per bucket, at that position of the
+ * stream, by splitting each bucket in two in order (the stream is read
+ * again for each slot's key), so its layout depends only on the stream's
+ * bytes.  A 16-bit tag that agrees by chance (about 1 in 6,500 lookups of
+ * a full bucket) costs one stream read that fails to verify, or, on
+ * insertion, the older anchor's slot.
  *
  * A measurement flattens the piece, hashes each of its positions once,
  * looks them all up, then parses.  The candidate's own earlier positions
@@ -47,13 +50,21 @@
 #define LOCAL_LOG_MAX 20
 #define LOOKAHEAD_BELOW 32   /* a match this long is taken without looking one byte on */
 
-#define FAR_WAYS 8
-#define FAR_WORDS 16         /* 8 positions + 8 tags: 64 bytes */
-#define FAR_LOAD 4           /* distinct anchors per bucket before the table doubles */
+#define FAR_WAYS 10
+#define FAR_LOAD 6           /* distinct anchors per bucket before the table doubles */
 #define FAR_SAMPLE_MASK ((1u << FZ_LZ77_FAR_SAMPLE_LOG) - 1u)
 
 #define Q 16                 /* prices in 1/2^Q bit */
 #define BITS(v) ((int64_t)(v) << Q)
+
+/* A far bucket: 10 slots (position + 1, 0: empty, filled in order) and
+ * their 16-bit tags, in one cache line. */
+typedef struct {
+    uint32_t pos[FAR_WAYS];
+    uint16_t tag[FAR_WAYS];
+    uint32_t unused;
+} fz_far_bucket;
+_Static_assert(sizeof(fz_far_bucket) == 64, "a far bucket is one cache line");
 
 struct fz_lz77_stream {
     int level;
@@ -63,7 +74,7 @@ struct fz_lz77_stream {
     size_t far_indexed;      /* anchors < far_indexed are in the far table */
     uint32_t *table;         /* the near table: BUCKETS * BUCKET_WORDS, 64-byte aligned */
     void *table_alloc;
-    uint32_t *far;           /* the far table: 2^far_log * FAR_WORDS, 64-byte aligned */
+    fz_far_bucket *far;      /* the far table: 2^far_log buckets, 64-byte aligned */
     void *far_alloc;
     unsigned far_log;
     uint64_t far_grams;      /* distinct anchors inserted (new to their bucket) */
@@ -104,8 +115,8 @@ static inline int is_anchor(const uint8_t *p) {
 }
 
 /* The far table's key: a hash of the FZ_LZ77_FAR_KEY bytes at p.  Its top
- * bits pick the bucket and its low 32 bits are the tag, which never overlap
- * (the table has at most 2^FZ_LZ77_FAR_LOG_MAX <= 2^32 buckets).  A key
+ * bits pick the bucket and bits 1 .. 16 are the tag, which never overlap
+ * (the table has at most 2^FZ_LZ77_FAR_LOG_MAX <= 2^47 buckets).  A key
  * longer than a match's minimum tells a sample's own text from the common
  * phrases it shares with others: an anchor keeps only one position. */
 static inline uint64_t far_key(const uint8_t *p) {
@@ -122,9 +133,10 @@ static inline size_t bucket_of(uint32_t h) { return (size_t)(h >> (32 - FZ_LZ77_
 static inline uint8_t tag_of(uint32_t h) { return (uint8_t)h; }
 #define BUCKET_WORDS 8
 static inline uint32_t *bucket_at(uint32_t *table, uint32_t h) { return table + bucket_of(h) * BUCKET_WORDS; }
-static inline uint32_t *far_bucket(uint32_t *far, unsigned far_log, uint64_t z) {
-    return far + (size_t)(z >> (64 - far_log)) * FAR_WORDS;
+static inline fz_far_bucket *far_bucket(fz_far_bucket *far, unsigned far_log, uint64_t key) {
+    return far + (size_t)(key >> (64 - far_log));
 }
+static inline uint16_t far_tag(uint64_t key) { return (uint16_t)(key >> 1); }
 
 /* Length of the common prefix of a[0..limit) and b[0..limit). */
 static inline size_t common(const uint8_t *a, const uint8_t *b, size_t limit) {
@@ -186,11 +198,11 @@ static inline int64_t log2_q16(uint64_t v) {
 }
 
 /* ---- the stream ---------------------------------------------------------- */
-static int far_alloc(unsigned far_log, void **alloc, uint32_t **table) {
+static int far_alloc(unsigned far_log, void **alloc, fz_far_bucket **table) {
     /* calloc of this size maps zero pages: untouched buckets cost nothing */
-    *alloc = calloc(((size_t)1 << far_log) * FAR_WORDS * sizeof(uint32_t) + 64, 1);
+    *alloc = calloc(((size_t)1 << far_log) * sizeof(fz_far_bucket) + 64, 1);
     if (!*alloc) return FZ_ENOMEM;
-    *table = (uint32_t *)(((uintptr_t)*alloc + 63) & ~(uintptr_t)63);
+    *table = (fz_far_bucket *)(((uintptr_t)*alloc + 63) & ~(uintptr_t)63);
     return FZ_OK;
 }
 
@@ -225,24 +237,22 @@ void fz_lz77_free(fz_lz77_stream *s) {
  * recent ends in front).  The stream is read again for each slot's hash;
  * the next bucket's slots are prefetched while one is split. */
 static int far_grow(fz_lz77_stream *s) {
-    unsigned old_log = s->far_log, new_log = old_log + 1;
+    unsigned new_log = s->far_log + 1;
     void *alloc;
-    uint32_t *grown;
+    fz_far_bucket *grown;
     if (far_alloc(new_log, &alloc, &grown)) return FZ_ENOMEM;
-    size_t n_old = (size_t)1 << old_log;
-    const uint32_t *old = s->far;
+    size_t n_old = (size_t)1 << s->far_log;
+    const fz_far_bucket *old = s->far;
     for (size_t j = 0; j < n_old; j++) {
-        const uint32_t *b = old + j * FAR_WORDS;
-        if (j + 1 < n_old) {
-            const uint32_t *nb = b + FAR_WORDS;
-            for (int k = 0; k < FAR_WAYS && nb[k]; k++) __builtin_prefetch(s->data + (nb[k] - 1));
-        }
-        for (int k = 0; k < FAR_WAYS && b[k]; k++) {
-            uint32_t *t = far_bucket(grown, new_log, far_key(s->data + (b[k] - 1)));
+        const fz_far_bucket *b = old + j;
+        if (j + 1 < n_old)
+            for (int k = 0; k < FAR_WAYS && b[1].pos[k]; k++) __builtin_prefetch(s->data + (b[1].pos[k] - 1));
+        for (int k = 0; k < FAR_WAYS && b->pos[k]; k++) {
+            fz_far_bucket *t = far_bucket(grown, new_log, far_key(s->data + (b->pos[k] - 1)));
             int e = 0;
-            while (e < FAR_WAYS - 1 && t[e]) e++;   /* a child gets at most its parent's slots */
-            t[e] = b[k];
-            t[FAR_WAYS + e] = b[FAR_WAYS + k];
+            while (e < FAR_WAYS - 1 && t->pos[e]) e++;   /* a child gets at most its parent's slots */
+            t->pos[e] = b->pos[k];
+            t->tag[e] = b->tag[k];
         }
     }
     free(s->far_alloc);
@@ -252,23 +262,23 @@ static int far_grow(fz_lz77_stream *s) {
     return FZ_OK;
 }
 
-/* Put anchor position p (mixed hash z) in its far bucket: over the slot of
- * the same tag if there (the newest position of a repeated 8-gram), else in
+/* Put anchor position p (far key `key`) in its far bucket: over the slot of
+ * the same tag if there (the newest position of a repeated text), else in
  * the first empty slot.  A full bucket keeps what it has: the oldest
  * anchors are what gives the stream its reach, and the table doubles before
  * most buckets fill. */
-static inline int far_insert(fz_lz77_stream *s, size_t p, uint64_t z) {
-    uint32_t *b = far_bucket(s->far, s->far_log, z);
-    uint32_t tag = (uint32_t)z;
+static inline int far_insert(fz_lz77_stream *s, size_t p, uint64_t key) {
+    fz_far_bucket *b = far_bucket(s->far, s->far_log, key);
+    uint16_t tag = far_tag(key);
     int k = 0;
-    while (k < FAR_WAYS && b[k] && b[FAR_WAYS + k] != tag) k++;
-    if (k < FAR_WAYS && b[k]) {
-        b[k] = (uint32_t)(p + 1);
+    while (k < FAR_WAYS && b->pos[k] && b->tag[k] != tag) k++;
+    if (k < FAR_WAYS && b->pos[k]) {
+        b->pos[k] = (uint32_t)(p + 1);
         return FZ_OK;
     }
     if (k < FAR_WAYS) {
-        b[k] = (uint32_t)(p + 1);
-        b[FAR_WAYS + k] = tag;
+        b->pos[k] = (uint32_t)(p + 1);
+        b->tag[k] = tag;
     }
     s->far_grams++;
     if (s->far_log < FZ_LZ77_FAR_LOG_MAX && s->far_grams > ((uint64_t)FAR_LOAD << s->far_log))
@@ -276,7 +286,6 @@ static inline int far_insert(fz_lz77_stream *s, size_t p, uint64_t z) {
     return FZ_OK;
 }
 
-/* Index near positions < end and anchors < far_end (each needs its bytes). */
 static int index_up_to(fz_lz77_stream *s, size_t end, size_t far_end) {
     uint32_t *table = s->table;
     const uint8_t *data = s->data;
@@ -316,7 +325,7 @@ int fz_lz77_append(fz_lz77_stream *s, const uint8_t *data, size_t len, fz_cancel
 }
 
 size_t fz_lz77_table_bytes(const fz_lz77_stream *s) {
-    return BUCKETS * BUCKET_WORDS * sizeof(uint32_t) + ((size_t)FAR_WORDS * sizeof(uint32_t) << s->far_log);
+    return BUCKETS * BUCKET_WORDS * sizeof(uint32_t) + (sizeof(fz_far_bucket) << s->far_log);
 }
 
 /* ---- measuring ----------------------------------------------------------- */
@@ -453,7 +462,8 @@ done:
 #define RESOLVE_BLOCK 64
 static void resolve_stream_slots(const fz_lz77_stream *s, const uint8_t *x, const uint32_t *hash,
                                  uint32_t *found, uint32_t *found_far, size_t hashed) {
-    uint32_t *table = s->table, *far = s->far;
+    uint32_t *table = s->table;
+    fz_far_bucket *far = s->far;
     uint64_t z[RESOLVE_BLOCK];   /* the far key of an anchor, 0 for other positions */
     size_t keyed = hashed >= FZ_LZ77_FAR_KEY - FZ_LZ77_MIN_MATCH ? hashed - (FZ_LZ77_FAR_KEY - FZ_LZ77_MIN_MATCH) : 0;
     for (size_t start = 0; start < hashed; start += RESOLVE_BLOCK) {
@@ -478,10 +488,11 @@ static void resolve_stream_slots(const fz_lz77_stream *s, const uint8_t *x, cons
             uint32_t far_slot = 0;
             uint64_t zi = z[i - start];
             if (zi) {
-                const uint32_t *fb = far_bucket(far, s->far_log, zi);
-                for (int k = 0; k < FAR_WAYS && fb[k]; k++)
-                    if (fb[FAR_WAYS + k] == (uint32_t)zi) {
-                        far_slot = fb[k];
+                const fz_far_bucket *fb = far_bucket(far, s->far_log, zi);
+                uint16_t tag = far_tag(zi);
+                for (int k = 0; k < FAR_WAYS && fb->pos[k]; k++)
+                    if (fb->tag[k] == tag) {
+                        far_slot = fb->pos[k];
                         break;
                     }
                 if (far_slot && far_slot != slot) __builtin_prefetch(s->data + (far_slot - 1));

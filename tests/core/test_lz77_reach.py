@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -35,11 +36,11 @@ AFFINE = [(a, b) for a in (1, 3, 5, 7, 9, 11, 15, 17, 19, 21, 23, 25) for b in r
 
 
 @pytest.fixture(autouse=True)
-def _native_backend(monkeypatch):
+def _native_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FASTZIP_FORCE_FALLBACK", raising=False)
 
 
-def compact(rows: list) -> list[bytes]:
+def compact(rows: list[Any]) -> list[bytes]:
     return [json.dumps(r, ensure_ascii=False).encode() for r in rows]
 
 
@@ -82,20 +83,20 @@ def other_text(rest: list[bytes], size: int) -> Iterator[bytes]:
         yield piece
 
 
-def lz77_stream(level: int = 2):
+def lz77_stream(level: int = 2) -> Any:
     return fastzip._native.NativeStream("lz77", level)
 
 
-def append(stream, data: bytes) -> None:
+def append(stream: Any, data: bytes) -> None:
     stream.append(np.frombuffer(data, dtype=np.uint8))
 
 
-def measure(stream, cands: list[bytes], threads: int = 2, prefix: bytes = b"") -> np.ndarray:
+def measure(stream: Any, cands: list[bytes], threads: int = 2, prefix: bytes = b"") -> Any:
     data, offsets = pack(cands)
     return np.asarray(stream.measure(data, offsets, prefix=prefix, n_threads=threads))
 
 
-def reach(appended: int) -> np.ndarray:
+def reach(appended: int) -> Any:
     """Per probe: what it adds after `appended` bytes of other text, over its stand-alone size."""
     probes, rest = corpora()
     alone = measure(lz77_stream(), probes)
@@ -108,20 +109,20 @@ def reach(appended: int) -> np.ndarray:
 
 # ------------------------------------------------------------------ reach ---
 @native_lz77
-def test_a_selected_sample_stays_seen_after_96_mb_of_other_text():
+def test_a_selected_sample_stays_seen_after_96_mb_of_other_text() -> None:
     ratio = reach(96 << 20)
     assert ratio.mean() <= 0.20, (ratio.mean(), np.quantile(ratio, 0.9))
 
 
 @native_lz77
 @pytest.mark.slow
-def test_a_selected_sample_stays_seen_after_1_gb_of_other_text():
+def test_a_selected_sample_stays_seen_after_1_gb_of_other_text() -> None:
     ratio = reach(1 << 30)
     assert ratio.mean() <= 0.20, (ratio.mean(), np.quantile(ratio, 0.9))
 
 
 @native_lz77
-def test_other_text_is_new_to_the_stream():
+def test_other_text_is_new_to_the_stream() -> None:
     """The appended text is not the probes again: each probe alone is far from seen in it."""
     probes, rest = corpora()
     stream = lz77_stream()
@@ -147,8 +148,8 @@ def workload(threads: int = 1, *more_threads: int) -> dict[str, list[int]]:
     head = b"\n".join(rest[:3000])
     cands = probes + chats[::20] + [head[i:i + n] for i, n in zip(range(0, 2_000_000, 97_000), range(40, 9000, 430))]
 
-    def sizes_of(stream, prefix: bytes = b"") -> list[int]:
-        first = measure(stream, cands, threads, prefix).tolist()
+    def sizes_of(stream: Any, prefix: bytes = b"") -> list[int]:
+        first: list[int] = measure(stream, cands, threads, prefix).tolist()
         for t in more_threads:
             again = measure(stream, cands, t, prefix).tolist()
             first = [a if a == b else -1 for a, b in zip(first, again)]
@@ -167,7 +168,7 @@ def workload(threads: int = 1, *more_threads: int) -> dict[str, list[int]]:
 
 
 @native_lz77
-def test_sizes_equal_the_committed_ones():
+def test_sizes_equal_the_committed_ones() -> None:
     """The same sizes on any build (-O0, no OpenMP, sanitizers) and on 1, 2 and 3 threads."""
     expected = json.loads(EXPECTED.read_text())
     assert expected["cost_model"] == ".".join(map(str, fastzip._native.codec_version("lz77")))
@@ -182,6 +183,6 @@ def test_sizes_equal_the_committed_ones():
 if __name__ == "__main__":
     major_minor_patch = ".".join(map(str, fastzip._native.codec_version("lz77")))
     lines = [f"  {json.dumps(key)}: {json.dumps(value)}" for key, value in workload().items()]
-    EXPECTED.write_text(f'{{"cost_model": "{major_minor_patch}",\n "workload": "tests/core/test_lz77_reach.py::workload",\n'
-                        ' "sizes": {\n' + ",\n".join(lines) + "\n }\n}\n")
+    header = f'{{"cost_model": "{major_minor_patch}",\n "workload": "tests/core/test_lz77_reach.py::workload",\n'
+    EXPECTED.write_text(header + ' "sizes": {\n' + ",\n".join(lines) + "\n }\n}\n")
     print(f"wrote {EXPECTED}")
