@@ -15,7 +15,7 @@
  *
  * Layout of the far table: bucket b is 64 bytes (a cache line): 10 slots
  * (position + 1, filled in order, 0: empty) and their 16-bit tags.  Only
- * anchors go in (an 8-gram whose mixed hash has FZ_LZ77_FAR_SAMPLE_LOG
+ * anchors go in (an 8-gram whose near hash has FZ_LZ77_FAR_SAMPLE_LOG
  * chosen bits zero), keyed by the FZ_LZ77_FAR_KEY bytes from there; a key
  * already in its bucket (same tag) takes the newest position instead of a
  * slot, so repeated text pushes nothing out, and a full bucket keeps what
@@ -105,14 +105,11 @@ static inline uint32_t hash8(const uint8_t *p) {
     return (uint32_t)((load64(p) * HASH_MUL) >> 32);
 }
 
-/* Whether position p is an anchor: bits of a second, fully mixed hash of
- * its 8 bytes (independent of the near table's bucket and tag bits). */
-static inline int is_anchor(const uint8_t *p) {
-    uint64_t z = load64(p) * HASH_MUL;
-    z ^= z >> 31;
-    z *= MIX_MUL;
-    return ((uint32_t)(z >> 32) & FAR_SAMPLE_MASK) == 0;
-}
+/* Whether a position whose 8 bytes have near hash h is an anchor: 5 bits
+ * of h from just above its tag.  They overlap the near bucket's lowest
+ * bits, which does not matter (anchors go to the other table), and cost
+ * nothing more to compute: the hash is there already. */
+static inline int is_anchor(uint32_t h) { return ((h >> 8) & FAR_SAMPLE_MASK) == 0; }
 
 /* The far table's key: a hash of the FZ_LZ77_FAR_KEY bytes at p.  Its top
  * bits pick the bucket and bits 1 .. 16 are the tag, which never overlap
@@ -293,14 +290,16 @@ static int index_up_to(fz_lz77_stream *s, size_t end, size_t far_end) {
         uint32_t h = hash8(data + p);
         uint32_t *b = bucket_at(table, h);
         uint8_t *tags = (uint8_t *)(b + FZ_LZ77_WAYS);
-        memmove(b + 1, b, (FZ_LZ77_WAYS - 1) * sizeof(uint32_t));
-        memmove(tags + 1, tags, FZ_LZ77_WAYS - 1);
+        for (int k = FZ_LZ77_WAYS - 1; k > 0; k--) {   /* unrolled in place: no call to memmove */
+            b[k] = b[k - 1];
+            tags[k] = tags[k - 1];
+        }
         b[0] = (uint32_t)(p + 1);
         tags[0] = tag_of(h);
     }
     if (end > s->indexed) s->indexed = end;
     for (size_t p = s->far_indexed; p < far_end; p++) {
-        if (!is_anchor(data + p)) continue;
+        if (!is_anchor(hash8(data + p))) continue;
         if (far_insert(s, p, far_key(data + p))) {
             s->far_indexed = p + 1;   /* p is in; the far table kept its old size */
             return FZ_ENOMEM;
@@ -470,7 +469,7 @@ static void resolve_stream_slots(const fz_lz77_stream *s, const uint8_t *x, cons
         size_t end = start + RESOLVE_BLOCK < hashed ? start + RESOLVE_BLOCK : hashed;
         for (size_t i = start; i < end; i++) {
             __builtin_prefetch(bucket_at(table, hash[i]));
-            z[i - start] = i < keyed && is_anchor(x + i) ? far_key(x + i) : 0;
+            z[i - start] = i < keyed && is_anchor(hash[i]) ? far_key(x + i) : 0;
             if (z[i - start]) __builtin_prefetch(far_bucket(far, s->far_log, z[i - start]));
         }
         for (size_t i = start; i < end; i++) {
