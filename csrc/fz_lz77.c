@@ -1,7 +1,7 @@
 /*
  * fz_lz77.c: the incremental LZ77 cost model (see fz_lz77.h for the model).
  *
- * Layout of the stream's table: bucket b is 32 bytes (half a cache line,
+ * Layout of the near table: bucket b is 32 bytes (half a cache line,
  * aligned): 6 slots table[8b .. 8b+5], each a position + 1 (0: empty), the
  * most recent first, then 6 one-byte tags (the hash's low 8 bits) in words
  * 8b+6 .. 8b+7.  A lookup reads one cache line and reads the stream only
@@ -11,13 +11,31 @@
  * still keep a rare 8-gram's old position behind five others.  An append shifts
  * each touched bucket by one slot; positions whose 8 bytes straddle two
  * appends are inserted once the later append brings their last bytes, so
- * any split of the same bytes into appends gives the same table.
+ * any split of the same bytes into appends gives the same tables.
+ *
+ * Layout of the far table: bucket b is 64 bytes (a cache line): 10 slots
+ * (position + 1, filled in order, 0: empty) and their 16-bit tags.  Only
+ * anchors go in (an 8-gram whose near hash has FZ_LZ77_FAR_SAMPLE_LOG
+ * chosen bits zero), keyed by the FZ_LZ77_FAR_KEY bytes from there; a key
+ * already in its bucket (same tag) takes the newest position instead of a
+ * slot, so repeated text pushes nothing out, and a full bucket keeps what
+ * it has (the oldest anchors are the reach).  The table doubles when its
+ * distinct anchors pass FAR_LOAD per bucket, at that position of the
+ * stream, by splitting each bucket in two in order (the stream is read
+ * again for each slot's key), so its layout depends only on the stream's
+ * bytes.  A 16-bit tag that agrees by chance (about 1 in 6,500 lookups of
+ * a full bucket) costs one stream read that fails to verify, or, on
+ * insertion, the older anchor's slot.
  *
  * A measurement flattens the piece, hashes each of its positions once,
- * then parses.  The candidate's own earlier positions are found through a
- * small chained hash table of the worker, sized to the candidate.
+ * looks them all up, then parses.  The candidate's own earlier positions
+ * are found through a small chained hash table of the worker, sized to the
+ * candidate.
+ *
+ * Every price is an integer in 1/65536 bit (Q16); log2 comes from a table
+ * built with integer arithmetic only, so sizes are the same on every
+ * platform, compiler, optimisation level and thread count.
  */
-#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +44,40 @@
 
 #define BUCKETS ((size_t)1 << FZ_LZ77_BUCKET_LOG)
 #define HASH_MUL 0x9E3779B97F4A7C15ULL
+#define MIX_MUL 0xBF58476D1CE4E5B9ULL
 #define LOCAL_DEPTH 4        /* chain steps into the candidate's own past */
 #define LOCAL_LOG_MIN 8
 #define LOCAL_LOG_MAX 20
 #define LOOKAHEAD_BELOW 32   /* a match this long is taken without looking one byte on */
 
+#define FAR_WAYS 10
+#define FAR_LOAD 6           /* distinct anchors per bucket before the table doubles */
+#define FAR_SAMPLE_MASK ((1u << FZ_LZ77_FAR_SAMPLE_LOG) - 1u)
+
+#define Q 16                 /* prices in 1/2^Q bit */
+#define BITS(v) ((int64_t)(v) << Q)
+
+/* A far bucket: 10 slots (position + 1, 0: empty, filled in order) and
+ * their 16-bit tags, in one cache line. */
+typedef struct {
+    uint32_t pos[FAR_WAYS];
+    uint16_t tag[FAR_WAYS];
+    uint32_t unused;
+} fz_far_bucket;
+_Static_assert(sizeof(fz_far_bucket) == 64, "a far bucket is one cache line");
+
 struct fz_lz77_stream {
     int level;
     uint8_t *data;
     size_t len, cap;
-    size_t indexed;          /* positions < indexed are in the table */
-    uint32_t *table;         /* BUCKETS * FZ_LZ77_BUCKET_WORDS, 64-byte aligned */
+    size_t indexed;          /* positions < indexed are in the near table */
+    size_t far_indexed;      /* anchors < far_indexed are in the far table */
+    uint32_t *table;         /* the near table: BUCKETS * BUCKET_WORDS, 64-byte aligned */
     void *table_alloc;
+    fz_far_bucket *far;      /* the far table: 2^far_log buckets, 64-byte aligned */
+    void *far_alloc;
+    unsigned far_log;
+    uint64_t far_grams;      /* distinct anchors inserted (new to their bucket) */
 };
 
 typedef struct {
@@ -49,8 +89,10 @@ typedef struct {
     size_t prev_cap;
     uint32_t *head;          /* local heads (pos + 1), 2^local_log entries */
     size_t head_cap;
-    uint32_t *found;         /* per position: the stream slot to verify (pos + 1), 0: none */
+    uint32_t *found;         /* per position: the near slot to verify (pos + 1), 0: none */
     size_t found_cap;
+    uint32_t *found_far;     /* per position: the far slot of an anchor (pos + 1), 0: none */
+    size_t found_far_cap;
 } fz_lz77_worker;
 
 static inline uint64_t load64(const uint8_t *p) {
@@ -63,10 +105,35 @@ static inline uint32_t hash8(const uint8_t *p) {
     return (uint32_t)((load64(p) * HASH_MUL) >> 32);
 }
 
+/* Whether a position whose 8 bytes have near hash h is an anchor: 5 bits
+ * of h from just above its tag.  They overlap the near bucket's lowest
+ * bits, which does not matter (anchors go to the other table), and cost
+ * nothing more to compute: the hash is there already. */
+static inline int is_anchor(uint32_t h) { return ((h >> 8) & FAR_SAMPLE_MASK) == 0; }
+
+/* The far table's key: a hash of the FZ_LZ77_FAR_KEY bytes at p.  Its top
+ * bits pick the bucket and bits 1 .. 16 are the tag, which never overlap
+ * (the table has at most 2^FZ_LZ77_FAR_LOG_MAX <= 2^47 buckets).  A key
+ * longer than a match's minimum tells a sample's own text from the common
+ * phrases it shares with others: an anchor keeps only one position. */
+static inline uint64_t far_key(const uint8_t *p) {
+    uint64_t h = 0;
+    for (int k = 0; k < FZ_LZ77_FAR_KEY; k += 8) {
+        h = (h ^ load64(p + k)) * HASH_MUL;
+        h ^= h >> 29;
+    }
+    h *= MIX_MUL;
+    return (h ^ (h >> 32)) | 1u;   /* never 0: 0 marks a position that is no anchor */
+}
+
 static inline size_t bucket_of(uint32_t h) { return (size_t)(h >> (32 - FZ_LZ77_BUCKET_LOG)); }
 static inline uint8_t tag_of(uint32_t h) { return (uint8_t)h; }
 #define BUCKET_WORDS 8
 static inline uint32_t *bucket_at(uint32_t *table, uint32_t h) { return table + bucket_of(h) * BUCKET_WORDS; }
+static inline fz_far_bucket *far_bucket(fz_far_bucket *far, unsigned far_log, uint64_t key) {
+    return far + (size_t)(key >> (64 - far_log));
+}
+static inline uint16_t far_tag(uint64_t key) { return (uint16_t)(key >> 1); }
 
 /* Length of the common prefix of a[0..limit) and b[0..limit). */
 static inline size_t common(const uint8_t *a, const uint8_t *b, size_t limit) {
@@ -92,33 +159,63 @@ static inline size_t common_across(const uint8_t *src, const uint8_t *src_end, c
     return n + common(x, cur + n, limit - n);
 }
 
-/* log2(v) for v >= 1 from the exponent and a 1024-entry table of the
- * mantissa (error below 0.0015 bits); the same on every thread. */
-static double log2_frac[1025];
+/* ---- integer log2 ---------------------------------------------------------
+ * log2_q30[m] = log2(1 + m/1024) in 1/2^30, built by repeated squaring in
+ * 64-bit integers (each squaring of a Q30 value in [1, 2) yields one bit of
+ * its log2), so the table is the same everywhere without libm. */
+static int64_t log2_q30[1025];
 static pthread_once_t log2_once = PTHREAD_ONCE_INIT;
 static void log2_init(void) {
-    for (int m = 0; m <= 1024; m++) log2_frac[m] = log2(1.0 + (double)m / 1024.0);
+    const uint64_t one = (uint64_t)1 << 30;
+    for (int m = 0; m < 1024; m++) {
+        uint64_t x = (uint64_t)(1024 + m) << 20;   /* 1 + m/1024 in Q30 */
+        int64_t r = 0;
+        for (int bit = 29; bit >= 0; bit--) {
+            x = (x * x) >> 30;
+            if (x >= 2 * one) {
+                x >>= 1;
+                r |= (int64_t)1 << bit;
+            }
+        }
+        log2_q30[m] = r;
+    }
+    log2_q30[1024] = (int64_t)one;
 }
 
-static inline double fast_log2(uint64_t v) {
+/* log2(v) in Q16 for v >= 1: the exponent, plus the mantissa's log2 from
+ * the table, interpolated linearly (error below 2e-7 bit before rounding). */
+static inline int64_t log2_q16(uint64_t v) {
     int e = 63 - __builtin_clzll(v);
-    uint64_t m = e >= 10 ? (v >> (e - 10)) & 1023u : (v << (10 - e)) & 1023u;
-    return (double)e + log2_frac[m];
+    uint64_t m = e >= 31 ? v >> (e - 31) : v << (31 - e);   /* [2^31, 2^32) */
+    unsigned idx = (unsigned)(m >> 21) & 1023u;
+    int64_t frac = (int64_t)(m & ((1u << 21) - 1u));
+    int64_t lo = log2_q30[idx], hi = log2_q30[idx + 1];
+    int64_t q30 = lo + (((hi - lo) * frac) >> 21);
+    return ((int64_t)e << Q) + ((q30 + ((int64_t)1 << 13)) >> 14);
 }
 
 /* ---- the stream ---------------------------------------------------------- */
+static int far_alloc(unsigned far_log, void **alloc, fz_far_bucket **table) {
+    /* calloc of this size maps zero pages: untouched buckets cost nothing */
+    *alloc = calloc(((size_t)1 << far_log) * sizeof(fz_far_bucket) + 64, 1);
+    if (!*alloc) return FZ_ENOMEM;
+    *table = (fz_far_bucket *)(((uintptr_t)*alloc + 63) & ~(uintptr_t)63);
+    return FZ_OK;
+}
+
 int fz_lz77_new(int level, fz_lz77_stream **out) {
     if (level < 1 || level > 2) return FZ_EARG;
     pthread_once(&log2_once, log2_init);
     fz_lz77_stream *s = calloc(1, sizeof(*s));
     if (!s) return FZ_ENOMEM;
-    /* calloc of this size maps zero pages: untouched buckets cost nothing */
     s->table_alloc = calloc(BUCKETS * BUCKET_WORDS * sizeof(uint32_t) + 64, 1);
-    if (!s->table_alloc) {
+    if (!s->table_alloc || far_alloc(FZ_LZ77_FAR_LOG_MIN, &s->far_alloc, &s->far)) {
+        free(s->table_alloc);
         free(s);
         return FZ_ENOMEM;
     }
     s->table = (uint32_t *)(((uintptr_t)s->table_alloc + 63) & ~(uintptr_t)63);
+    s->far_log = FZ_LZ77_FAR_LOG_MIN;
     s->level = level;
     *out = s;
     return FZ_OK;
@@ -127,23 +224,89 @@ int fz_lz77_new(int level, fz_lz77_stream **out) {
 void fz_lz77_free(fz_lz77_stream *s) {
     if (!s) return;
     free(s->table_alloc);
+    free(s->far_alloc);
     free(s->data);
     free(s);
 }
 
-static void index_up_to(fz_lz77_stream *s, size_t end) {
+/* Double the far table: bucket j splits into 2j and 2j+1 by the next hash
+ * bit, each keeping its slots' order (oldest pushed first, so the most
+ * recent ends in front).  The stream is read again for each slot's hash;
+ * the next bucket's slots are prefetched while one is split. */
+static int far_grow(fz_lz77_stream *s) {
+    unsigned new_log = s->far_log + 1;
+    void *alloc;
+    fz_far_bucket *grown;
+    if (far_alloc(new_log, &alloc, &grown)) return FZ_ENOMEM;
+    size_t n_old = (size_t)1 << s->far_log;
+    const fz_far_bucket *old = s->far;
+    for (size_t j = 0; j < n_old; j++) {
+        const fz_far_bucket *b = old + j;
+        if (j + 1 < n_old)
+            for (int k = 0; k < FAR_WAYS && b[1].pos[k]; k++) __builtin_prefetch(s->data + (b[1].pos[k] - 1));
+        for (int k = 0; k < FAR_WAYS && b->pos[k]; k++) {
+            fz_far_bucket *t = far_bucket(grown, new_log, far_key(s->data + (b->pos[k] - 1)));
+            int e = 0;
+            while (e < FAR_WAYS - 1 && t->pos[e]) e++;   /* a child gets at most its parent's slots */
+            t->pos[e] = b->pos[k];
+            t->tag[e] = b->tag[k];
+        }
+    }
+    free(s->far_alloc);
+    s->far_alloc = alloc;
+    s->far = grown;
+    s->far_log = new_log;
+    return FZ_OK;
+}
+
+/* Put anchor position p (far key `key`) in its far bucket: over the slot of
+ * the same tag if there (the newest position of a repeated text), else in
+ * the first empty slot.  A full bucket keeps what it has: the oldest
+ * anchors are what gives the stream its reach, and the table doubles before
+ * most buckets fill. */
+static inline int far_insert(fz_lz77_stream *s, size_t p, uint64_t key) {
+    fz_far_bucket *b = far_bucket(s->far, s->far_log, key);
+    uint16_t tag = far_tag(key);
+    int k = 0;
+    while (k < FAR_WAYS && b->pos[k] && b->tag[k] != tag) k++;
+    if (k < FAR_WAYS && b->pos[k]) {
+        b->pos[k] = (uint32_t)(p + 1);
+        return FZ_OK;
+    }
+    if (k < FAR_WAYS) {
+        b->pos[k] = (uint32_t)(p + 1);
+        b->tag[k] = tag;
+    }
+    s->far_grams++;
+    if (s->far_log < FZ_LZ77_FAR_LOG_MAX && s->far_grams > ((uint64_t)FAR_LOAD << s->far_log))
+        return far_grow(s);
+    return FZ_OK;
+}
+
+static int index_up_to(fz_lz77_stream *s, size_t end, size_t far_end) {
     uint32_t *table = s->table;
     const uint8_t *data = s->data;
     for (size_t p = s->indexed; p < end; p++) {
         uint32_t h = hash8(data + p);
         uint32_t *b = bucket_at(table, h);
         uint8_t *tags = (uint8_t *)(b + FZ_LZ77_WAYS);
-        memmove(b + 1, b, (FZ_LZ77_WAYS - 1) * sizeof(uint32_t));
-        memmove(tags + 1, tags, FZ_LZ77_WAYS - 1);
+        for (int k = FZ_LZ77_WAYS - 1; k > 0; k--) {   /* unrolled in place: no call to memmove */
+            b[k] = b[k - 1];
+            tags[k] = tags[k - 1];
+        }
         b[0] = (uint32_t)(p + 1);
         tags[0] = tag_of(h);
     }
     if (end > s->indexed) s->indexed = end;
+    for (size_t p = s->far_indexed; p < far_end; p++) {
+        if (!is_anchor(hash8(data + p))) continue;
+        if (far_insert(s, p, far_key(data + p))) {
+            s->far_indexed = p + 1;   /* p is in; the far table kept its old size */
+            return FZ_ENOMEM;
+        }
+    }
+    if (far_end > s->far_indexed) s->far_indexed = far_end;
+    return FZ_OK;
 }
 
 int fz_lz77_append(fz_lz77_stream *s, const uint8_t *data, size_t len, fz_cancel_flag *cancel) {
@@ -154,10 +317,14 @@ int fz_lz77_append(fz_lz77_stream *s, const uint8_t *data, size_t len, fz_cancel
     size_t end = s->len + len;
     /* positions whose 8 bytes are all here now; later ones wait for the next append */
     size_t last = end >= FZ_LZ77_MIN_MATCH ? end - FZ_LZ77_MIN_MATCH + 1 : 0;
+    size_t far_last = end >= FZ_LZ77_FAR_KEY ? end - FZ_LZ77_FAR_KEY + 1 : 0;
     s->len = end;
     (void)cancel;   /* indexing runs at hundreds of MB/s: it is not sliced */
-    index_up_to(s, last);
-    return FZ_OK;
+    return index_up_to(s, last, far_last);
+}
+
+size_t fz_lz77_table_bytes(const fz_lz77_stream *s) {
+    return BUCKETS * BUCKET_WORDS * sizeof(uint32_t) + (sizeof(fz_far_bucket) << s->far_log);
 }
 
 /* ---- measuring ----------------------------------------------------------- */
@@ -171,6 +338,7 @@ void fz_lz77_worker_free(void *worker) {
     free(w->prev);
     free(w->head);
     free(w->found);
+    free(w->found_far);
     free(w);
 }
 
@@ -188,7 +356,7 @@ static int reserve_u32(uint32_t **buf, size_t *cap, size_t need) {
 typedef struct {
     size_t len;       /* 0: no match */
     uint64_t offset;
-    double gain;      /* bits saved against literals at H bits each */
+    int64_t gain;     /* Q16 bits saved against literals at h each */
 } fz_match;
 
 typedef struct {
@@ -197,17 +365,17 @@ typedef struct {
     const uint8_t *x;
     size_t n;
     unsigned local_log;
-    double h;         /* bits per literal, for decisions */
+    int64_t h;        /* Q16 bits per literal, for decisions */
     size_t inserted;  /* candidate positions < inserted are in the local table */
 } fz_parse;
 
-static inline double match_price(size_t len, uint64_t offset, int at_rep) {
-    if (at_rep) return 6.0 + fast_log2(len);
-    return 8.0 + fast_log2(offset) + fast_log2(len);
+static inline int64_t match_price(size_t len, uint64_t offset, int at_rep) {
+    if (at_rep) return BITS(6) + log2_q16(len);
+    return BITS(8) + log2_q16(offset) + log2_q16(len);
 }
 
-static inline void consider(fz_match *best, size_t len, uint64_t offset, int at_rep, double h) {
-    double gain = (double)len * h - match_price(len, offset, at_rep);
+static inline void consider(fz_match *best, size_t len, uint64_t offset, int at_rep, int64_t h) {
+    int64_t gain = (int64_t)len * h - match_price(len, offset, at_rep);
     /* larger saving wins; on a tie the longer, then the nearer match */
     if (!best->len || gain > best->gain
         || (gain == best->gain && (len > best->len || (len == best->len && offset < best->offset)))) {
@@ -229,13 +397,24 @@ static inline void insert_local(fz_parse *ps, size_t upto) {
     if (upto > ps->inserted) ps->inserted = upto;
 }
 
+/* Consider the stream position slot - 1 (0: none) as a match source for cur. */
+static inline void consider_stream(fz_parse *ps, fz_match *best, uint32_t slot, size_t i, uint64_t head8,
+                                   size_t limit) {
+    if (!slot) return;
+    const fz_lz77_stream *s = ps->s;
+    size_t p = slot - 1;
+    if (load64(s->data + p) != head8) return;
+    size_t len = common_across(s->data + p, s->data + s->len, ps->x, ps->x + i, limit);
+    consider(best, len, (uint64_t)(s->len - p) + i, 0, ps->h);
+}
+
 /* The best match at candidate position i (len 0 when none saves bits). */
 static fz_match find_match(fz_parse *ps, size_t i, uint64_t rep) {
     const fz_lz77_stream *s = ps->s;
     const uint8_t *x = ps->x;
     const uint8_t *cur = x + i;
     size_t limit = ps->n - i;
-    fz_match best = {0, 0, 0.0};
+    fz_match best = {0, 0, 0};
 
     /* the last-used offset, into x or back into the stream */
     if (rep && limit >= FZ_LZ77_MIN_REP && rep <= (uint64_t)s->len + i) {
@@ -248,15 +427,10 @@ static fz_match find_match(fz_parse *ps, size_t i, uint64_t rep) {
     uint32_t h = ps->w->hash[i];
     uint64_t head8 = load64(cur);
 
-    /* the stream: the slot that resolve_stream_slots found for this position */
-    uint32_t slot = ps->w->found[i];
-    if (slot) {
-        size_t p = slot - 1;
-        if (load64(s->data + p) == head8) {
-            size_t len = common_across(s->data + p, s->data + s->len, x, cur, limit);
-            consider(&best, len, (uint64_t)(s->len - p) + i, 0, ps->h);
-        }
-    }
+    /* the stream: the slots that resolve_stream_slots found for this position */
+    uint32_t slot = ps->w->found[i], far = ps->w->found_far[i];
+    consider_stream(ps, &best, slot, i, head8, limit);
+    if (far != slot) consider_stream(ps, &best, far, i, head8, limit);
     /* the candidate's own past */
     insert_local(ps, i);
     uint32_t q1 = ps->w->head[h >> (32 - ps->local_log)];
@@ -269,28 +443,37 @@ static fz_match find_match(fz_parse *ps, size_t i, uint64_t rep) {
         q1 = ps->w->prev[q];
     }
 done:
-    if (best.len && best.gain <= 0.0) best.len = 0;
+    if (best.len && best.gain <= 0) best.len = 0;
     return best;
 }
 
-/* Look up every position's bucket before the parse, in blocks: a first
- * pass prefetches the block's buckets, a second reads them, keeps the
- * stream position to verify (the most recent slot whose tag agrees, as
- * FZ_LZ77_VERIFY says) and prefetches the stream bytes there.  The parse
- * reads only positions it reaches, in order, and a match jumps over many:
- * prefetching ahead of it guessed wrong after every match and left most
- * lookups a dependent chain of two cache misses (bucket, then stream).
- * Resolving all positions costs lookups the parse skips, but they overlap
- * by the dozen instead of one at a time, which measured faster on text. */
+/* Look up every position's buckets before the parse, in blocks: a first
+ * pass prefetches the block's near buckets (and the far buckets of its
+ * anchors), a second reads them, keeps the stream positions to verify (in
+ * the near table the most recent slot whose tag agrees, as FZ_LZ77_VERIFY
+ * says; in the far table the anchor's slot) and prefetches the stream bytes
+ * there.  The parse reads only positions it reaches, in order, and a match
+ * jumps over many: prefetching ahead of it guessed wrong after every match
+ * and left most lookups a dependent chain of two cache misses (bucket, then
+ * stream).  Resolving all positions costs lookups the parse skips, but they
+ * overlap by the dozen instead of one at a time, which measured faster on
+ * text. */
 #define RESOLVE_BLOCK 64
-static void resolve_stream_slots(const fz_lz77_stream *s, const uint32_t *hash, uint32_t *found,
-                                 size_t hashed) {
-    const uint32_t *table = s->table;
+static void resolve_stream_slots(const fz_lz77_stream *s, const uint8_t *x, const uint32_t *hash,
+                                 uint32_t *found, uint32_t *found_far, size_t hashed) {
+    uint32_t *table = s->table;
+    fz_far_bucket *far = s->far;
+    uint64_t z[RESOLVE_BLOCK];   /* the far key of an anchor, 0 for other positions */
+    size_t keyed = hashed >= FZ_LZ77_FAR_KEY - FZ_LZ77_MIN_MATCH ? hashed - (FZ_LZ77_FAR_KEY - FZ_LZ77_MIN_MATCH) : 0;
     for (size_t start = 0; start < hashed; start += RESOLVE_BLOCK) {
         size_t end = start + RESOLVE_BLOCK < hashed ? start + RESOLVE_BLOCK : hashed;
-        for (size_t i = start; i < end; i++) __builtin_prefetch(bucket_at((uint32_t *)table, hash[i]));
         for (size_t i = start; i < end; i++) {
-            const uint32_t *b = bucket_at((uint32_t *)table, hash[i]);
+            __builtin_prefetch(bucket_at(table, hash[i]));
+            z[i - start] = i < keyed && is_anchor(hash[i]) ? far_key(x + i) : 0;
+            if (z[i - start]) __builtin_prefetch(far_bucket(far, s->far_log, z[i - start]));
+        }
+        for (size_t i = start; i < end; i++) {
+            const uint32_t *b = bucket_at(table, hash[i]);
             const uint8_t *tags = (const uint8_t *)(b + FZ_LZ77_WAYS);
             uint8_t tag = tag_of(hash[i]);
             uint32_t slot = 0;
@@ -301,8 +484,35 @@ static void resolve_stream_slots(const fz_lz77_stream *s, const uint32_t *hash, 
             }
             found[i] = slot;
             if (slot) __builtin_prefetch(s->data + (slot - 1));
+            uint32_t far_slot = 0;
+            uint64_t zi = z[i - start];
+            if (zi) {
+                const fz_far_bucket *fb = far_bucket(far, s->far_log, zi);
+                uint16_t tag = far_tag(zi);
+                for (int k = 0; k < FAR_WAYS && fb->pos[k]; k++)
+                    if (fb->tag[k] == tag) {
+                        far_slot = fb->pos[k];
+                        break;
+                    }
+                if (far_slot && far_slot != slot) __builtin_prefetch(s->data + (far_slot - 1));
+            }
+            found_far[i] = far_slot;
         }
     }
+}
+
+/* Q16 bits of the order-0 code of `count` symbols with histogram hist:
+ * sum of hist[b] * log2(count / hist[b]). */
+static int64_t entropy_q16(const uint32_t hist[256], size_t count) {
+    int64_t log_n = log2_q16(count), bits = 0;
+    for (int b = 0; b < 256; b++)
+        if (hist[b]) bits += (int64_t)hist[b] * (log_n - log2_q16(hist[b]));
+    return bits;
+}
+
+/* The byte at position v of the concatenation stream ++ x. */
+static inline uint8_t byte_at(const fz_lz77_stream *s, const uint8_t *x, uint64_t v) {
+    return v < s->len ? s->data[v] : x[v - s->len];
 }
 
 int64_t fz_lz77_measure(const void *stream, void *worker, const fz_piece *piece,
@@ -320,7 +530,7 @@ int64_t fz_lz77_measure(const void *stream, void *worker, const fz_piece *piece,
     unsigned local_log = LOCAL_LOG_MIN;
     while (local_log < LOCAL_LOG_MAX && ((size_t)1 << local_log) < 2 * n) local_log++;
     if (reserve_u32(&w->hash, &w->hash_cap, n) || reserve_u32(&w->prev, &w->prev_cap, n)
-        || reserve_u32(&w->found, &w->found_cap, n)
+        || reserve_u32(&w->found, &w->found_cap, n) || reserve_u32(&w->found_far, &w->found_far_cap, n)
         || reserve_u32(&w->head, &w->head_cap, (size_t)1 << local_log))
         return FZ_ENOMEM;
     memset(w->head, 0, ((size_t)1 << local_log) * sizeof(uint32_t));
@@ -328,25 +538,27 @@ int64_t fz_lz77_measure(const void *stream, void *worker, const fz_piece *piece,
     /* the candidate's histogram gives the literal price used for decisions */
     uint32_t hist[256] = {0};
     for (size_t i = 0; i < n; i++) hist[x[i]]++;
-    double h = 0.0;
-    for (int b = 0; b < 256; b++)
-        if (hist[b]) h -= (double)hist[b] * log2((double)hist[b] / (double)n);
-    h /= (double)n;
+    int64_t h = entropy_q16(hist, n) / (int64_t)n;
 
     size_t hashed = n >= FZ_LZ77_MIN_MATCH ? n - FZ_LZ77_MIN_MATCH + 1 : 0;
     for (size_t i = 0; i < hashed; i++) w->hash[i] = hash8(x + i);
-    if (s->len) resolve_stream_slots(s, w->hash, w->found, hashed);
-    else memset(w->found, 0, hashed * sizeof(uint32_t));
+    if (s->len) {
+        resolve_stream_slots(s, x, w->hash, w->found, w->found_far, hashed);
+    } else {
+        memset(w->found, 0, hashed * sizeof(uint32_t));
+        memset(w->found_far, 0, hashed * sizeof(uint32_t));
+    }
 
     fz_parse ps = { s, w, x, n, local_log, h, 0 };
     uint32_t lit[256] = {0};
     size_t n_lit = 0;
-    double bits = 0.0;
+    int64_t bits = 0;
     uint64_t rep = 0;
     int lookahead = s->level >= 2;
     size_t i = 0;
+    size_t lit_start = 0;     /* the pending literals are x[lit_start .. i) */
     size_t next_check = FZ_FEED_SLICE;
-    fz_match m = {0, 0, 0.0};
+    fz_match m = {0, 0, 0};
     int have_m = 0;           /* m already holds find_match(i) */
     while (i < n) {
         if (i >= next_check) {
@@ -372,17 +584,29 @@ int64_t fz_lz77_measure(const void *stream, void *worker, const fz_piece *piece,
             i++;
             continue;
         }
+        /* extend the match backwards over pending literals its source also
+         * has: a far anchor is found some bytes into the text it repeats */
+        uint64_t src = (uint64_t)s->len + i - m.offset;   /* in stream ++ x */
+        while (i > lit_start && src > 0 && byte_at(s, x, src - 1) == x[i - 1]) {
+            i--;
+            src--;
+            m.len++;
+            lit[x[i]]--;
+            n_lit--;
+        }
         bits += match_price(m.len, m.offset, m.offset == rep);
         rep = m.offset;
         i += m.len;
+        lit_start = i;
     }
     for (int b = 0; b < 256; b++)
-        if (lit[b]) bits += FZ_LZ77_TABLE_BITS - (double)lit[b] * log2((double)lit[b] / (double)n_lit);
-    return (int64_t)ceil(bits / 8.0);
+        if (lit[b]) bits += BITS(FZ_LZ77_TABLE_BITS);
+    bits += entropy_q16(lit, n_lit);
+    return (bits + BITS(8) - 1) / BITS(8);
 }
 
 /* ---- the codec table ----------------------------------------------------- */
-static unsigned lz77_version_number(void) { return 10000; }   /* cost model 1.0.0 */
+static unsigned lz77_version_number(void) { return 20000; }   /* cost model 2.0.0 */
 
 static int lz77_stream_new(int level, int options, void **out) {
     (void)options;

@@ -29,7 +29,7 @@ def test_every_proxy_option_has_help():
     import argparse
 
     parser = argparse.ArgumentParser()
-    from fastzip.cli_proxy import add_proxy_parser, run_proxy
+    from fastzip.cli.proxy import add_proxy_parser, run_proxy
 
     leaf = add_proxy_parser(parser.add_subparsers())
     assert leaf.get_default("func") is run_proxy

@@ -61,6 +61,22 @@ def test_any_split_of_appends_measures_like_one_append(evals_stream, data):
 
 
 @native_lz77
+@pytest.mark.parametrize("seed", [0, 1])
+def test_splits_across_far_table_doublings_measure_like_one_append(evals_stream, chat_text, seed):
+    """7.7 MB of real text doubles the far table (1 MiB at first); where the appends cut it does not matter."""
+    rng = random.Random(seed)
+    text = evals_stream + b"\n" + chat_text
+    cuts = sorted(rng.sample(range(len(text)), 40))
+    pieces = [text[a:b] for a, b in zip([0] + cuts, cuts + [len(text)])]
+    cands = [text[c - rng.randrange(1, 3000):c + rng.randrange(0, 3000)] for c in cuts]   # across the cuts
+    cands += [text[i:i + rng.randrange(100, 5000)] for i in rng.sample(range(len(text) - 5000), 60)]
+    whole = measure(lz77_stream(text), cands, threads=2)
+    assert measure(lz77_stream(*pieces), cands, threads=2) == whole
+    fresh = measure(lz77_stream(), cands, threads=2)
+    assert sum(whole) < 0.1 * sum(fresh)   # all of them are in the stream
+
+
+@native_lz77
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(threads=st.integers(2, 6), seed=st.integers(0, 2**32 - 1))
 def test_the_thread_count_never_changes_a_result(evals_bytes, threads, seed):
