@@ -32,9 +32,8 @@ import corpora
 import numpy as np
 import pytest
 
-import fastzip
-from fastzip import codecs
-from fastzip.pool import pack
+from fastzip.samples.pool import pack
+from fastzip.streams import _native, codecs
 
 pytestmark = pytest.mark.skipif(not codecs.native_available("lz77"), reason="native extension not built")
 
@@ -99,7 +98,7 @@ def _measure(stream, cands: list[bytes]) -> np.ndarray:
 
 
 def _stream_with(probes: list[bytes], blocks: Iterator[bytes]):
-    stream = fastzip._native.NativeStream("lz77", 2)
+    stream = _native.NativeStream("lz77", 2)
     stream.append(np.frombuffer(b"\n".join(probes) + b"\n", dtype=np.uint8))
     appended = 0
     for piece in blocks:
@@ -114,7 +113,7 @@ def _stream_with(probes: list[bytes], blocks: Iterator[bytes]):
 def test_reach(benchmark, bench_results, texts, other, size):
     probes, rest = texts
     blocks = _relettered_blocks(rest, size) if other == "relettered" else _evals_all_blocks(_evals_all_rows(), size)
-    alone = _measure(fastzip._native.NativeStream("lz77", 2), probes)
+    alone = _measure(_native.NativeStream("lz77", 2), probes)
     stream, appended = benchmark.pedantic(_stream_with, args=(probes, blocks), rounds=1, iterations=1)
     ratio = _measure(stream, probes) / alone
     reach = float(ratio.mean())

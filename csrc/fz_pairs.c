@@ -300,7 +300,7 @@ static int build_row(os_job *job, os_worker *w, size_t r, z_stream **out) {
      * deflate cannot tell it from the 32 KB one (no match can reach further
      * back than the input, and the window never slides), so the output is the
      * same byte for byte but for the header's window-size field, and a copy
-     * of the state moves 64 KB less (tests/core/test_sizes.py checks the edges). */
+     * of the state moves 64 KB less (tests/streams/test_sizes.py checks the edges). */
     size_t a_len = (size_t)(p->a.offsets[i + 1] - p->a.offsets[i]);
     size_t total = a_len + p->sep_len + job->max_b;
     int bits = 9;

@@ -23,9 +23,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-import fastzip
-from fastzip import codecs
-from fastzip.pool import pack
+from fastzip.samples.pool import pack
+from fastzip.streams import _native, codecs
 from tests.helpers import DATA, load_jsonl
 
 native_lz77 = pytest.mark.skipif(not codecs.native_available("lz77"), reason="native extension not built")
@@ -84,7 +83,7 @@ def other_text(rest: list[bytes], size: int) -> Iterator[bytes]:
 
 
 def lz77_stream(level: int = 2) -> Any:
-    return fastzip._native.NativeStream("lz77", level)
+    return _native.NativeStream("lz77", level)
 
 
 def append(stream: Any, data: bytes) -> None:
@@ -171,7 +170,7 @@ def workload(threads: int = 1, *more_threads: int) -> dict[str, list[int]]:
 def test_sizes_equal_the_committed_ones() -> None:
     """The same sizes on any build (-O0, no OpenMP, sanitizers) and on 1, 2 and 3 threads."""
     expected = json.loads(EXPECTED.read_text())
-    assert expected["cost_model"] == ".".join(map(str, fastzip._native.codec_version("lz77")))
+    assert expected["cost_model"] == ".".join(map(str, _native.codec_version("lz77")))
     sizes = workload(1, 2, 3)
     assert sizes.keys() == expected["sizes"].keys()
     for key, want in expected["sizes"].items():
@@ -181,7 +180,7 @@ def test_sizes_equal_the_committed_ones() -> None:
 
 
 if __name__ == "__main__":
-    major_minor_patch = ".".join(map(str, fastzip._native.codec_version("lz77")))
+    major_minor_patch = ".".join(map(str, _native.codec_version("lz77")))
     lines = [f"  {json.dumps(key)}: {json.dumps(value)}" for key, value in workload().items()]
     header = f'{{"cost_model": "{major_minor_patch}",\n "workload": "tests/streams/test_lz77_reach.py::workload",\n'
     EXPECTED.write_text(header + ' "sizes": {\n' + ",\n".join(lines) + "\n }\n}\n")
