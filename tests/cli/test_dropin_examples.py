@@ -11,6 +11,20 @@ from tests.helpers import EXAMPLES, require_zstd_match
 INSTALL = "pip install --no-deps npc-gzip==0.1.1 zip-fit==1.0.9"
 
 
+@pytest.fixture(autouse=True)
+def _no_stand_ins_left():
+    """The ZIP-FIT example stubs datasets and brotli in sys.modules: take them out again afterwards
+    (a stub without a spec breaks other packages' find_spec, e.g. transformers' in the proxy tests)."""
+    names = ("datasets", "brotli")
+    before = {name: sys.modules.get(name) for name in names}
+    yield
+    for name, module in before.items():
+        if module is None:
+            sys.modules.pop(name, None)
+        else:
+            sys.modules[name] = module
+
+
 def _example(name: str):
     spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)

@@ -150,7 +150,7 @@ def test_cli_report_png_and_html(tmp_path, data_dir, capsys):
 
 
 @pytest.mark.parametrize("name,extra,message", [("r.txt", [], "unknown report format"),
-                                                ("r.png", ["--indices-out", "r.png"], "is also the other output")])
+                                                ("r.png", ["--indices-out", "r.png"], "is also --indices-out's file")])
 def test_cli_bad_report_path_exits_2_before_work(tmp_path, data_dir, capsys, name, extra, message):
     out = tmp_path / "sel.jsonl"
     extra = [str(tmp_path / x) if x.endswith(".png") else x for x in extra]
@@ -170,9 +170,9 @@ def test_cli_without_matplotlib_names_the_extra(tmp_path, data_dir, capsys, monk
     assert main(["select", str(data_dir / "faq_qa.jsonl"), "-o", str(out), "--budget", "5", "--quiet",
                  "--report", str(page)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "fastzip[plot]" in err[0] and "matplotlib" in err[0]
+    assert len(err) == 1 and "fastzip-select[plot]" in err[0] and "matplotlib" in err[0]
     assert not out.exists() and not page.exists()
-    with pytest.raises(MissingDependencyError, match=r"fastzip\[plot\]"):
+    with pytest.raises(MissingDependencyError, match=r"fastzip-select\[plot\]"):
         fastzip.select([{"text": "a"}, {"text": "b"}], 1).plot(tmp_path / "x.png")
 
 
