@@ -31,7 +31,8 @@ SUFFIXES = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd", ".b
 SUFFIX_OF = {"gzip": ".gz", "zstd": ".zst", "bz2": ".bz2", "xz": ".xz"}
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"\xfd7zXZ\x00", "xz"))
 HEAD = 6                     # bytes enough to tell every compression apart
-_ERRORS = (OSError, EOFError, zlib.error, zstandard.ZstdError, lzma.LZMAError, ValueError)
+# what a decompressor raises on corrupt or truncated data
+_ERRORS: tuple[type[Exception], ...] = (OSError, EOFError, zlib.error, zstandard.ZstdError, lzma.LZMAError, ValueError)
 
 
 def split_compression(name: str) -> tuple[str, str | None]:
