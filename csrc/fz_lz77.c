@@ -504,6 +504,7 @@ static void resolve_stream_slots(const fz_lz77_stream *s, const uint8_t *x, cons
 /* Q16 bits of the order-0 code of `count` symbols with histogram hist:
  * sum of hist[b] * log2(count / hist[b]). */
 static int64_t entropy_q16(const uint32_t hist[256], size_t count) {
+    if (count == 0) return 0;           /* no literals; and log2_q16 needs v >= 1 (clz(0) is undefined) */
     int64_t log_n = log2_q16(count), bits = 0;
     for (int b = 0; b < 256; b++)
         if (hist[b]) bits += (int64_t)hist[b] * (log_n - log2_q16(hist[b]));
