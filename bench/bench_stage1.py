@@ -3,7 +3,7 @@
 Run:  pytest bench/bench_stage1.py --benchmark-only --benchmark-group-by=group
 
 Stage 1 takes the K1 lowest stale scores each round (fastzip.selection.greedy.Frontier):
-a sorted list of the samples never re-scored, merged with a heap of the ones
+a sorted list of the samples never re-scored, merged with sorted runs of the ones
 re-scored and returned.  Its cost per round must not grow with N.
 
 The scores are real: the stand-alone zstd-3 ratios of the bundled evals
@@ -41,7 +41,7 @@ def real_scores() -> np.ndarray:
 
 
 def rounds(n: int) -> tuple[float, int]:
-    """Mean seconds per stage-1 round (lowest + give back) over ROUNDS rounds, and the heap's final size."""
+    """Mean seconds per stage-1 round (lowest + give back) over ROUNDS rounds, and the returned samples held."""
     base = real_scores()
     scores = np.resize(base, n)
     frontier = Frontier(scores)
@@ -56,7 +56,7 @@ def rounds(n: int) -> tuple[float, int]:
         s = scores[taken]                      # the stale scores they were taken by: (score, index) order
         assert len(taken) == K1 and np.all((s[1:] > s[:-1]) | ((s[1:] == s[:-1]) & (taken[1:] > taken[:-1])))
         scores[taken] = fresh
-    return float(np.mean(seconds[5:])), len(frontier.heap)
+    return float(np.mean(seconds[5:])), sum(run.live for run in frontier.runs)
 
 
 @pytest.mark.benchmark(group="stage 1 per round")

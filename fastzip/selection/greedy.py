@@ -19,14 +19,13 @@ The engine reads only the codec's declared capabilities
 (:class:`fastzip._protocol.Capabilities`), never its name.
 
 Stage 1 takes the K1 lowest stale scores, ties broken by pool index, in
-O(K1 log K1) per round whatever the pool's size (:class:`Frontier`): the
+O(K1 log N) per round, never a pass over the pool (:class:`Frontier`): the
 samples never re-scored keep their stand-alone order, sorted once, and only
-the at most K1 samples re-scored each round change their scores, so a heap
-of those merged with the sorted untouched list gives the K1 lowest.
+the at most K1 samples re-scored each round change their scores, so sorted
+runs of those merged with the sorted untouched list give the K1 lowest.
 """
 from __future__ import annotations
 
-import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -173,23 +172,28 @@ def _stage3(view: _RoundView, cands: np.ndarray, first_added: np.ndarray, k3: in
 
 
 class Frontier:
-    """Stage 1's view of the pool: the lowest stale ``(score, pool index)`` in O(K1 log K1) a round.
+    """Stage 1's view of the pool: the lowest stale ``(score, pool index)`` in O(K1 log N) a round.
 
     A sample's stale score is its stand-alone ratio until stage 1 first takes
     it; from then on it is what its last re-scoring wrote back.  So the pool
     splits in two: the *untouched* samples, sorted once by their stand-alone
     ``(score, index)`` and consumed from the front (stage 1 only ever takes
-    a prefix of them), and the *returned* samples, re-scored and not picked,
-    in a heap keyed by ``(score, index)``.  The K1 lowest of the pool are the
-    K1 lowest of the merge of the two, exactly the order a stable sort of
-    every stale score gives (scores are finite: no compressed size is 0).
+    a prefix of them), and the *returned* samples, re-scored and not picked.
+    The returned ones are kept in sorted runs of ``(score, index)`` arrays,
+    each consumed from its front, that merge when two neighbours grow alike
+    (so there are O(log N) of them, as in a log-structured merge): each
+    round reads at most K1 entries from the untouched list and from each run,
+    and no further in a run than the K1-th untouched score.  The K1 lowest
+    of the pool are the K1 lowest of those, exactly the order a stable sort
+    of every stale score gives (scores are finite: no compressed size is 0).
 
     Under a byte or token budget the room left only shrinks, so a sample
     that no longer fits never will: it is dropped the first time stage 1
-    meets it, as the eligibility filter of a full scan would leave it out.
+    passes it, as the eligibility filter of a full scan would leave it out.
 
     Memory: 16 bytes per pool sample (the sorted indices and their scores),
-    plus the heap (at most the samples ever re-scored and not picked).
+    and 16 bytes per returned sample (a run's score and index; a run is
+    copied down to its unread part once more than half of it is read).
     """
 
     def __init__(self, scores: npt.NDArray[np.float64], skip: npt.NDArray[np.bool_] | None = None):
@@ -203,25 +207,32 @@ class Frontier:
         self.scores: npt.NDArray[np.float64] = np.ascontiguousarray(scores[self.ids], dtype=np.float64)
         self.cursor = 0
         self.misses = 0                     # untouched samples read that did not fit, since the last drop
-        self.heap: list[tuple[float, int]] = []
+        self.runs: list[_Run] = []          # the returned samples, largest run first
+
+    @staticmethod
+    def _fitting(ids: npt.NDArray[np.int64], start: int, stop: int, k: int,
+                 costs: npt.NDArray[np.int64] | None, room: float) -> tuple[npt.NDArray[np.int64], int]:
+        """Positions in ``[start, stop)`` of the first k of ``ids`` that fit, and how many did not fit before them."""
+        if costs is None or room == np.inf:
+            return np.arange(start, min(stop, start + k), dtype=np.int64), 0
+        found: list[npt.NDArray[np.int64]] = []
+        have = misses = 0
+        step = max(2 * k, 1024)
+        while have < k and start < stop:
+            window = np.arange(start, min(stop, start + step), dtype=np.int64)
+            fits = window[costs[ids[window]] <= room]
+            misses += len(window) - len(fits)
+            found.append(fits[:k - have])
+            have += len(found[-1])
+            start += step
+        return (np.concatenate(found) if found else np.zeros(0, np.int64)), misses
 
     def _untouched(self, k: int, costs: npt.NDArray[np.int64] | None, room: float) -> npt.NDArray[np.int64]:
         """Positions (in the sorted list, from the cursor) of the first k untouched samples that fit."""
         n = len(self.ids)
-        if costs is None or room == np.inf:
-            return np.arange(self.cursor, min(n, self.cursor + k), dtype=np.int64)
-        found: list[npt.NDArray[np.int64]] = []
-        have = 0
-        start = self.cursor
-        step = max(2 * k, 1024)
-        while have < k and start < n:
-            window = np.arange(start, min(n, start + step), dtype=np.int64)
-            fits = window[costs[self.ids[window]] <= room]
-            self.misses += len(window) - len(fits)
-            found.append(fits[:k - have])
-            have += len(found[-1])
-            start += step
-        if self.misses > n - self.cursor:
+        positions, misses = self._fitting(self.ids, self.cursor, n, k, costs, room)
+        self.misses += misses
+        if costs is not None and self.misses > n - self.cursor:
             # samples that no longer fit never will: drop them all at once (O(rest)), paid for by the
             # scanning they already cost, so that later rounds do not read past them again
             rest = slice(self.cursor, n)
@@ -229,7 +240,7 @@ class Frontier:
             self.ids, self.scores = self.ids[rest][keep], self.scores[rest][keep]
             self.cursor, self.misses = 0, 0
             return self._untouched(k, costs, room)
-        return np.concatenate(found) if found else np.zeros(0, np.int64)
+        return positions
 
     def lowest(self, k: int, costs: npt.NDArray[np.int64] | None = None, room: float = np.inf) -> np.ndarray:
         """Take the k lowest ``(score, index)`` among the samples that fit in ``room``.
@@ -249,34 +260,62 @@ class Frontier:
             Pool indices, lowest ``(score, index)`` first.  They leave the
             frontier: :meth:`give_back` returns the ones not picked.
         """
-        heap = self.heap
-        h_scores: list[float] = []
-        h_ids: list[int] = []
-        while heap and len(h_ids) < k:
-            score, i = heapq.heappop(heap)
-            if costs is not None and costs[i] > room:
-                continue                    # never fits again: dropped for good
-            h_scores.append(score)
-            h_ids.append(i)
         positions = self._untouched(k, costs, room)
-        u_ids = self.ids[positions]
-        all_ids = np.concatenate([np.asarray(h_ids, dtype=np.int64), u_ids])
-        all_scores = np.concatenate([np.asarray(h_scores, dtype=np.float64), self.scores[positions]])
-        merged = np.lexsort((all_ids, all_scores))
-        taken, left = merged[:k], merged[k:]
-        from_heap = left[left < len(h_ids)]
-        for j in from_heap.tolist():         # heap entries not taken go back unchanged
-            heapq.heappush(heap, (h_scores[j], h_ids[j]))
-        from_untouched = taken[taken >= len(h_ids)] - len(h_ids)
-        if len(from_untouched):
-            self.cursor = int(positions[int(from_untouched.max())]) + 1   # a prefix of the fitting ones
-        out: np.ndarray = all_ids[taken]
+        parts_s = [self.scores[positions]]
+        parts_i = [self.ids[positions]]
+        # no run entry scored above the k-th untouched one can be among the k lowest
+        bound = float(parts_s[0][-1]) if len(positions) == k and k else np.inf
+        run_positions = []
+        for run in self.runs:
+            stop = len(run.scores) if bound == np.inf else int(np.searchsorted(run.scores, bound, side="right"))
+            at, misses = self._fitting(run.ids, run.cursor, stop, k, costs, room)
+            run.misses += misses
+            run_positions.append(at)
+            parts_s.append(run.scores[at])
+            parts_i.append(run.ids[at])
+        all_s, all_i = np.concatenate(parts_s), np.concatenate(parts_i)
+        taken = np.lexsort((all_i, all_s))[:k]
+        # each source gives a prefix of what it offered: move its cursor past the last one taken
+        ends = np.cumsum([len(p) for p in parts_s])
+        source = np.searchsorted(ends, taken, side="right")
+        last = np.full(len(parts_s), -1, np.int64)
+        np.maximum.at(last, source, taken - np.concatenate([[0], ends[:-1]])[source])
+        if last[0] >= 0:
+            self.cursor = int(positions[last[0]]) + 1
+        for run, at, j in zip(self.runs, run_positions, last[1:].tolist()):
+            if j >= 0:
+                run.cursor = int(at[j]) + 1
+        self._tidy(costs, room)
+        out: np.ndarray = all_i[taken]
         return out
 
     def give_back(self, ids: np.ndarray, scores: np.ndarray) -> None:
         """Return re-scored samples that were not picked, with their fresh stale scores."""
-        for score, i in zip(np.asarray(scores, dtype=np.float64).tolist(), np.asarray(ids).tolist()):
-            heapq.heappush(self.heap, (score, i))
+        ids = np.asarray(ids, dtype=np.int64)
+        scores = np.asarray(scores, dtype=np.float64)
+        if len(ids):
+            order = np.lexsort((ids, scores))
+            self.runs.append(_Run(scores[order], ids[order]))
+            self._tidy(None, np.inf)
+
+    def _tidy(self, costs: npt.NDArray[np.int64] | None, room: float) -> None:
+        """Keep O(log N) runs, none more than half read, none with more misses than unread entries."""
+        runs = []
+        for run in self.runs:
+            if costs is not None and run.misses > run.live:
+                keep = costs[run.ids[run.cursor:]] <= room      # never fit again: dropped for good
+                run = _Run(run.scores[run.cursor:][keep], run.ids[run.cursor:][keep])
+            elif run.cursor > run.live:
+                run = _Run(run.scores[run.cursor:].copy(), run.ids[run.cursor:].copy())
+            if run.live:
+                runs.append(run)
+        while len(runs) >= 2 and runs[-2].live <= 2 * runs[-1].live:
+            b, a = runs.pop(), runs.pop()
+            s = np.concatenate([a.scores[a.cursor:], b.scores[b.cursor:]])
+            i = np.concatenate([a.ids[a.cursor:], b.ids[b.cursor:]])
+            order = np.lexsort((i, s))
+            runs.append(_Run(s[order], i[order]))
+        self.runs = runs
 
     def state(self) -> dict[str, np.ndarray]:
         """What a checkpoint keeps: the next untouched sample and the returned samples.
@@ -285,14 +324,15 @@ class Frontier:
         the next untouched sample is kept by its ``(score, index)``, which
         finds it there whatever samples were dropped before it.
         """
-        scores = np.asarray([s for s, _ in self.heap], dtype=np.float64)
-        ids = np.asarray([i for _, i in self.heap], dtype=np.int64)
+        scores = np.concatenate([r.scores[r.cursor:] for r in self.runs] + [np.zeros(0)])
+        ids = np.concatenate([r.ids[r.cursor:] for r in self.runs] + [np.zeros(0, np.int64)])
         done = self.cursor >= len(self.ids)
         at = min(self.cursor, len(self.ids) - 1)
         next_key = (np.asarray([self.scores[at]]), np.asarray([self.ids[at]])) if len(self.ids) else \
             (np.zeros(1), np.zeros(1, np.int64))
         return {"exhausted": np.asarray([done or not len(self.ids)]), "next_score": next_key[0].astype(np.float64),
-                "next_id": next_key[1].astype(np.int64), "heap_scores": scores, "heap_ids": ids}
+                "next_id": next_key[1].astype(np.int64), "heap_scores": scores.astype(np.float64),
+                "heap_ids": ids.astype(np.int64)}
 
     def restore(self, state: dict[str, np.ndarray]) -> None:
         """Go back to a :meth:`state` (on a frontier built from the same scores)."""
@@ -304,8 +344,23 @@ class Frontier:
             hi = int(np.searchsorted(self.scores, score, side="right"))
             self.cursor = lo + int(np.searchsorted(self.ids[lo:hi], index, side="left"))
         self.misses = 0
-        self.heap = list(zip(state["heap_scores"].tolist(), state["heap_ids"].tolist()))
-        heapq.heapify(self.heap)
+        self.runs = []
+        self.give_back(state["heap_ids"], state["heap_scores"])
+
+
+class _Run:
+    """One sorted run of returned samples: ``(score, index)`` ascending, read from ``cursor`` on."""
+
+    __slots__ = ("scores", "ids", "cursor", "misses")
+
+    def __init__(self, scores: npt.NDArray[np.float64], ids: npt.NDArray[np.int64]):
+        self.scores, self.ids = scores, ids
+        self.cursor = 0
+        self.misses = 0          # entries read that did not fit, since the run was last rebuilt
+
+    @property
+    def live(self) -> int:
+        return len(self.ids) - self.cursor
 
 
 @dataclass
