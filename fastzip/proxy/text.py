@@ -22,6 +22,7 @@ import numpy.typing as npt
 from .._optional import require_tokenizers
 from ..errors import InputError
 from ..samples.serialize import serialize_sample
+from ..selection.tokens import count_texts
 
 SEPARATOR = b"\n"
 """What ends each record in the training text."""
@@ -148,6 +149,10 @@ class Tokenizer:
     def count(self, texts: Sequence[bytes]) -> npt.NDArray[np.int64]:
         """Tokens in each text (bytes at the byte level), separators not counted.
 
+        A file's counts are :func:`fastzip.selection.tokens.count_texts`, the
+        ones :func:`fastzip.select` uses for ``budget_tokens`` with this
+        tokenizer: no special tokens, invalid UTF-8 replaced.
+
         Parameters
         ----------
         texts : sequence of bytes
@@ -158,9 +163,7 @@ class Tokenizer:
         """
         if self.backend is None:
             return np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-        decoded = [t.decode("utf-8", errors="replace") for t in texts]
-        encodings = self.backend.encode_batch(decoded, add_special_tokens=False)
-        return np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
+        return count_texts(texts, self.backend)      # the engine's own count: token budgets agree with it
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:

@@ -7,7 +7,9 @@ of training text, or tokens of a tokenizer):
 * ``zip_compat``: the published implementation (``compat="reference"``);
 * ``random_s<seed>``: a uniform random subset, one per seed;
 * ``random_lenmatch``: random within length strata, as many from each
-  stratum as ZIP took: random picks with ZIP's length distribution;
+  stratum as ZIP took: random picks with ZIP's length distribution (under
+  a token budget, topped up by further draws of the same mix when they
+  fall short of the budget);
 * ``redundant``: the samples with the highest stand-alone compression ratio;
 * ``inconsistent``: the first random subset with its responses shuffled
   across its prompts (every prompt gets another sample's answer): the
@@ -23,17 +25,28 @@ A **held-out slice** of the pool (random records up to ``heldout_bytes``) is
 set aside first; no version draws from it.
 
 Budgets. A sample budget is met exactly. A byte or token budget is never
-exceeded: random-order versions are filled greedily (later samples that
-still fit are taken). ZIP under a **byte** budget is the engine's own
-``budget_bytes`` run. Under a **token** budget, ZIP runs with a sample
-budget and its order is cut at the first sample that no longer fits: in
-default mode a sample-budget run of n picks is a prefix of any longer run
-(the budget only decides when the rounds stop and how many picks the last
-round's sequential stage 3 makes), so that cut is exactly the selection a
-token-budgeted engine makes up to that sample; the engine would then go on
-to take smaller samples that still fit, which the cut leaves out (the
-version stays under the budget by less than one sample). The same holds
-for compat mode (whole rounds, independent of the budget).
+exceeded: random-order versions, and the random part of a mixture, are
+filled greedily (later samples that still fit are taken), so they end
+within one sample of the budget (``random_lenmatch`` under a byte budget:
+of what its first draw can fill). ZIP's default mode under a **byte**
+budget is the engine's own ``budget_bytes`` run, and under a **token**
+budget the engine's own ``budget_tokens`` run (as is each stratum's run of
+``zip_strata``). Token counts are made once, by :meth:`Tokenizer.count
+<fastzip.proxy.text.Tokenizer.count>` on each record's training text,
+which counts as the engine's ``tokenizer=`` does
+(:func:`fastzip.selection.tokens.count_texts`); the engine is given those
+counts (``token_counts=``) and every version is costed with them. So
+``zip`` is what ``fastzip.select(train, budget_tokens=N, tokenizer=file)``
+picks from the pool less its held-out slice (with the same ``zip_options``).
+
+Compat mode takes sample budgets only (``fastzip.select`` refuses
+``budget_bytes`` and ``budget_tokens`` with ``compat="reference"``), so
+under a byte or token budget ``zip_compat`` is a sample-budget run cut at
+the first sample that no longer fits: a compat run of n picks is the start
+of any longer one (whole rounds, independent of the budget), so the cut is
+the selection compat mode would make up to there; it ends short of the
+budget by less than the sample it stopped at (smaller later picks that
+would still fit are left out), and the build notes say where it cut.
 """
 from __future__ import annotations
 
@@ -160,7 +173,7 @@ def _heldout(n: int, texts: list[bytes], heldout_bytes: int, max_share: float, s
 
 def _run_zip(records: list[Any], cost: IntArray, budget: int, unit: str, compat: bool,
              zip_options: dict[str, Any]) -> tuple[IntArray, str | None]:
-    """ZIP's picks (indices into ``records``) within the budget, and a note when cut."""
+    """ZIP's picks (indices into ``records``) within the budget, and a note when compat's run was cut."""
     n = len(records)
     opts = dict(zip_options)
     if compat:
@@ -176,7 +189,12 @@ def _run_zip(records: list[Any], cost: IntArray, budget: int, unit: str, compat:
         if opts.get("serializer") != "text":
             raise UsageError("a byte budget counts the text serializer's bytes; leave ZIP's serializer at 'text'")
         return np.asarray(select(records, budget_bytes=budget, **opts).indices, dtype=np.int64), None
-    # a sample-budget run, cut where the budget ends (see the module docstring): grow until the cut falls inside
+    if unit == "tokens" and not compat:
+        # the engine's token budget, on the very counts every other version is costed with
+        return np.asarray(select(records, budget_tokens=budget, token_counts=cost, **opts).indices,
+                          dtype=np.int64), None
+    # compat mode takes sample budgets only: a sample-budget run, cut where the budget ends (see the module
+    # docstring); grow it until the cut falls inside
     average = max(1.0, float(np.median(cost)))
     want = min(n, max(opts.get("k3", 100), int(2 * budget / average)))
     while True:
@@ -385,15 +403,44 @@ def build_versions(pool: Sequence[Any], *, budget: int | None = None, budget_byt
 
 def _length_matched(zip_order: IntArray, strata: IntArray, cost: IntArray, budget: int, unit: str,
                     seed: int) -> IntArray:
-    """Random picks with as many from each length stratum as ZIP took, in random order, within the budget."""
+    """Random picks with as many from each length stratum as ZIP took, in random order, within the budget.
+
+    Under a token budget the order goes on, so that the greedy fill ends
+    within one sample of the budget as the other random versions do (the
+    draw can hold fewer tokens than ZIP's picks): further draws of the same
+    size per stratum from the samples not yet drawn, each in random order,
+    until the strata ZIP took from are used up, then the other strata's
+    samples in random order. The fill reaches past the first draw only
+    when room is left after it. Sample and byte budgets use the first draw
+    alone.
+    """
     rng = np.random.default_rng([seed, 0x1E4])
     picks = []
+    wants = {}
     for s in np.unique(strata[zip_order]):
         want = int(np.sum(strata[zip_order] == s))
         members = np.flatnonzero(strata == s)
         picks.append(rng.choice(members, size=min(want, len(members)), replace=False))
+        wants[int(s)] = want
     order = rng.permutation(np.concatenate(picks)).astype(np.int64)
+    if unit == "tokens":
+        order = np.concatenate([order, _more_draws(order, strata, wants, rng)]).astype(np.int64)
     return _fill(order, cost, budget, unit)
+
+
+def _more_draws(drawn: IntArray, strata: IntArray, wants: dict[int, int],
+                rng: np.random.Generator) -> IntArray:
+    """The samples not in ``drawn``: rounds of ``wants[s]`` from each stratum s, each round in random order,
+    then the samples of the other strata in random order."""
+    left = {s: rng.permutation(np.setdiff1d(np.flatnonzero(strata == s), drawn)) for s in wants}
+    rounds = []
+    start = 0
+    while any(start * wants[s] < len(m) for s, m in left.items()):
+        rounds.append(rng.permutation(np.concatenate(
+            [m[start * wants[s]:(start + 1) * wants[s]] for s, m in left.items()])))
+        start += 1
+    rounds.append(rng.permutation(np.flatnonzero(~np.isin(strata, list(wants)))))
+    return np.concatenate(rounds).astype(np.int64)
 
 
 def _mixture(zip_order: IntArray, random_order: IntArray, cost: IntArray, budget: int, unit: str,

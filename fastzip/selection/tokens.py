@@ -80,8 +80,37 @@ def load_tokenizer(tokenizer: Any) -> tuple[Any, str]:
                      f"{type(tokenizer).__name__}")
 
 
+def count_texts(texts: Sequence[bytes], tokenizer: Any) -> npt.NDArray[np.int64]:
+    """Each text's token count through ``tokenizer``: decoded as UTF-8 (invalid bytes replaced), no special tokens.
+
+    The one counting rule of a token budget: :func:`count_tokens` applies it
+    to a pool's serialized samples, and :class:`fastzip.proxy.Tokenizer`
+    to a data version's training texts, so the two agree on every text.
+
+    Parameters
+    ----------
+    texts : sequence of bytes
+        The texts.
+    tokenizer : tokenizers.Tokenizer
+        A loaded tokenizer (see :func:`load_tokenizer`).
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        One count per text.
+    """
+    n = len(texts)
+    counts = np.zeros(n, dtype=np.int64)
+    for start in range(0, n, ENCODE_BATCH):
+        stop = min(n, start + ENCODE_BATCH)
+        decoded = [texts[i].decode("utf-8", errors="replace") for i in range(start, stop)]
+        encoded = tokenizer.encode_batch(decoded, add_special_tokens=False)
+        counts[start:stop] = [len(e.ids) for e in encoded]
+    return counts
+
+
 def count_tokens(pool: Pool, tokenizer: Any) -> npt.NDArray[np.int64]:
-    """Each sample's token count: its serialized text through ``tokenizer`` (no special tokens).
+    """Each sample's token count: its serialized text through ``tokenizer`` (see :func:`count_texts`).
 
     Parameters
     ----------
@@ -97,11 +126,9 @@ def count_tokens(pool: Pool, tokenizer: Any) -> npt.NDArray[np.int64]:
     """
     n = len(pool)
     counts = np.zeros(n, dtype=np.int64)
-    for start in range(0, n, ENCODE_BATCH):
+    for start in range(0, n, ENCODE_BATCH):       # a batch of samples copied out of the pool at a time
         stop = min(n, start + ENCODE_BATCH)
-        texts = [pool.item(i).decode("utf-8", errors="replace") for i in range(start, stop)]
-        encoded = tokenizer.encode_batch(texts, add_special_tokens=False)
-        counts[start:stop] = [len(e.ids) for e in encoded]
+        counts[start:stop] = count_texts([pool.item(i) for i in range(start, stop)], tokenizer)
     return counts
 
 

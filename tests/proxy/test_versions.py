@@ -1,15 +1,18 @@
-"""The standard versions of a pool (no torch needed): budgets, held-out slice, the ZIP prefix claim."""
+"""The standard versions of a pool (no torch needed): budgets, held-out slice, compat's prefix claim."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
 
 import fastzip
 from fastzip.errors import UsageError
-from fastzip.proxy.text import Tokenizer, record_texts
-from fastzip.proxy.versions import ALL_KINDS, build_versions, shuffle_responses
+from fastzip.proxy.text import record_texts
+from fastzip.proxy.versions import ALL_KINDS, _length_strata, build_versions, shuffle_responses
+
+TOKEN_BUDGET = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -63,15 +66,16 @@ def test_sample_budget_exact(pool):
     assert vs.unit == "samples" and vs.cost["zip"] == 120
 
 
-@pytest.mark.parametrize("compat", [None, "reference"])
-def test_sample_budget_order_is_a_prefix_of_a_longer_run(pool, compat):
-    """The claim the token-budget cut rests on: a run of n picks is the start of a run of more."""
-    short = fastzip.select(pool, budget=150, compat=compat, k1=min(10000, len(pool))).indices
-    long = fastzip.select(pool, budget=420, compat=compat, k1=min(10000, len(pool))).indices
+def test_compat_sample_budget_order_is_a_prefix_of_a_longer_run(pool):
+    """The claim zip_compat's byte and token budgets rest on (compat takes sample budgets only)."""
+    short = fastzip.select(pool, budget=150, compat="reference", k1=len(pool)).indices
+    long = fastzip.select(pool, budget=420, compat="reference", k1=len(pool)).indices
     assert list(long[:150]) == list(short[:150])
 
 
-def test_token_budget_counts_are_the_tokenizers(pool, tmp_path):
+@pytest.fixture(scope="module")
+def bpe_file(pool, tmp_path_factory):
+    """A small byte-level BPE trained here on the pool's own text: nothing is downloaded."""
     tokenizers = pytest.importorskip("tokenizers")
     from tokenizers import models, pre_tokenizers, trainers
 
@@ -79,16 +83,98 @@ def test_token_budget_counts_are_the_tokenizers(pool, tmp_path):
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.train_from_iterator([t.decode() for t in record_texts(pool)],
                             trainers.BpeTrainer(vocab_size=400, special_tokens=["[UNK]"], show_progress=False))
-    path = tmp_path / "bpe.json"
+    path = tmp_path_factory.mktemp("bpe") / "bpe.json"
     tok.save(str(path))
-    loaded = Tokenizer.load(path)
-    vs = build_versions(pool, budget_tokens=12_000, tokenizer=loaded, kinds=("zip", "random", "mix"),
-                        random_seeds=(0,), heldout_bytes=10_000)
-    for name, recs in vs.records.items():
-        counts = [len(tok.encode(t.decode()).ids) for t in record_texts(recs)]
-        assert sum(counts) == vs.cost[name] <= 12_000, name
-        assert 12_000 - sum(counts) < 2000, name
-    assert any("cut a" in n for n in vs.notes)
+    return path
+
+
+@pytest.fixture(scope="module")
+def token_versions(pool, bpe_file):
+    return build_versions(pool, budget_tokens=TOKEN_BUDGET, tokenizer=str(bpe_file), kinds=ALL_KINDS,
+                          random_seeds=(0, 1), heldout_bytes=10_000)
+
+
+@pytest.fixture(scope="module")
+def train_counts(pool, bpe_file, token_versions):
+    """Pool indices of the training part, and each one's token count straight from the tokenizer."""
+    import tokenizers
+
+    tok = tokenizers.Tokenizer.from_file(str(bpe_file))
+    train = np.setdiff1d(np.arange(len(pool)), token_versions.heldout)
+    counts = {int(i): len(tok.encode(t.decode(), add_special_tokens=False).ids)
+              for i, t in zip(train, record_texts([pool[i] for i in train]))}
+    return train, counts
+
+
+def _room_left_fits_nothing(idx, counts, candidates, budget, texts=None):
+    """``budget`` less the version's tokens is smaller than every candidate it left out (within one sample).
+
+    With ``texts``, a candidate whose text equals a taken one's is no candidate (the engine drops copies).
+    """
+    taken = set(idx.tolist())
+    used = sum(counts[i] for i in taken)
+    taken_texts = {texts[i] for i in taken} if texts is not None else set()
+    left = [counts[i] for i in candidates if i not in taken and (texts is None or texts[i] not in taken_texts)]
+    return not left or min(left) > budget - used
+
+
+def test_token_costs_are_the_tokenizers_and_never_exceed_the_budget(token_versions, train_counts):
+    _, counts = train_counts
+    assert token_versions.unit == "tokens" and token_versions.budget == TOKEN_BUDGET
+    assert set(token_versions.names) == {"zip", "zip_compat", "random_s0", "random_s1", "random_lenmatch",
+                                         "redundant", "mix25", "mix50", "mix75", "zip_strata", "inconsistent"}
+    for name, idx in token_versions.indices.items():
+        assert len(set(idx.tolist())) == len(idx) > 0, name
+        used = sum(counts[int(i)] for i in idx)
+        assert used == token_versions.cost[name] <= TOKEN_BUDGET, name
+
+
+def test_token_budget_is_filled_to_within_one_sample(token_versions, train_counts, pool):
+    train, counts = train_counts
+    texts = dict(zip(train.tolist(), record_texts([pool[i] for i in train])))
+    for name in ("random_s0", "random_s1", "random_lenmatch", "redundant", "mix25", "mix50", "mix75",
+                 "inconsistent"):
+        assert _room_left_fits_nothing(token_versions.indices[name], counts, train.tolist(), TOKEN_BUDGET), name
+    # the engine's greedy fill: nothing left out fits but copies of a pick (the engine drops exact copies)
+    assert _room_left_fits_nothing(token_versions.indices["zip"], counts, train.tolist(), TOKEN_BUDGET, texts)
+
+
+def test_zip_is_the_engines_token_budget_run(token_versions, pool, bpe_file):
+    train = np.setdiff1d(np.arange(len(pool)), token_versions.heldout)
+    res = fastzip.select([pool[i] for i in train], budget_tokens=TOKEN_BUDGET, tokenizer=bpe_file)
+    assert token_versions.indices["zip"].tolist() == train[res.indices].tolist()
+    assert token_versions.cost["zip"] == res.tokens
+    assert not any(n.startswith("zip:") for n in token_versions.notes)     # no cut: the engine's own run
+
+
+def test_zip_compat_is_a_cut_compat_run(token_versions, pool, train_counts):
+    """Compat mode refuses token budgets: its version is a sample-budget run cut where the budget ends."""
+    train, counts = train_counts
+    (note,) = [n for n in token_versions.notes if n.startswith("zip_compat: ")]
+    found = re.fullmatch(r"zip_compat: cut a (\d+)-sample run at (\d+) samples", note)
+    assert found, note
+    want, cut = int(found[1]), int(found[2])
+    order = fastzip.select([pool[i] for i in train], budget=want, compat="reference", k1=len(train)).indices
+    assert token_versions.indices["zip_compat"].tolist() == train[order[:cut]].tolist()
+    room = TOKEN_BUDGET - token_versions.cost["zip_compat"]
+    assert cut < len(order) and counts[int(train[order[cut]])] > room       # short by less than that sample
+
+
+def test_zip_strata_fills_each_strata_share_with_the_engine(token_versions, train_counts, pool):
+    """Each length stratum gets the tokens random_s0 spends there, filled by ZIP to within one sample."""
+    train, counts = train_counts
+    texts = record_texts([pool[i] for i in train])
+    strata = dict(zip(train.tolist(), _length_strata(np.array([len(t) for t in texts], dtype=np.int64),
+                                                     10).tolist()))
+    text_of = dict(zip(train.tolist(), texts))
+    for s in set(strata.values()):
+        share = sum(counts[int(i)] for i in token_versions.indices["random_s0"] if strata[int(i)] == s)
+        members = [i for i in train.tolist() if strata[i] == s]
+        picked = np.array([i for i in token_versions.indices["zip_strata"].tolist() if strata[i] == s],
+                          dtype=np.int64)
+        assert sum(counts[int(i)] for i in picked) <= share, s
+        if share >= min(counts[i] for i in members):
+            assert _room_left_fits_nothing(picked, counts, members, share, text_of), s
 
 
 def test_shuffle_responses_is_a_derangement(pool):
