@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.from_cache:
         return analyse_cache(args)
-    from fastzip.proxy import require_torch
+    from fastzip._optional import require_torch
     from fastzip.proxy.text import record_texts
     from fastzip.proxy.versions import ALL_KINDS, build_versions
 
