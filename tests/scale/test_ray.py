@@ -30,15 +30,20 @@ pytestmark = pytest.mark.ray
 K = dict(k1=300, k2=60, k3=20)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_session():
-    """One local Ray for the session; more logical CPUs than cores, so actors and tasks never wait on each other."""
-    if not ray.is_initialized():
+    """One local Ray for this module; more logical CPUs than cores, so actors and tasks never wait on each other.
+
+    Shut down when the module ends (if it started it), so that later modules (the docs' Ray examples, which
+    start their own) find none running."""
+    started = not ray.is_initialized()
+    if started:
         ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     yield ray
-    ray.shutdown()
+    if started:
+        ray.shutdown()
 
 
 def pools(evals_rows, chitchat_rows, faq_rows):
