@@ -18,6 +18,10 @@ Needs ``pip install 'fastzip-select[ray]'`` (Ray >= 2.50 with Ray Data).
   as a tree while the union exceeds ``max_driver_samples``.  Identical for a
   fixed seed and m on any number of workers and nodes.
 
+With ``checkpoint=``, exact resumes the driver's selection and GreeDi keeps
+each finished partition selection, each tree-merge task's result and the
+final merge's state (see :func:`select`).
+
 Arrow fills a field a row lacks with null; the rows given to the serializer
 leave null top-level fields out, so mixed schemas serialize as they do
 from JSONL.
@@ -40,10 +44,11 @@ from .._optional import require_ray
 from ..errors import InputError
 from ..io.arrow import text_pool
 from ..io.shards import iter_batches, read_records_at
-from ..samples.pool import Pool
+from ..samples.pool import Pool, pack
 from ..selection.api import select as fz_select
-from ..selection.checkpoint import open_folder
+from ..selection.checkpoint import load_arrays, open_folder, save_arrays
 from ..selection.config import check_ks, positive_int
+from ..selection.trace import RoundTrace
 from .core import (
     PartSelection,
     ScoredBatch,
@@ -136,6 +141,128 @@ def _digests(pool: Pool) -> bytes:
     return b"".join([sha(view[a:b]).digest()[:16] for a, b in zip(bounds, bounds[1:])])
 
 
+INPUT_KEY_FILE = "fastzip-input.json"   # a Dataset's identity, next to the settings' key (checkpoint.KEY_FILE)
+_MASK64 = (1 << 64) - 1
+
+
+class RowsDigest:
+    """The identity of a Ray Dataset's input, taken in during the scoring pass in O(1) memory.
+
+    A Dataset has no file names and sizes to key a checkpoint on, so its
+    rows stand for it: each row's id and the 16-byte digest of its
+    serialized bytes that the scoring pass already computes (the first 16
+    bytes of their SHA-256, :data:`DIGEST`) are mixed by splitmix64 into two
+    64-bit words, and the identity is the row count with each word summed
+    modulo 2**64.  A sum does not depend on the order rows arrive in, which
+    is needed: Ray Data yields blocks in the order they finish, and the
+    pool is "sorted by id" whatever that order (a digest in arrival order
+    would refuse the very same input on a rerun; one in id order would hold
+    every row's id and digest on the driver).  Any change to a row's
+    serialized bytes or id, an added or a dropped row, changes the identity
+    but with probability about 2**-128 (it guards against accidents, not
+    against an adversary who crafts rows).
+    """
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.sums = [0, 0]
+
+    def add(self, ids: np.ndarray, digests: Any) -> None:
+        """Take in rows: their int64 ids and their 16-byte digests (a sequence of bytes)."""
+        if not len(ids):
+            return
+        u = np.asarray(ids, dtype=np.int64).view(np.uint64)
+        d = np.asarray(list(digests), dtype="S16").view("<u8").reshape(-1, 2)    # zero-padded back to 16 bytes
+        first = splitmix64(splitmix64(splitmix64(u) ^ d[:, 0]) ^ d[:, 1])
+        second = splitmix64(splitmix64(splitmix64(u ^ np.uint64(0xD1B54A32D192ED03)) ^ d[:, 1]) ^ d[:, 0])
+        self.rows += len(u)
+        for k, words in enumerate((first, second)):
+            self.sums[k] = (self.sums[k] + int(words.sum(dtype=np.uint64))) & _MASK64
+
+    def key(self) -> dict[str, Any]:
+        """The identity as a checkpoint key."""
+        return {"rows": self.rows, "rows_digest": f"{self.sums[0]:016x}{self.sums[1]:016x}",
+                "digest": DIGEST, "mix": "splitmix64-sum/2"}
+
+
+# ---------------------------------------------------------------------------
+# GreeDi's results in a checkpoint folder
+# ---------------------------------------------------------------------------
+GREEDI_DIR = "greedi"       # partition and merge results, and the final merge's state, in a checkpoint folder
+
+
+def _result_key(spec: dict[str, Any], kept: ScoredBatch | None = None, inputs: Sequence[str] = ()) -> str:
+    """A partition's or merge task's key: its settings, and its input (kept ids and digests, or inputs' keys)."""
+    h = hashlib.sha256(json.dumps(spec, sort_keys=True).encode())
+    if kept is not None:
+        h.update(np.ascontiguousarray(kept.ids, dtype="<i8").tobytes())
+        if kept.items is not None:
+            h.update(np.asarray(list(kept.items), dtype="S16").tobytes())
+    for key in inputs:
+        h.update(key.encode())
+    return h.hexdigest()
+
+
+def _save_part(path: str, part: PartSelection, key: str) -> None:
+    """One partition's or merge task's selection, atomically, with its key."""
+    data, offsets = pack([bytes(b) for b in part.items])
+    meta = {"key": key, "ratio": float(part.ratio), "pool_size": int(part.pool_size),
+            "trace": [dataclasses.asdict(t) if dataclasses.is_dataclass(t) and not isinstance(t, type) else t
+                      for t in part.trace]}
+    save_arrays(path, {"meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+                       "ids": np.asarray(part.ids, dtype=np.int64), "items_data": data, "items_offsets": offsets})
+
+
+def _load_part(path: str, key: str) -> PartSelection | None:
+    """What :func:`_save_part` wrote for ``key``, or None when there is no file; another key is refused."""
+    saved = load_arrays(path)
+    if saved is None:
+        return None
+    meta = json.loads(saved["meta"].tobytes().decode("utf-8"))
+    if meta.get("key") != key:
+        raise InputError("this checkpoint was made with other arguments or another input; "
+                         "use another folder, or delete it to start afresh", path=path)
+    items = Pool(saved["items_data"], saved["items_offsets"], "text")
+    return PartSelection(saved["ids"], [items.item(i) for i in range(len(items))], float(meta["ratio"]),
+                         [RoundTrace(**t) if isinstance(t, dict) else t for t in meta["trace"]],
+                         int(meta["pool_size"]))
+
+
+def _reuse(folder: str | None, names: Sequence[str], keys: Sequence[str]) -> list[PartSelection | None]:
+    """The saved results, None where there is none (all None without a folder)."""
+    if folder is None:
+        return [None] * len(names)
+    return [_load_part(os.path.join(folder, name), key) for name, key in zip(names, keys)]
+
+
+def _finish(ray: Any, futures: dict[Any, int], results: list[PartSelection | None], folder: str | None,
+            names: Sequence[str], keys: Sequence[str]) -> None:
+    """Wait for the tasks (ref -> position); each result is saved as soon as it arrives, then kept in ``results``."""
+    pending = list(futures)
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        for ref in ready:
+            j = futures[ref]
+            part = ray.get(ref)
+            if folder is not None:
+                _save_part(os.path.join(folder, names[j]), part, keys[j])
+            results[j] = part
+
+
+def _done(results: list[PartSelection | None]) -> list[PartSelection]:
+    out = [r for r in results if r is not None]
+    assert len(out) == len(results)       # every task finished or was reused
+    return out
+
+
+def _greedi_folder(root: str | None) -> str | None:
+    if root is None:
+        return None
+    folder = os.path.join(root, GREEDI_DIR)
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
 def _clean_records(table: Any, drop: Sequence[str]) -> list[dict[str, Any]]:
     names = [c for c in table.column_names if c not in drop]
     rows = table.select(names).to_pylist()
@@ -214,10 +341,12 @@ def _unwrap(exc: BaseException) -> BaseException:
 
 
 def _collect(scored_ds: Any, n: int, dedupe: bool, extra_cols: Sequence[str] = (), parts: tuple[int, int] | None = None,
-             batch_size: int = 65536, shard_counts: np.ndarray | None = None) -> tuple[list[TopN], int]:
+             batch_size: int = 65536, shard_counts: np.ndarray | None = None,
+             rows: RowsDigest | None = None) -> tuple[list[TopN], int]:
     """Stream scored rows to the driver into one TopN (or one per GreeDi partition).
 
-    ``shard_counts``, when given, counts the rows of each shard (ids ``shard << 40 | record``).
+    ``shard_counts``, when given, counts the rows of each shard (ids ``shard << 40 | record``);
+    ``rows``, when given, takes in every row's id and digest (the input's identity).
     """
     m = 1 if parts is None else parts[1]
     tops = [TopN(n, dedupe) for _ in range(m)]
@@ -230,6 +359,8 @@ def _collect(scored_ds: Any, n: int, dedupe: bool, extra_cols: Sequence[str] = (
                          np.asarray(list(batch["digest"]), dtype=object),
                          {c: np.asarray(batch[c], dtype=np.int64) for c in extra_cols})
         seen += len(sb)
+        if rows is not None:
+            rows.add(sb.ids, sb.items)
         if parts is None:
             tops[0].add(sb)
         else:
@@ -241,11 +372,12 @@ def _collect(scored_ds: Any, n: int, dedupe: bool, extra_cols: Sequence[str] = (
 
 def _gather(scored_ds: Any, keep: int, dedupe: bool, parts: tuple[int, int] | None, trace: dict[str, Any],
             started: float, budget: int, extra_cols: Sequence[str] = (),
-            shard_counts: np.ndarray | None = None) -> list[TopN]:
+            shard_counts: np.ndarray | None = None, rows: RowsDigest | None = None) -> list[TopN]:
     """The scoring pass, driven from the driver: :func:`_collect` with a worker's error unwrapped, then
     :func:`_scored`'s record and checks."""
     try:
-        tops, seen = _collect(scored_ds, keep, dedupe, extra_cols, parts=parts, shard_counts=shard_counts)
+        tops, seen = _collect(scored_ds, keep, dedupe, extra_cols, parts=parts, shard_counts=shard_counts,
+                              rows=rows)
     except Exception as exc:  # a worker's InputError comes back wrapped
         _raise_unwrapped(exc)
     _scored(trace, started, seen, budget)
@@ -275,21 +407,36 @@ def _partitions(partitions: int | None, n: int, oversample: float, max_driver_sa
 
 
 def _tree_merge(ray: Any, parts: list[PartSelection], budget: int, quota: int, max_driver_samples: int,
-                options: dict[str, Any], trace: dict[str, Any]) -> np.ndarray:
+                options: dict[str, Any], trace: dict[str, Any], folder: str | None = None,
+                keys: Sequence[str] = ()) -> np.ndarray:
     """Merge partition selections, as a tree of tasks while the union is too big for the driver.
 
     Returns the chosen ids in pick order; the merge's levels, seconds and ratio go in ``trace``.
+    With a checkpoint ``folder`` (``keys``: the partitions' keys), each merge task's result is kept
+    there and reused, and the final merge keeps its state in ``folder/merge``.
     """
     started = time.perf_counter()
     level = 0
     remote_merge = ray.remote(_merge_task)
+    reused = 0
     while sum(len(p) for p in parts) > max_driver_samples and len(parts) > 1:
         fan_in = max(2, max_driver_samples // max(1, quota))
-        groups = [parts[i:i + fan_in] for i in range(0, len(parts), fan_in)]
-        parts = ray.get([remote_merge.remote(g, quota, options) for g in groups])
+        groups = [list(range(i, min(i + fan_in, len(parts)))) for i in range(0, len(parts), fan_in)]
+        names = [f"merge-{level:02d}-{g:06d}.npz" for g in range(len(groups))]
+        group_keys = [_result_key({"merge": level, "group": g, "quota": quota, "options": options},
+                                  inputs=[keys[i] for i in group]) if folder else ""
+                      for g, group in enumerate(groups)]
+        results = _reuse(folder, names, group_keys)
+        reused += sum(r is not None for r in results)
+        futures = {remote_merge.remote([parts[i] for i in group], quota, options): g
+                   for g, group in enumerate(groups) if results[g] is None}
+        _finish(ray, futures, results, folder, names, group_keys)
+        parts, keys = _done(results), group_keys
         level += 1
     trace["merge_levels"] = level + 1
-    final = merge(parts, budget, **options)
+    if folder is not None:
+        trace["reused_merges"] = reused
+    final = merge(parts, budget, **options, checkpoint=None if folder is None else os.path.join(folder, "merge"))
     trace["merge_s"] = time.perf_counter() - started
     trace["ratio"] = final.ratio
     return final.ids
@@ -362,7 +509,7 @@ def select(ds: Any, budget: int, *, id_column: str | None = None, text_field: st
            k1: int = 10000, k2: int = 200, k3: int = 100, strategy: str = "auto", partitions: int | None = None,
            oversample: float = 4.0, seed: int = 0, max_driver_samples: int = MAX_DRIVER_SAMPLES,
            concurrency: int | None = None, lazy: bool | None = None, dedupe: bool | None = None,
-           progress: bool = False) -> Any:
+           progress: bool = False, checkpoint: str | os.PathLike[str] | None = None) -> Any:
     """Select ``budget`` rows of a Ray Dataset with ZIP's default mode.
 
     Parameters
@@ -377,6 +524,21 @@ def select(ds: Any, budget: int, *, id_column: str | None = None, text_field: st
         partitioning seed.
     concurrency : most scoring actors (default: the cluster's CPUs).
     dedupe : drop exact duplicates as ``fastzip.select`` does (default: as it does).
+    checkpoint : a folder (on the driver's file system) for one run.  Exact:
+        the driver's selection keeps its state there every few rounds, as
+        ``fastzip.select(checkpoint=...)`` does.  GreeDi: each partition's
+        finished selection and each tree-merge task's result is kept there
+        (atomically, as it arrives, under a key of its settings and its
+        input) and the final merge keeps its state; a rerun reuses them and
+        runs only the partitions that had not finished.  A rerun with the
+        same arguments and the same input returns the same rows in the same
+        order.  The scoring pass always runs again: a Dataset's blocks have
+        no identity that survives a run, and the pass is what identifies the
+        input (:class:`RowsDigest`: the row count and an order-free sum over
+        each row's id and SHA-256 digest, computed from the digests the pass
+        already makes).  A folder made with other arguments is refused
+        (``InputError``, one line) before any work, one made with another
+        input once the scoring pass has identified it.
 
     Returns
     -------
@@ -402,6 +564,16 @@ def select(ds: Any, budget: int, *, id_column: str | None = None, text_field: st
     drop = [c for c in SYNTHETIC_COLUMNS if c in names and c != id_column or c == id_column == "row_hash"]
     n = prefilter_size(budget, k1, k3)
     strategy = _check_strategy(strategy, n, max_driver_samples)
+    greedi = strategy == "greedi"
+    m = _partitions(partitions, n, oversample, max_driver_samples) if greedi else 1
+    quota = math.ceil(oversample * budget / m) if greedi else budget
+    root = None
+    if checkpoint is not None:   # the settings now (another run's folder is refused before any work), the input below
+        root = open_folder(checkpoint, {
+            "engine": "ray-dataset", "budget": budget, "k1": k1, "k2": k2, "k3": k3, "strategy": strategy,
+            "partitions": m if greedi else None, "oversample": oversample if greedi else None,
+            "seed": seed if greedi else None, "max_driver_samples": max_driver_samples if greedi else None,
+            "lazy": lazy, "dedupe": dedupe, "id_column": id_column, "drop": drop, **config, "digest": DIGEST})
     workers = concurrency or max(1, int(ray.cluster_resources().get("CPU", 1)))
     trace: dict[str, Any] = {"strategy": strategy, "N": n, "budget": budget, **config}
     select_opts = {"k1": k1, "k2": k2, "k3": k3, "codec": config["codec"], "level": config["level"],
@@ -409,12 +581,13 @@ def select(ds: Any, budget: int, *, id_column: str | None = None, text_field: st
 
     t0 = time.perf_counter()
     scored = _score_map(ray, ds, config, id_column, drop, workers)
+    rows = RowsDigest() if root is not None else None
     if strategy == "exact":
-        tops = _gather(scored, n, dedupe, None, trace, t0, budget)
+        tops = _gather(scored, n, dedupe, None, trace, t0, budget, rows=rows)
     else:
-        m = _partitions(partitions, n, oversample, max_driver_samples)
-        quota = math.ceil(oversample * budget / m)
-        tops = _gather(scored, prefilter_size(quota, k1, k3), dedupe, (seed, m), trace, t0, budget)
+        tops = _gather(scored, prefilter_size(quota, k1, k3), dedupe, (seed, m), trace, t0, budget, rows=rows)
+    if root is not None and rows is not None:      # the same input as the run that made the folder, or refused
+        open_folder(root, rows.key(), key_file=INPUT_KEY_FILE)
 
     t1 = time.perf_counter()
     if strategy == "exact":
@@ -430,30 +603,44 @@ def select(ds: Any, budget: int, *, id_column: str | None = None, text_field: st
         samples: Any = pool if pool is not None else _clean_records(sorted_table, drop)
         res = fz_select(samples, budget, k1=k1, k2=k2, k3=k3, codec=config["codec"], level=config["level"],
                         serializer=config["serializer"], text_field=None if pool is not None else text_field,
-                        lazy=lazy, progress=progress, dedupe=dedupe)
+                        lazy=lazy, progress=progress, dedupe=dedupe,
+                        checkpoint=None if root is None else os.path.join(root, "select"))
         chosen = col[order][res.indices]
         trace["select_s"] = time.perf_counter() - t2
         trace["ratio"] = res.ratio
         trace["rounds"] = [_as_dict(r) for r in res.trace]
     else:
-        quota = math.ceil(oversample * budget / m)
         trace.update({"partitions": m, "oversample": oversample, "seed": seed, "quota": quota})
         kept_parts = [t.result() for t in tops]
-        union_ids = np.concatenate([k.ids for k in kept_parts])
-        block_refs = _fetch_refs(ray, ds, id_column, union_ids)
-        trace["fetch_s"] = time.perf_counter() - t1
+        folder = _greedi_folder(root)
+        names = [f"part-{j:06d}.npz" for j in range(m)]
+        keys = [_result_key({"partition": j, "of": m, "seed": seed, "quota": quota, "options": select_opts},
+                            kept_parts[j]) if folder else "" for j in range(m)]
+        results = _reuse(folder, names, keys)
+        todo = [j for j in range(m) if results[j] is None]
+        if folder is not None:
+            trace["reused_partitions"] = m - len(todo)
+        trace["partition_tasks"] = len(todo)
         t2 = time.perf_counter()
-        split = ray.remote(_split_task)
-        if m > 1:
-            split = split.options(num_returns=m)
-        pieces = [split.remote(ref, id_column, seed, m, drop, config) for ref in block_refs]
-        if m == 1:
-            pieces = [[p] for p in pieces]
-        part_task = ray.remote(_partition_select)
-        futures = [part_task.remote(quota, select_opts, *[p[j] for p in pieces]) for j in range(m)]
-        parts = ray.get(futures)
+        if todo:              # the rows of the partitions still to select, fetched and split by partition
+            union_ids = np.concatenate([kept_parts[j].ids for j in todo])
+            block_refs = _fetch_refs(ray, ds, id_column, union_ids)
+            trace["fetch_s"] = time.perf_counter() - t1
+            t2 = time.perf_counter()
+            split = ray.remote(_split_task)
+            if m > 1:
+                split = split.options(num_returns=m)
+            pieces = [split.remote(ref, id_column, seed, m, drop, config) for ref in block_refs]
+            if m == 1:
+                pieces = [[p] for p in pieces]
+            part_task = ray.remote(_partition_select)
+            futures = {part_task.remote(quota, select_opts, *[p[j] for p in pieces]): j for j in todo}
+            _finish(ray, futures, results, folder, names, keys)
+        else:
+            trace["fetch_s"] = 0.0
         trace["partition_select_s"] = time.perf_counter() - t2
-        chosen = _tree_merge(ray, parts, budget, quota, max_driver_samples, select_opts, trace)
+        chosen = _tree_merge(ray, _done(results), budget, quota, max_driver_samples, select_opts, trace,
+                             folder, keys)
         table = _fetch_table(ray, ds, id_column, chosen)
     out = _ranked_table(table, id_column, chosen, trace)
     result = ray.data.from_arrow(out)
@@ -544,9 +731,12 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
     """Select from shards with Ray; ids are (shard, record).
 
     ``checkpoint`` is a folder for one run (another run's folder is refused
-    in one line): each scored shard is kept there, and with the exact
-    strategy the driver's selection keeps its state there every few rounds
-    (GreeDi's partition selections run in tasks and are not checkpointed).
+    in one line): each scored shard is kept there; with the exact strategy
+    the driver's selection keeps its state there every few rounds; with
+    GreeDi each partition's finished selection and each tree-merge task's
+    result is kept (atomically, by the driver, as it arrives, under a key of
+    its settings and its input) and reused by a rerun, and the final merge
+    keeps its state as the exact driver's does.
     The exact strategy selects on the driver from a disk-backed pool of the
     kept records (:func:`fastzip.scale.ooc.select_located`).
     Returns the pool indices (shards in order, records numbered from 0 across
@@ -560,12 +750,16 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
     config = _config(codec, level, serializer, text_field)
     n = prefilter_size(budget, k1, k3)
     strategy = _check_strategy(strategy, n, max_driver_samples)
+    greedi = strategy == "greedi"
+    m = _partitions(partitions, n, oversample, max_driver_samples) if greedi else 1
+    quota = math.ceil(oversample * budget / m) if greedi else budget
     trace: dict[str, Any] = {"strategy": strategy, "N": n, "budget": budget, **config}
     root = None
     if checkpoint:   # one run per folder, as in memory and out of core: another run's folder is refused
         root = open_folder(checkpoint, {
             "engine": "ray-files", "budget": budget, "k1": k1, "k2": k2, "k3": k3, "strategy": strategy,
             "partitions": partitions, "oversample": oversample, "seed": seed, "lazy": lazy, "dedupe": dedupe,
+            "m": m if greedi else None, "max_driver_samples": max_driver_samples if greedi else None,
             **config, "inputs": [[os.path.abspath(p), os.path.getsize(p), os.stat(p).st_mtime_ns] for p in paths]})
     ckpt = _checkpoint_dir(root, paths, config) if root else None
     if ckpt is not None:
@@ -578,9 +772,7 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
     scored = shard_ds.map_batches(_ShardScorer, fn_constructor_kwargs={"paths": list(paths), "config": config,
                                                                        "checkpoint": ckpt},
                                   batch_size=1, batch_format="numpy", **_actors(ray, workers))
-    if strategy == "greedi":
-        m = _partitions(partitions, n, oversample, max_driver_samples)
-        quota = math.ceil(oversample * budget / m)
+    if greedi:
         trace.update({"partitions": m, "oversample": oversample, "seed": seed, "quota": quota})
     counts = np.zeros(len(paths), np.int64)
     if strategy == "exact":
@@ -605,11 +797,20 @@ def select_files(paths: Sequence[str], budget: int, *, k1: int = 10000, k2: int 
         kept_parts = [t.result() for t in tops]
         opts = {"k1": k1, "k2": k2, "k3": k3, "codec": config["codec"], "level": config["level"],
                 "serializer": config["serializer"], "lazy": lazy, "dedupe": dedupe}
+        folder = _greedi_folder(root)
+        names = [f"part-{j:06d}.npz" for j in range(m)]
+        keys = [_result_key({"partition": j, "of": m, "seed": seed, "quota": quota, "options": opts,
+                             "text_field": text_field}, kept_parts[j]) if folder else "" for j in range(m)]
+        results = _reuse(folder, names, keys)
+        if folder is not None:
+            trace["reused_partitions"] = sum(r is not None for r in results)
         task = ray.remote(_file_partition_task)
-        parts = ray.get([task.remote(list(paths), k.ids, k.extra["start"], k.extra["length"], quota, opts,
-                                     text_field) for k in kept_parts])
+        futures = {task.remote(list(paths), k.ids, k.extra["start"], k.extra["length"], quota, opts, text_field): j
+                   for j, k in enumerate(kept_parts) if results[j] is None}
+        trace["partition_tasks"] = len(futures)
+        _finish(ray, futures, results, folder, names, keys)
         trace["partition_select_s"] = time.perf_counter() - t1
-        chosen = _tree_merge(ray, parts, budget, quota, max_driver_samples, opts, trace)
+        chosen = _tree_merge(ray, _done(results), budget, quota, max_driver_samples, opts, trace, folder, keys)
         allk = ScoredBatch.concat(kept_parts)
         sorter = np.argsort(allk.ids)
         where = allk.take(sorter[np.searchsorted(allk.ids, chosen, sorter=sorter)])

@@ -48,7 +48,7 @@ def pool_digest(pool: Pool) -> str:
     return h.hexdigest()
 
 
-def open_folder(folder: str | os.PathLike[str], key: dict[str, Any]) -> str:
+def open_folder(folder: str | os.PathLike[str], key: dict[str, Any], key_file: str = KEY_FILE) -> str:
     """Create or reopen a checkpoint folder for the run that ``key`` describes.
 
     Parameters
@@ -57,6 +57,11 @@ def open_folder(folder: str | os.PathLike[str], key: dict[str, Any]) -> str:
         The folder (created if missing).
     key : dict
         JSON-serializable: the run's settings and its input's identity.
+    key_file : str, optional
+        The key's file name in the folder (default :data:`KEY_FILE`).  A run
+        whose input is known only after a pass over it (a Ray Dataset) opens
+        the folder with its settings first, then checks its input under a
+        second name; either one differing is refused the same way.
 
     Returns
     -------
@@ -74,7 +79,7 @@ def open_folder(folder: str | os.PathLike[str], key: dict[str, Any]) -> str:
     except OSError as exc:
         raise InputError(f"cannot create the checkpoint folder: {exc.strerror or exc}", path=path) from None
     digest = hashlib.sha256(json.dumps({"format": FORMAT, **key}, sort_keys=True).encode()).hexdigest()
-    key_path = os.path.join(path, KEY_FILE)
+    key_path = os.path.join(path, key_file)
     if os.path.exists(key_path):
         try:
             with open(key_path, encoding="utf-8") as f:

@@ -30,15 +30,20 @@ pytestmark = pytest.mark.ray
 K = dict(k1=300, k2=60, k3=20)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_session():
-    """One local Ray for the session; more logical CPUs than cores, so actors and tasks never wait on each other."""
-    if not ray.is_initialized():
+    """One local Ray for this module; more logical CPUs than cores, so actors and tasks never wait on each other.
+
+    Shut down when the module ends (if it started it), so that later modules (the docs' Ray examples, which
+    start their own) find none running."""
+    started = not ray.is_initialized()
+    if started:
         ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     yield ray
-    ray.shutdown()
+    if started:
+        ray.shutdown()
 
 
 def pools(evals_rows, chitchat_rows, faq_rows):
@@ -262,3 +267,166 @@ def test_kill_during_scoring_then_resume(tmp_path, data_dir):
     assert main(["select", str(data_dir / "openai_evals_5k.jsonl"), "-o", str(tmp_path / "mem.jsonl"),
                  "--budget", "60", *CLI_K, "--codec", "zlib", "--level", "9", "--out-of-core", "off"]) == 0
     assert (tmp_path / "resumed.jsonl").read_bytes() == (tmp_path / "mem.jsonl").read_bytes()
+
+
+# --- resume: a Dataset's selection, GreeDi's partitions and merges -----------
+def engine_saves(monkeypatch, stop_at=None, where=""):
+    """Save the engine's state after every round and record each saved round; stop (KeyboardInterrupt) once a
+    state file under a path containing ``where`` holds round ``stop_at``: a run interrupted right there."""
+    from fastzip.selection import checkpoint as ckpt
+
+    monkeypatch.setattr(ckpt, "EVERY_ROUNDS", 1)
+    real = ckpt.save_arrays
+    saved = []
+
+    def save_then_stop(path, arrays):
+        real(path, arrays)
+        if path.endswith(ckpt.ENGINE_FILE) and where in path:
+            saved.append(json.loads(arrays["meta"].tobytes())["round_no"])
+            if saved[-1] == stop_at:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(ckpt, "save_arrays", save_then_stop)
+    return saved
+
+
+def uids(out):
+    return [r["uid"] for r in out.take_all()]
+
+
+def test_dataset_exact_checkpoint_resumes_after_interruption(ray_session, tmp_path, evals_rows, monkeypatch):
+    """The driver's selection stopped after round 3 of 6 continues from round 4, also from rows in another order."""
+    import fastzip.scale.ray as fr
+
+    tagged = with_ids(evals_rows[:1500])
+    kw = dict(id_column="uid", strategy="exact", k1=200, k2=40, k3=10)
+    whole = uids(fr.select(ray.data.from_items(tagged, override_num_blocks=3), 60, **kw))
+    saved = engine_saves(monkeypatch, stop_at=3)
+    folder = tmp_path / "ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        fr.select(ray.data.from_items(tagged, override_num_blocks=3), 60, checkpoint=folder, **kw)
+    assert saved == [1, 2, 3]
+    saved.clear()
+    # the same rows arriving in another order: the same input (the pool is "sorted by id")
+    again = fr.select(ray.data.from_items(tagged[::-1], override_num_blocks=2), 60, checkpoint=folder, **kw)
+    assert saved[0] == 4                     # rounds 1-3 were not run again
+    assert uids(again) == whole
+    assert (folder / "fastzip-input.json").exists() and (folder / "select" / "engine.npz").exists()
+
+
+def test_dataset_checkpoint_refuses_another_run_in_one_line(ray_session, tmp_path, evals_rows):
+    """Other arguments are refused before any work; another input (an edited, dropped or renumbered row) after the
+    scoring pass identifies it; the same rows in another order and blocking are the same input."""
+    import fastzip.scale.ray as fr
+    from fastzip.errors import InputError
+
+    tagged = with_ids(evals_rows[:600])
+    kw = dict(id_column="uid", k1=100, k2=30, k3=10)
+    folder = tmp_path / "ckpt"
+    first = uids(fr.select(ray.data.from_items(tagged, override_num_blocks=2), 30, checkpoint=folder, **kw))
+
+    def refused(ds, budget=30, **other):
+        with pytest.raises(InputError) as exc:
+            fr.select(ds, budget, checkpoint=folder, **{**kw, **other})
+        message = str(exc.value)
+        assert "made with other arguments or another input" in message and "\n" not in message
+        return message
+
+    # other arguments, on rows that scoring would refuse (an empty sample): refused before the scoring pass
+    broken = ray.data.from_items([*tagged[:50], {"uid": -1, "instruction": ""}])
+    refused(broken, budget=40)
+    refused(broken, codec="zlib")
+    refused(broken, strategy="greedi", partitions=2)
+    refused(broken, k1=120)
+    edited = [dict(r) for r in tagged]
+    edited[17]["output"] = edited[17]["output"] + "!"
+    refused(ray.data.from_items(edited))
+    refused(ray.data.from_items(tagged[:-1]))
+    refused(ray.data.from_items([{**r, "uid": r["uid"] + 1} for r in tagged]))
+    shuffled = list(tagged)
+    np.random.default_rng(5).shuffle(shuffled)
+    assert uids(fr.select(ray.data.from_items(shuffled, override_num_blocks=3), 30, checkpoint=folder, **kw)) == first
+
+
+def test_greedi_partitions_are_kept_and_reused(ray_session, tmp_path, evals_rows, monkeypatch):
+    """A GreeDi run stopped after two of four partitions finished: the rerun selects only the other two, keeps
+    the first two files untouched and gives the uninterrupted run's rows; another partitioning is refused."""
+    import fastzip.scale.ray as fr
+    from fastzip.errors import InputError
+
+    tagged = with_ids(evals_rows[:2000])
+    kw = dict(id_column="uid", strategy="greedi", partitions=4, seed=1, **K)
+    ds = ray.data.from_items(tagged, override_num_blocks=3)
+    whole = uids(fr.select(ds, 60, **kw))
+    folder = tmp_path / "ckpt"
+    parts = folder / "greedi"
+    real = fr.save_arrays
+    written = []
+
+    def save_then_stop(path, arrays):
+        real(path, arrays)
+        if os.path.basename(path).startswith("part-"):
+            written.append(path)
+            if len(written) == 2:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(fr, "save_arrays", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        fr.select(ds, 60, checkpoint=folder, **kw)
+    monkeypatch.setattr(fr, "save_arrays", real)
+    finished = {p: p.stat().st_mtime_ns for p in parts.glob("part-*.npz")}
+    assert len(finished) == 2 and not (parts / "merge").exists()
+    again = fr.select(ds, 60, checkpoint=folder, **kw)
+    assert again.fastzip_trace["reused_partitions"] == 2 and again.fastzip_trace["partition_tasks"] == 2
+    assert all(p.stat().st_mtime_ns == t for p, t in finished.items())       # reused, not written again
+    assert len(list(parts.glob("part-*.npz"))) == 4 and (parts / "merge" / "engine.npz").exists()
+    assert uids(again) == whole
+    third = fr.select(ds, 60, checkpoint=folder, **kw)
+    assert third.fastzip_trace["reused_partitions"] == 4 and third.fastzip_trace["partition_tasks"] == 0
+    assert uids(third) == whole
+    with pytest.raises(InputError, match="made with other arguments or another input"):
+        fr.select(ds, 60, checkpoint=folder, **{**kw, "partitions": 3})
+    with pytest.raises(InputError, match="made with other arguments or another input"):
+        fr.select(ds, 60, checkpoint=folder, **{**kw, "seed": 2})
+
+
+def test_greedi_tree_merge_results_are_reused(ray_session, tmp_path, evals_rows):
+    """Each tree-merge task's result is kept; a rerun runs no partition and no merge task, with the same rows."""
+    import fastzip.scale.ray as fr
+
+    tagged = with_ids(evals_rows[:1500])
+    kw = dict(id_column="uid", strategy="greedi", partitions=8, max_driver_samples=70, k1=100, k2=30, k3=10)
+    ds = ray.data.from_items(tagged, override_num_blocks=2)
+    whole = uids(fr.select(ds, 30, **kw))
+    folder = tmp_path / "ckpt"
+    first = fr.select(ds, 30, checkpoint=folder, **kw)
+    merges = sorted((folder / "greedi").glob("merge-*.npz"))
+    assert first.fastzip_trace["merge_levels"] >= 2 and merges
+    assert first.fastzip_trace["reused_partitions"] == 0 and first.fastzip_trace["reused_merges"] == 0
+    again = fr.select(ds, 30, checkpoint=folder, **kw)
+    assert again.fastzip_trace["reused_partitions"] == 8 and again.fastzip_trace["partition_tasks"] == 0
+    assert again.fastzip_trace["reused_merges"] == len(merges)
+    assert uids(first) == uids(again) == whole
+
+
+def test_files_greedi_final_merge_resumes(ray_session, tmp_path, data_dir, monkeypatch):
+    """select_files with GreeDi stopped in the final merge (round 3 of 6): the rerun reuses all four partitions,
+    continues the merge from round 4 and returns the uninterrupted run's indices and locations."""
+    from fastzip.scale.ray import select_files
+
+    split_jsonl(data_dir / "openai_evals_5k.jsonl", tmp_path / "sh", 1000)
+    paths = sorted(str(p) for p in (tmp_path / "sh").iterdir())
+    kw = dict(strategy="greedi", partitions=4, seed=2, k1=200, k2=40, k3=10)
+    whole, where, _ = select_files(paths, 60, **kw)
+    saved = engine_saves(monkeypatch, stop_at=3, where=os.path.join("greedi", "merge"))
+    folder = str(tmp_path / "ckpt")
+    with pytest.raises(KeyboardInterrupt):
+        select_files(paths, 60, checkpoint=folder, **kw)
+    assert saved == [1, 2, 3]
+    saved.clear()
+    got, got_where, trace = select_files(paths, 60, checkpoint=folder, **kw)
+    assert trace["reused_partitions"] == 4 and trace["partition_tasks"] == 0
+    assert saved[0] == 4                     # the merge continued from its saved state
+    assert got.tolist() == whole.tolist() and np.array_equal(got_where, where)
+    with pytest.raises(Exception, match="made with other arguments or another input"):
+        select_files(paths, 60, checkpoint=folder, **{**kw, "max_driver_samples": 100})
