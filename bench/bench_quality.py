@@ -1,6 +1,7 @@
 """Quality next to speed: what a faster codec costs in selection quality.
 
 Run:  pytest bench/bench_quality.py --benchmark-only --benchmark-group-by=group
+      python3 bench/bench_quality.py     # the default codec against zstd-3, judged (not timed)
 
 For each codec, a default-mode selection of 10% of a pool is timed, then
 judged by one fixed, order-independent measure: the compression ratio of the
@@ -13,8 +14,9 @@ Pools: the faq fixture (481 samples, every codec including the registered
 bz2 and lzma, small K so recompression stays quick), 2,000 evals fixture
 records, and 2,000 ShareGPT pairs (when installed).
 
-The lz77 cost codec is judged beside zstd-3 on those pools and on the
-evals fixture (4,842 records) and 5,000 ShareGPT pairs at budget 10%, K
+The lz77 cost codec (the default codec) is judged beside zstd-3 (the
+default before it) on those pools and on the evals fixture (4,842 records),
+5,000 ShareGPT pairs and the chitchat fixture (1,000 chats) at budget 10%, K
 10000/200/100; ``test_lz77_quality_target`` checks it is within 2% of
 zstd-3's judge ratio there (the judge ratios of ``test_selection_quality``,
 through the ``bench_results`` fixture, or its own selections when those did
@@ -45,11 +47,14 @@ POOLS = {
     "sharegpt-2k": (200, 2000, 200, 100),
     "evals-5k": (484, 10000, 200, 100),
     "sharegpt-5k": (500, 10000, 200, 100),
+    "chitchat-1k": (100, 10000, 200, 100),
 }
 LZ77 = ("lz77", 2)
 CASES = ([("faq", c, lv) for c, lv in ALL_CODECS + [LZ77]]
          + [(p, c, lv) for p in ("evals-2k", "sharegpt-2k") for c, lv in BUILTIN_CODECS + [LZ77]]
-         + [(p, c, lv) for p in ("evals-5k", "sharegpt-5k") for c, lv in (("zstd", 3), LZ77)])
+         + [(p, c, lv) for p in ("evals-5k", "sharegpt-5k", "chitchat-1k") for c, lv in (("zstd", 3), LZ77)])
+#: the pools on which the default codec is compared with zstd-3 (python3 bench/bench_quality.py)
+DEFAULT_CODEC_POOLS = ("sharegpt-5k", "evals-5k", "chitchat-1k")
 
 
 @functools.cache
@@ -60,6 +65,8 @@ def quality_pool(name: str) -> tuple[list, Pool] | None:
         rows = corpora.fixture_rows("openai_evals_5k.jsonl")[:2000]
     elif name == "evals-5k":
         rows = corpora.fixture_rows("openai_evals_5k.jsonl")
+    elif name == "chitchat-1k":
+        rows = corpora.fixture_rows("chitchat_1k.jsonl")
     else:
         pairs = corpora.sharegpt_pairs(None)
         if pairs is None:
@@ -77,8 +84,8 @@ def random_judge_ratio(name: str) -> float:
                           for seed in RANDOM_SEEDS]))
 
 
-def judged_selection(pool_name: str, codec: str, level: int) -> float:
-    """The judge ratio of a default-mode selection of the pool's budget (untimed)."""
+def judged_selection(pool_name: str, codec: str | None, level: int | None) -> float:
+    """The judge ratio of a default-mode selection of the pool's budget (untimed); codec None: the default."""
     rows, pool = quality_pool(pool_name)
     budget, k1, k2, k3 = POOLS[pool_name]
     result = fastzip.select(rows, budget, k1, k2, k3, codec=codec, level=level, n_threads=2)
@@ -177,3 +184,23 @@ def test_lz77_tracks_zstd19(benchmark, corpus):
                                 candidates=len(cands), spearman_lz77=rho_lz77, spearman_zstd3=rho_zstd3)
     # measured 0.44 (chitchat) to 0.95 (evals); an unrelated order gives about 0
     assert rho_lz77 > 0.4, (rho_lz77, rho_zstd3)
+
+
+def compare_default_codec() -> None:
+    """Print the judge ratio of default mode (no codec given) against zstd-3's on each pool (lower is better)."""
+    codec, level = fastzip.streams.codecs.resolve_select(None, None)
+    print(f"judge: zstd-19 ratio of the picks in pool order (lower is better); default codec {codec}-{level}")
+    print(f"{'pool':<13} {'size':>6} {'budget':>6} {'zstd-3':>8} {codec + '-' + str(level):>8} {'change':>8} "
+          f"{'random':>8}")
+    for name in DEFAULT_CODEC_POOLS:
+        loaded = quality_pool(name)
+        if loaded is None:
+            print(f"{name:<13} skipped: ShareGPT is not installed: {corpora.SHAREGPT_INSTALL}")
+            continue
+        zstd3, default = judged_selection(name, "zstd", 3), judged_selection(name, None, None)
+        print(f"{name:<13} {len(loaded[0]):>6} {POOLS[name][0]:>6} {zstd3:>8.4f} {default:>8.4f} "
+              f"{100 * (default / zstd3 - 1):>+7.2f}% {random_judge_ratio(name):>8.4f}")
+
+
+if __name__ == "__main__":
+    compare_default_codec()

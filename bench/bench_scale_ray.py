@@ -75,7 +75,8 @@ def main() -> None:
         r["uid"] = i
     plain = [{kk: v for kk, v in r.items() if kk != "uid"} for r in rows]
     n = len(rows)
-    k = dict(k1=10000, k2=200, k3=100)
+    # zstd-3, as the recorded runs and this docstring say (the default codec was zstd-3 then; it is lz77 now)
+    k = dict(k1=10000, k2=200, k3=100, codec="zstd", level=3)
     report: dict = {"samples": n, "budget": a.budget, "N": scale.prefilter_size(a.budget, 10000, 100),
                     "blocks": a.blocks, "cores": os.cpu_count(), "load_avg_at_start": os.getloadavg()[0]}
 
@@ -106,8 +107,8 @@ def main() -> None:
     ds = ray.data.from_items(rows, override_num_blocks=a.blocks).materialize()
     big = ds.union(*[ds] * (a.scale - 1)).materialize()
     S = a.scale
-    config = scale.Scorer().config()
-    scorer = scale.Scorer(n_threads=2)
+    config = scale.Scorer("zstd", 3).config()
+    scorer = scale.Scorer("zstd", 3, n_threads=2)
     scorer(plain[:1000])                        # build the compressor, warm the caches
 
     def single(times: int) -> float:

@@ -53,6 +53,7 @@ def test_default_mode(benchmark, bench_results, pool):
                                 kwargs={"n_threads": 2}, rounds=3, iterations=1)
     assert len(set(result.indices.tolist())) == BUDGET
     _record(benchmark, bench_results, "default", result.indices)
+    benchmark.extra_info.update(codec=result.codec, level=result.level)   # the default codec (lz77-2; zstd-3 before)
 
 
 @pytest.mark.slow

@@ -39,3 +39,21 @@ def require_zstd_match() -> None:
         if in_ci():
             pytest.fail(".ci/run installs the zstandard release that bundles the system libzstd")
         pytest.skip("python-zstandard bundles a different libzstd than the native kernel links")
+
+
+def default_codec() -> str | None:
+    """The ``codec`` a test of default mode passes: None, so the default codec (lz77) runs, where it can.
+
+    The default codec is native only, so under FASTZIP_FORCE_FALLBACK (CI's pass through the PyPI
+    bindings) or without the extension default mode refuses to run without a codec; there the tests of
+    default mode's behaviour pass ``"zstd"``, the codec with a binding, explicitly.
+    """
+    from fastzip.streams import codecs
+
+    return None if codecs.uses_native(codecs.DEFAULT_SELECT_CODEC) else "zstd"
+
+
+def default_codec_args() -> list[str]:
+    """:func:`default_codec` as ``fastzip select`` options: none, or ``--codec zstd``."""
+    codec = default_codec()
+    return [] if codec is None else ["--codec", codec]

@@ -40,7 +40,7 @@ from ..law.ingest import (
 from ..law.plotting import plot
 from ..law.runs import Run
 from ..samples.serialize import SERIALIZERS
-from ..streams.codecs import available_codecs
+from ..streams.codecs import DEFAULT_SELECT_CODEC, available_codecs
 from .proxy import add_proxy_parser
 
 EXIT_OK, EXIT_RISK, EXIT_ERROR = 0, 1, 2
@@ -113,8 +113,9 @@ def _plot_available(args: argparse.Namespace) -> bool:
 def _add_ratio_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--codec", choices=available_codecs(), default="zlib",
                    help="codec for the compression ratio (default: zlib, the paper's measure with repr; "
-                        "fastzip select's reported ratio uses zstd over text, so it is not comparable unless the "
-                        "same settings are given); use the same settings for every data version in a runs table")
+                        f"fastzip select's reported ratio uses {DEFAULT_SELECT_CODEC} over text, so it is not "
+                        "comparable unless the same settings are given); use the same settings for every data "
+                        "version in a runs table")
     p.add_argument("--level", type=int, default=None,
                    help="compression level (default: the codec's own, as in fastzip ratio: zlib 9, zstd 3, lz4 0)")
     p.add_argument("--serializer", choices=SERIALIZERS, default="repr",

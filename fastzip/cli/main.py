@@ -13,7 +13,7 @@ from typing import NoReturn, cast
 from .. import __version__, io
 from ..errors import FastzipError, InputError, Terminated
 from ..io import FORMATS
-from ..streams.codecs import build_info
+from ..streams.codecs import DEFAULT_SELECT_CODEC, build_info
 from ..streams.compressor import compression_ratio
 from .bench_report import add_subparser as add_bench_report
 from .common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, Parser, add_codec_options
@@ -34,8 +34,9 @@ def _build_parser() -> argparse.ArgumentParser:
                          description="Compression ratio len(b)/len(C(b)) of a whole dataset, b being its records "
                                      "serialized one after another. By default this is the paper's measure, zlib "
                                      "level 9 over each record's Python repr, as fastzip law uses; fastzip select "
-                                     "compresses with zstd over the records' text by default, so the ratio it "
-                                     "reports differs unless the same --codec and --serializer are given.")
+                                     f"measures with {DEFAULT_SELECT_CODEC} over the records' text by default, so "
+                                     "the ratio it reports differs unless the same --codec and --serializer are "
+                                     "given.")
     rat.add_argument("input", metavar="INPUT",
                      help="one file: JSON list, JSONL or Parquet, JSON and JSONL optionally compressed (.gz, .zst, "
                           ".bz2, .xz); - reads standard input")
@@ -47,7 +48,8 @@ def _build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="show how this installation compresses: codecs, threads, zlib",
                           description="Print, as JSON, what this installation runs: whether the native extension "
                                       "loaded and with OpenMP threads, which codecs run natively or through their "
-                                      "Python bindings (with library versions), registered codecs, and which "
+                                      "Python bindings (with library versions), the default codec of select and "
+                                      "whether it can run here, registered codecs, and which "
                                       "zlib is in use (stock zlib or another, such as zlib-ng, told by its output "
                                       "on a fixed input), on which --compat's exactness depends.")
     info.set_defaults(func=run_info)

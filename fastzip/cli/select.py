@@ -17,7 +17,7 @@ from ..scale.ray import select_files
 from ..selection import report
 from ..selection.api import select
 from ..selection.tokens import counts_from_dataset
-from ..streams.codecs import ANY_ZLIB_ENV, check_compat_zlib
+from ..streams.codecs import ANY_ZLIB_ENV, DEFAULT_SELECT_CODEC, check_compat_zlib, check_default_codec
 from .common import Parser, add_codec_options, byte_size
 
 
@@ -33,8 +33,9 @@ def add_select_parser(sub: argparse._SubParsersAction[Parser]) -> None:
                          description="Select the least redundant subset of a pool with ZIP (Yin et al., 2024): "
                                      "the samples that, together, compress worst, i.e. repeat each other least. "
                                      "It runs in rounds of three stages (--k1, --k2, --k3). By default samples are "
-                                     "compressed with zstd over their readable text (--serializer text), which is "
-                                     "fast and matches what a model reads; fastzip ratio and fastzip law measure "
+                                     f"measured with {DEFAULT_SELECT_CODEC}, an LZ77 cost estimate that sees the "
+                                     "whole selection, over their readable text (--serializer text), which "
+                                     "matches what a model reads; fastzip ratio and fastzip law measure "
                                      "with the paper's zlib-9 over Python repr, so their ratios differ from the "
                                      "ratio select reports unless the same --codec and --serializer are given. "
                                      "--compat reference uses the paper's settings. Without INPUT, selects from "
@@ -64,7 +65,8 @@ def add_select_parser(sub: argparse._SubParsersAction[Parser]) -> None:
     sel.add_argument("--k3", type=int, default=100,
                      help="stage 3: from those K2, up to K3 samples are picked one by one, each the one least "
                           "redundant with the picks so far; then the next round starts (default 100)")
-    add_codec_options(sel, "default: zstd; with --compat: zlib", "default: text; with --compat: repr")
+    add_codec_options(sel, f"default: {DEFAULT_SELECT_CODEC}, native only: without the native extension "
+                           "give --codec zstd; with --compat: zlib", "default: text; with --compat: repr")
     sel.add_argument("--compat", choices=["reference"],
                      help="reproduce the published implementation exactly (faults included): zlib 9 over repr. "
                           "Refused on a zlib whose output differs from stock zlib's (see --any-zlib)")
@@ -260,6 +262,8 @@ def run_select(args: argparse.Namespace) -> int:
     _refuse_ignored_options(args)
     if args.compat is not None:     # before any work: exactness needs stock zlib's bytes
         check_compat_zlib(allow_any=args.any_zlib)
+    elif not args.codec:            # before any work: the default codec is native only, and never swapped
+        check_default_codec()
     if wants_out_of_core(args):   # a folder, a glob, a large file, or --ray
         return run_out_of_core(args)
     path = args.input

@@ -3,7 +3,7 @@
 :func:`build_versions` makes, from one pool and one budget (samples, bytes
 of training text, or tokens of a tokenizer):
 
-* ``zip``: ZIP's default mode (:func:`fastzip.select`, zstd-3, ``text``);
+* ``zip``: ZIP's default mode (:func:`fastzip.select`, its default codec, ``text``);
 * ``zip_compat``: the published implementation (``compat="reference"``);
 * ``random_s<seed>``: a uniform random subset, one per seed;
 * ``random_lenmatch``: random within length strata, as many from each

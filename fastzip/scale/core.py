@@ -141,13 +141,14 @@ class Scorer:
     Parameters
     ----------
     codec, level, serializer, text_field : as for ``fastzip.select``
-        (default zstd level 3, the ``text`` serializer).
+        (default: the default codec, ``lz77`` level 2, and the ``text``
+        serializer; refused as ``select`` refuses it where lz77 cannot run).
     n_threads : threads for the batch kernel; -1 is every core.
     """
 
     def __init__(self, codec: str | None = None, level: int | None = None, serializer: str | None = None,
                  text_field: str | None = None, n_threads: int = -1):
-        self.codec, self.level = codecs.resolve(codec or "zstd", level)
+        self.codec, self.level = codecs.resolve_select(codec, level)
         self.serializer = check_serializer(serializer or "text")
         self.text_field = text_field
         self.n_threads = resolve_threads(n_threads)

@@ -71,11 +71,16 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
         Stage sizes, ``k3 <= k2 <= k1``.  Default mode clamps k1 to the pool;
         compat mode raises where the reference crashes (F6).
     codec, level, serializer : str, int, str or None, optional
-        Default mode defaults to zstd level 3 and the ``text`` serializer
-        (or a Pool's own serializer); compat mode is always zlib 9 and
-        ``repr``.  ``codec="lz77"`` is the native LZ77 cost model: each pick
-        is appended to the stream at once in O(its length), so the cost of
-        a pick does not grow with the selection (sizes are estimates).
+        Default mode defaults to ``lz77`` level 2 and the ``text``
+        serializer (or a Pool's own serializer); compat mode is always zlib
+        9 and ``repr``.  ``lz77`` is the native LZ77 cost model: its match
+        finder reaches the whole selection, each pick is appended to the
+        stream at once in O(its length), so the cost of a pick does not grow
+        with the selection, and its sizes (estimates) are bit-identical on
+        every build.  It is native only: without the native extension, or
+        under ``FASTZIP_FORCE_FALLBACK``, default mode with no codec raises
+        :class:`fastzip.errors.UsageError` rather than switch codecs; pass
+        ``codec="zstd"`` (zstd-3 was the default before) to run there.
     compat : str or None, optional
         None (default mode) or ``"reference"`` (docs/semantics.md §2, faults
         included).
@@ -137,7 +142,9 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
         Bad arguments: an unknown mode, codec, level or serializer, bad stage
         sizes, not exactly one budget, a budget larger than the pool, token
         options without a token budget (or not exactly one with it), a
-        checkpoint in compat mode.
+        checkpoint in compat mode; default mode without a codec where the
+        default codec, lz77, cannot run (no native extension, or
+        ``FASTZIP_FORCE_FALLBACK``).
     fastzip.errors.InputError
         Bad samples (naming the record, counted from 0), an empty pool, a
         byte or token budget smaller than every sample, a record without

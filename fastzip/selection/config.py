@@ -160,7 +160,7 @@ text_field, budget_tokens
                     raise UsageError(f"compat='reference' takes a budget in samples, not {name}")
             codec, level, serializer = "zlib", 9, "repr"
         else:
-            codec, level = codecs.resolve(codec or codecs.DEFAULT_SELECT_CODEC, level)
+            codec, level = codecs.resolve_select(codec, level)
             serializer = check_serializer((pool_serializer if serializer is None else serializer) or "text")
         budgets = [name for name, value in (("budget", budget), ("budget_bytes", budget_bytes),
                                             ("budget_tokens", budget_tokens)) if value is not None]

@@ -57,9 +57,14 @@ _BUILTINS = {
     "lz77": CodecSpec("lz77", 2, lambda v: v in (1, 2), "1 (greedy) or 2 (one step of lookahead)", None),
 }
 
-# The default-mode codec of select().  zstd, not lz77: see the README section
-# "Flat cost per pick: the lz77 cost codec" for the measurements and why.
-DEFAULT_SELECT_CODEC = "zstd"
+# The default-mode codec of select(), and of the out-of-core and Ray paths'
+# stage-1 scorer: the one place it is named (resolve_select reads it).  lz77,
+# because its match finder reaches the whole selection (zstd's tables stop
+# growing at hashLog 24, and past about 30 MB of selection it no longer sees
+# the early picks) and its sizes are bit-identical on every build (integer
+# prices).  It is native only: without its kernel the default is refused in
+# one line (check_default_codec), never silently swapped for another codec.
+DEFAULT_SELECT_CODEC = "lz77"
 
 BUILTIN_CODECS = ("zlib", "zstd", "lz4")   # with a PyPI binding: native or fallback
 NATIVE_ONLY_CODECS = ("lz77",)             # no binding: the native extension is required
@@ -181,6 +186,65 @@ def resolve(codec: str, level: int | None) -> tuple[str, int]:
     if not spec.valid(level):
         raise UsageError(f"{codec} level must be {spec.levels}, got {level}")
     return codec, level
+
+
+def check_default_codec() -> None:
+    """Refuse, in one line, a default-mode run whose default codec cannot run here.
+
+    The default codec (:data:`DEFAULT_SELECT_CODEC`, ``lz77``) is native
+    only; fastzip never swaps it for another codec behind the caller's back,
+    since another codec makes other selections.
+
+    Raises
+    ------
+    fastzip.errors.UsageError
+        The native extension is not built, lacks the codec, or
+        ``FASTZIP_FORCE_FALLBACK`` is set (an :class:`fastzip.errors.InputError`,
+        never blamed on an input file).
+    """
+    codec = DEFAULT_SELECT_CODEC
+    if not native_only(codec) or uses_native(codec):
+        return
+    if _native is None:
+        why = "the native extension is not built"
+    elif force_fallback():
+        why = "FASTZIP_FORCE_FALLBACK is set"
+    else:
+        why = "it was not compiled into the native extension"
+    raise UsageError(f"the default codec {codec} needs the native extension ({why}); pass codec='zstd' "
+                     "(--codec zstd) to use the PyPI bindings")
+
+
+def resolve_select(codec: str | None, level: int | None) -> tuple[str, int]:
+    """Default mode's codec and level: :func:`resolve`, with no codec meaning the default codec.
+
+    Parameters
+    ----------
+    codec : str or None
+        A built-in or registered codec; None (or empty) is
+        :data:`DEFAULT_SELECT_CODEC`.
+    level : int or None
+        Its level; None is its default.
+
+    Returns
+    -------
+    codec : str
+    level : int
+
+    Raises
+    ------
+    fastzip.errors.UsageError
+        An unknown codec or level, as :func:`resolve` raises them; no codec
+        where the default codec cannot run (:func:`check_default_codec`).
+    """
+    if codec:
+        return resolve(codec, level)
+    check_default_codec()
+    try:
+        return resolve(DEFAULT_SELECT_CODEC, level)
+    except UsageError as exc:   # a level meant for another codec: say which codec it was checked against
+        raise UsageError(f"{exc.reason} (no codec was given, so the level is the default codec "
+                         f"{DEFAULT_SELECT_CODEC}'s; pass the codec too)") from None
 
 
 def _native_only_error(codec: str) -> InputError:
@@ -386,6 +450,9 @@ def build_info() -> dict[str, Any]:
         "active": "native"|"unavailable", "library": "x.y.z", "note": str}},
         "custom_codecs": [...]}``.  ``codecs`` lists the codecs that have a
         PyPI binding; ``native_only_codecs`` those that do not (``lz77``);
+        ``default_select_codec`` is default mode's codec, its level and
+        whether it can run here (``{"codec": "lz77", "level": 2,
+        "available": bool}``; where it cannot, default mode needs a codec);
         ``native_import_error`` is added when the extension failed to load.
     """
     codecs: dict[str, dict[str, Any]] = {}
@@ -415,6 +482,9 @@ def build_info() -> dict[str, Any]:
         "force_fallback": force_fallback(),
         "codecs": codecs,
         "native_only_codecs": only,
+        "default_select_codec": {"codec": DEFAULT_SELECT_CODEC, "level": DEFAULT_LEVELS[DEFAULT_SELECT_CODEC],
+                                 "available": not native_only(DEFAULT_SELECT_CODEC)
+                                 or uses_native(DEFAULT_SELECT_CODEC)},
         "custom_codecs": sorted(_CUSTOM),
         "zlib": zlib_identity(),
     }

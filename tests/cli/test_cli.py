@@ -12,6 +12,7 @@ import pytest
 
 import fastzip
 from fastzip.cli import main
+from tests.helpers import default_codec, default_codec_args
 
 FAQ_COUNT = 481
 
@@ -23,7 +24,8 @@ def run_cli(*args: str) -> tuple[int, str]:
 
 def test_select_without_input_uses_the_bundled_pool(tmp_path, capsys):
     out = tmp_path / "sel.jsonl"
-    assert main(["select", "-o", str(out), "--budget", "30", "--k1", "481", "--k2", "60", "--k3", "30"]) == 0
+    assert main(["select", "-o", str(out), "--budget", "30", "--k1", "481", "--k2", "60", "--k3", "30",
+                 *default_codec_args()]) == 0
     err = capsys.readouterr().err
     assert "bundled sample pool" in err and "selected 30 of 481" in err
     lines = out.read_bytes().splitlines(keepends=True)
@@ -35,11 +37,11 @@ def test_jsonl_round_trip_keeps_lines_and_order(tmp_path, data_dir):
     src = data_dir / "faq_qa.jsonl"
     out, idx = tmp_path / "out.jsonl", tmp_path / "idx.json"
     assert main(["select", str(src), "-o", str(out), "--budget", "40", "--indices-out", str(idx),
-                 "--quiet"]) == 0
+                 "--quiet", *default_codec_args()]) == 0
     indices = json.loads(idx.read_text())
     lines = src.read_bytes().splitlines(keepends=True)
     assert out.read_bytes() == b"".join(lines[i] for i in indices)
-    expected = fastzip.select(fastzip.io.read_records(src), 40).indices.tolist()
+    expected = fastzip.select(fastzip.io.read_records(src), 40, codec=default_codec()).indices.tolist()
     assert indices == expected
 
 
@@ -63,7 +65,8 @@ def test_parquet_round_trip(tmp_path, faq_rows):
     src, out = tmp_path / "pool.parquet", tmp_path / "out.parquet"
     pq.write_table(pa.Table.from_pylist(faq_rows), src)
     idx = tmp_path / "idx.json"
-    assert main(["select", str(src), "-o", str(out), "--budget", "25", "--indices-out", str(idx), "--quiet"]) == 0
+    assert main(["select", str(src), "-o", str(out), "--budget", "25", "--indices-out", str(idx), "--quiet",
+                 *default_codec_args()]) == 0
     indices = json.loads(idx.read_text())
     table = pq.read_table(out)
     assert table.schema == pq.read_table(src).schema
@@ -76,8 +79,8 @@ def test_text_field_and_plain_strings(tmp_path):
     src.write_text("".join(json.dumps({"body": t, "id": i}) + "\n" for i, t in enumerate(texts)))
     out, idx = tmp_path / "o.jsonl", tmp_path / "i.json"
     assert main(["select", str(src), "-o", str(out), "--budget", "20", "--text-field", "body",
-                 "--indices-out", str(idx), "--quiet"]) == 0
-    assert json.loads(idx.read_text()) == fastzip.select(texts, 20).indices.tolist()
+                 "--indices-out", str(idx), "--quiet", *default_codec_args()]) == 0
+    assert json.loads(idx.read_text()) == fastzip.select(texts, 20, codec=default_codec()).indices.tolist()
 
 
 def test_ratio_command(data_dir, capsys):
@@ -91,6 +94,29 @@ def test_info_command(capsys):
     assert main(["info"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert set(info["codecs"]) == {"zlib", "zstd", "lz4"}
+    default = info["default_select_codec"]
+    assert (default["codec"], default["level"]) == ("lz77", 2)
+    assert default["available"] is (default_codec() is None)
+
+
+def test_default_mode_where_lz77_cannot_run_is_refused_in_one_line(tmp_path, capsys, data_dir, monkeypatch):
+    """No codec where the default codec, lz77, has no kernel: exit 2, one line, before any work, nothing written."""
+    monkeypatch.setenv("FASTZIP_FORCE_FALLBACK", "1")
+    out = tmp_path / "out.jsonl"
+    src = str(data_dir / "faq_qa.jsonl")
+    for where in ([src], [str(tmp_path / "missing.jsonl")], [str(data_dir), "--out-of-core", "on"],
+                  ["--budget-bytes", "5000", src]):
+        budget = [] if "--budget-bytes" in where else ["--budget", "5"]
+        assert main(["select", *where, "-o", str(out), *budget]) == 2, where
+        err = capsys.readouterr().err.strip()
+        assert err.splitlines() == [err] and err.startswith("fastzip: error: the default codec lz77 needs the "
+                                                            "native extension (FASTZIP_FORCE_FALLBACK is set)"), err
+        assert "--codec zstd" in err and ".jsonl" not in err      # blamed on no file: no file is at fault
+        assert os.listdir(tmp_path) == []
+    for way_out in (["--codec", "zstd"], ["--codec", "zstd", "--level", "3"], ["--codec", "zlib"],
+                    ["--compat", "reference", "--k1", "481", "--k2", "40", "--k3", "5"]):
+        assert main(["select", src, "-o", str(out), "--budget", "5", "--quiet", *way_out]) == 0, way_out
+        assert len(out.read_bytes().splitlines()) == 5
 
 
 BAD_INPUTS = {
@@ -113,7 +139,8 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, na
     src.write_text(content)
     out = tmp_path / "out.jsonl"
     extra = ["--text-field", "body"] if name == "missing_field.jsonl" else []
-    assert main(["select", str(src), "-o", str(out), "--budget", "1", "--quiet", *extra]) == 2
+    assert main(["select", str(src), "-o", str(out), "--budget", "1", "--quiet", *extra,
+                 *default_codec_args()]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("fastzip: error: ")
     assert message in err and name in err
@@ -132,25 +159,29 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, na
 ])
 def test_bad_arguments_exit_2(tmp_path, capsys, data_dir, args, message):
     out = tmp_path / "out.jsonl"
-    assert main(["select", str(data_dir / "faq_qa.jsonl"), "-o", str(out), "--quiet", *args]) == 2
+    codec = [] if "--codec" in args or "--compat" in args else default_codec_args()
+    assert main(["select", str(data_dir / "faq_qa.jsonl"), "-o", str(out), "--quiet", *args, *codec]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
 
 
 def test_unreadable_and_unwritable_paths(tmp_path, capsys, data_dir):
-    assert main(["select", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "o.jsonl"), "--budget", "1"]) == 2
+    assert main(["select", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "o.jsonl"), "--budget", "1",
+                 *default_codec_args()]) == 2
     assert "missing.jsonl: no such file" in capsys.readouterr().err
     assert main(["select", str(data_dir / "faq_qa.jsonl"), "-o", str(tmp_path / "no" / "dir" / "o.jsonl"),
-                 "--budget", "1"]) == 2
+                 "--budget", "1", *default_codec_args()]) == 2
     assert "does not exist" in capsys.readouterr().err
-    assert main(["select", str(data_dir / "faq_qa.jsonl"), "-o", str(tmp_path), "--budget", "1"]) == 2
+    assert main(["select", str(data_dir / "faq_qa.jsonl"), "-o", str(tmp_path), "--budget", "1",
+                 *default_codec_args()]) == 2
     assert "is a directory" in capsys.readouterr().err
 
 
 def test_existing_output_survives_a_failed_run(tmp_path, data_dir):
     out = tmp_path / "out.jsonl"
     out.write_text("previous\n")
-    assert main(["select", str(data_dir / "faq_qa.jsonl"), "-o", str(out), "--budget", "99999", "--quiet"]) == 2
+    assert main(["select", str(data_dir / "faq_qa.jsonl"), "-o", str(out), "--budget", "99999", "--quiet",
+                 *default_codec_args()]) == 2
     assert out.read_text() == "previous\n"
 
 
@@ -193,7 +224,8 @@ def test_help_documents_every_option():
 def test_outputs_get_the_usual_file_mode(tmp_path, data_dir):
     """Atomic writes go through mkstemp (0600); the result must follow the umask."""
     out = tmp_path / "out.jsonl"
-    assert main(["select", str(data_dir / "faq_qa.jsonl"), "-o", str(out), "--budget", "5", "--quiet"]) == 0
+    assert main(["select", str(data_dir / "faq_qa.jsonl"), "-o", str(out), "--budget", "5", "--quiet",
+                 *default_codec_args()]) == 0
     umask = os.umask(0)
     os.umask(umask)
     assert os.stat(out).st_mode & 0o777 == 0o666 & ~umask

@@ -24,12 +24,18 @@ from fastzip import io as fio
 from fastzip.cli import main
 from fastzip.errors import InputError, UsageError
 from fastzip.io import write as fio_write
+from tests.helpers import default_codec, default_codec_args
 
-SMALL = ["--budget", "5", "--k1", "50", "--k2", "10", "--k3", "5", "--quiet"]
+# default_codec_args(): none natively (the default codec, lz77); --codec zstd through the PyPI bindings
+SMALL = ["--budget", "5", "--k1", "50", "--k2", "10", "--k3", "5", "--quiet", *default_codec_args()]
 
 
 def run_main(capsys, *args: str) -> tuple[int, str]:
-    rc = main([str(a) for a in args])
+    """``fastzip ARGS``; a default-mode ``select`` gets :func:`default_codec_args` (see tests/helpers.py)."""
+    argv = [str(a) for a in args]
+    if argv[0] == "select" and "--codec" not in argv and "--compat" not in argv:
+        argv += default_codec_args()
+    rc = main(argv)
     return rc, capsys.readouterr().err
 
 
@@ -377,16 +383,16 @@ def test_deep_nesting_and_huge_integers_name_the_file_and_record(tmp_path, capsy
 def test_a_data_frame_selects_rows(faq_rows):
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame(faq_rows[:60])
-    by_frame = fastzip.select(frame, 5, k1=60, k2=10, k3=5)
-    by_rows = fastzip.select(faq_rows[:60], 5, k1=60, k2=10, k3=5)
+    by_frame = fastzip.select(frame, 5, k1=60, k2=10, k3=5, codec=default_codec())
+    by_rows = fastzip.select(faq_rows[:60], 5, k1=60, k2=10, k3=5, codec=default_codec())
     assert by_frame.indices.tolist() == by_rows.indices.tolist()
 
 
 def test_a_pyarrow_table_selects_rows(faq_rows):
     pa = pytest.importorskip("pyarrow")
     table = pa.Table.from_pylist(faq_rows[:60])
-    assert fastzip.select(table, 5, k1=60, k2=10, k3=5).indices.tolist() == \
-        fastzip.select(faq_rows[:60], 5, k1=60, k2=10, k3=5).indices.tolist()
+    assert fastzip.select(table, 5, k1=60, k2=10, k3=5, codec=default_codec()).indices.tolist() == \
+        fastzip.select(faq_rows[:60], 5, k1=60, k2=10, k3=5, codec=default_codec()).indices.tolist()
 
 
 # 8. -------------------------------------------------------------- signals
@@ -538,7 +544,7 @@ def test_argument_errors_are_not_blamed_on_the_input_and_are_one_line(tmp_path, 
 
 def test_usage_errors_in_the_api_are_input_errors():
     with pytest.raises(UsageError):
-        fastzip.select([{"text": "a"}, {"text": "b"}], 0)
+        fastzip.select([{"text": "a"}, {"text": "b"}], 0, codec=default_codec())
     assert issubclass(UsageError, InputError) and issubclass(InputError, ValueError)
 
 
@@ -552,7 +558,7 @@ def test_exact_copies_are_dropped_and_the_selection_is_distinct(tmp_path, capsys
         assert {pool[i]["instruction"] for i in result.indices} == {r["instruction"] for r in distinct}
         assert result.duplicates_dropped == 90
         assert all(i % 4 == 0 for i in result.indices)        # the first copy stays
-    kept = fastzip.select(pool, 30, k1=120, k2=60, k3=30, dedupe=False)
+    kept = fastzip.select(pool, 30, k1=120, k2=60, k3=30, dedupe=False, codec=default_codec())
     assert kept.duplicates_dropped == 0
     src = tmp_path / "dups.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in pool))

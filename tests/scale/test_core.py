@@ -8,7 +8,7 @@ import pytest
 
 import fastzip
 from fastzip import scale
-from fastzip.errors import InputError
+from fastzip.errors import InputError, UsageError
 from fastzip.samples.pool import Pool
 from fastzip.streams.compressor import IncrementalCompressor
 
@@ -26,7 +26,7 @@ def prefiltered_select(rows, budget, n, k1, k2, k3, batch=700, shuffle_seed=None
     return scale.local_select(list(top.items), top.ids, budget, k1=k1, k2=k2, k3=k3, **kw).ids
 
 
-@pytest.mark.parametrize("codec,level", [("zstd", 3), ("zlib", 6), ("lz4", 0)])
+@pytest.mark.parametrize("codec,level", [("lz77", 2), ("zstd", 3), ("zlib", 6), ("lz4", 0)])
 def test_score_is_stage1_score_bit_for_bit(evals_rows, codec, level):
     rows = evals_rows[:800]
     pool = Pool.from_samples(rows, "text")
@@ -47,6 +47,16 @@ def test_scorer_pickles_without_its_compressor(evals_rows):
     clone = pickle.loads(pickle.dumps(scorer))
     assert clone._ic is None
     assert clone(evals_rows[:50]).scores.tobytes() == first.scores.tobytes()
+
+
+def test_the_scorer_defaults_to_select_s_codec(evals_rows, monkeypatch):
+    """Out of core and on Ray, stage 1's scores come from the Scorer: its default is select's, lz77-2."""
+    assert (scale.Scorer().codec, scale.Scorer().level) == ("lz77", 2)
+    assert scale.Scorer().config()["codec"] == fastzip.select(evals_rows[:300], 10, k1=300, k2=40, k3=10).codec
+    monkeypatch.setenv("FASTZIP_FORCE_FALLBACK", "1")
+    with pytest.raises(UsageError, match="the default codec lz77 needs the native extension"):
+        scale.Scorer()
+    assert scale.Scorer("zstd").codec == "zstd"
 
 
 def test_score_error_names_the_record(evals_rows):
@@ -73,13 +83,18 @@ def test_prefilter_bound_is_exact(request, rows_name, budget, k1, k2, k3):
     assert np.array_equal(prefiltered_select(rows, budget, n, k1, k2, k3, shuffle_seed=1), full.indices)
 
 
-def test_prefilter_bound_is_tight(evals_rows):
-    """One round's worth of candidates fewer and the selection changes (the bound is not loose)."""
-    rows, budget, k1, k2, k3 = evals_rows[:3000], 120, 200, 40, 20
+@pytest.mark.parametrize("codec,level,k1", [(None, None, 100), ("zstd", 3, 200)])
+def test_prefilter_bound_is_tight(evals_rows, codec, level, k1):
+    """One round's worth of candidates fewer and the selection changes (the bound is not loose).
+
+    With the default codec (lz77) at K1 = 200 on this pool the last K1 samples are never picked
+    (one round too few selects the same); at K1 = 100, 20 of the 120 picks change.
+    """
+    rows, budget, k2, k3 = evals_rows[:3000], 120, 40, 20
     n = scale.prefilter_size(budget, k1, k3)
-    full = fastzip.select(rows, budget, k1=k1, k2=k2, k3=k3)
-    assert np.array_equal(prefiltered_select(rows, budget, n, k1, k2, k3), full.indices)
-    short = prefiltered_select(rows, budget, n - k1, k1, k2, k3)
+    full = fastzip.select(rows, budget, k1=k1, k2=k2, k3=k3, codec=codec, level=level)
+    assert np.array_equal(prefiltered_select(rows, budget, n, k1, k2, k3, codec=codec, level=level), full.indices)
+    short = prefiltered_select(rows, budget, n - k1, k1, k2, k3, codec=codec, level=level)
     assert not np.array_equal(short, full.indices)
 
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 import fastzip
-from fastzip.errors import InputError
+from fastzip.errors import InputError, UsageError
 from fastzip.samples.pool import Pool
 from fastzip.selection.judge import judge_ratio
+from tests.helpers import default_codec
 
 REFERENCE_CASES = {
     "B100_k1500_100_50": (100, 1500, 100, 50),
@@ -79,7 +80,7 @@ def test_compat_rejects_other_codecs(reference_pool):
 # ---------------------------------------------------------- default mode ----
 @pytest.fixture(scope="module")
 def evals_selection(evals_rows):
-    return fastzip.select(evals_rows, 500, k1=5000, k2=200, k3=100, n_threads=2)
+    return fastzip.select(evals_rows, 500, k1=5000, k2=200, k3=100, n_threads=2, codec=default_codec())
 
 
 def test_default_mode_selects_exactly_the_budget_without_repeats(evals_selection, evals_rows):
@@ -87,7 +88,9 @@ def test_default_mode_selects_exactly_the_budget_without_repeats(evals_selection
     assert idx.dtype == np.int64 and len(idx) == 500
     assert len(set(idx.tolist())) == 500
     assert idx.min() >= 0 and idx.max() < len(evals_rows)
-    assert evals_selection.codec == "zstd" and evals_selection.serializer == "text"
+    # the default codec, lz77-2, where its kernel runs (through the PyPI bindings, zstd-3 given explicitly)
+    default = ("lz77", 2) if default_codec() is None else ("zstd", 3)
+    assert (evals_selection.codec, evals_selection.level) == default and evals_selection.serializer == "text"
     assert [t.round for t in evals_selection.trace] == list(range(1, len(evals_selection.trace) + 1))
     assert sum(t.picks for t in evals_selection.trace) == 500
 
@@ -105,9 +108,51 @@ def test_default_mode_beats_random_and_compat(evals_selection, evals_rows):
 
 def test_default_mode_is_deterministic_across_runs_and_threads(evals_rows):
     rows = evals_rows[:1500]
-    runs = [fastzip.select(rows, 120, k1=1500, k2=100, k3=40, n_threads=n).indices for n in (1, 2, 2, 4)]
+    runs = [fastzip.select(rows, 120, k1=1500, k2=100, k3=40, n_threads=n, codec=default_codec()).indices
+            for n in (1, 2, 2, 4)]
     for other in runs[1:]:
         assert np.array_equal(runs[0], other)
+
+
+def test_the_default_codec_is_lz77_and_never_silently_switched(faq_rows, monkeypatch):
+    """Default mode's codec is lz77-2; where it cannot run natively, no codec is one line, and zstd works."""
+    from fastzip.streams import codecs
+
+    assert (codecs.DEFAULT_SELECT_CODEC, codecs.DEFAULT_LEVELS["lz77"]) == ("lz77", 2)
+    if codecs.uses_native("lz77"):
+        assert codecs.resolve_select(None, None) == ("lz77", 2)
+        res = fastzip.select(faq_rows, 10, k1=481, k2=40, k3=10)
+        assert (res.codec, res.level) == ("lz77", 2)
+        assert np.array_equal(res.indices, fastzip.select(faq_rows, 10, k1=481, k2=40, k3=10, codec="lz77").indices)
+    monkeypatch.setenv("FASTZIP_FORCE_FALLBACK", "1")
+    with pytest.raises(UsageError) as refused:
+        fastzip.select(faq_rows, 10, k1=481, k2=40, k3=10)
+    message = str(refused.value)
+    assert "\n" not in message and isinstance(refused.value, InputError)
+    for needle in ("default codec lz77", "FASTZIP_FORCE_FALLBACK is set", "codec='zstd'", "--codec zstd"):
+        assert needle in message, (needle, message)
+    with pytest.raises(UsageError, match="default codec lz77"):
+        fastzip.select(faq_rows, 10, k1=481, k2=40, k3=10, level=3)   # a level alone does not pick a codec
+    for codec in ("zstd", "zlib", "lz4"):                             # an explicit codec runs on its binding
+        assert fastzip.select(faq_rows, 10, k1=481, k2=40, k3=10, codec=codec).codec == codec
+    compat = fastzip.select(faq_rows[:200], 10, k1=200, k2=40, k3=10, compat="reference")
+    assert (compat.codec, compat.level) == ("zlib", 9)                # compat mode is untouched
+    with pytest.raises(InputError, match="native only"):               # lz77 by name: its own error
+        fastzip.select(faq_rows, 10, k1=481, k2=40, k3=10, codec="lz77")
+    monkeypatch.delenv("FASTZIP_FORCE_FALLBACK")
+    monkeypatch.setattr(codecs, "_native", None)
+    with pytest.raises(UsageError, match="default codec lz77 needs the native extension \\(the native extension "
+                                         "is not built\\)"):
+        fastzip.select(faq_rows, 10, k1=481, k2=40, k3=10)
+
+
+def test_a_level_without_a_codec_is_the_default_codecs(faq_rows):
+    if default_codec() is not None:
+        pytest.skip("the default codec, lz77, is native only and its kernel is not in use")
+    assert fastzip.select(faq_rows, 10, k1=481, k2=40, k3=10, level=1).level == 1
+    with pytest.raises(UsageError, match="lz77 level must be 1 .*no codec was given, so the level is the default "
+                                         "codec lz77's"):
+        fastzip.select(faq_rows, 10, k1=481, k2=40, k3=10, level=3)   # zstd-3's level, without zstd
 
 
 @pytest.mark.parametrize("codec", ["zlib", "lz4"])
@@ -120,8 +165,8 @@ def test_default_mode_other_codecs(evals_rows, codec):
 
 def test_lazy_and_exhaustive_agree_closely(evals_rows):
     rows = evals_rows[:1000]
-    lazy = fastzip.select(rows, 80, k1=1000, k2=80, k3=40, lazy=True)
-    full = fastzip.select(rows, 80, k1=1000, k2=80, k3=40, lazy=False)
+    lazy = fastzip.select(rows, 80, k1=1000, k2=80, k3=40, lazy=True, codec=default_codec())
+    full = fastzip.select(rows, 80, k1=1000, k2=80, k3=40, lazy=False, codec=default_codec())
     overlap = len(set(lazy.indices.tolist()) & set(full.indices.tolist()))
     # near-ties among short samples make the sets differ; the objective barely does
     assert overlap >= 0.6 * 80
@@ -132,7 +177,7 @@ def test_lazy_and_exhaustive_agree_closely(evals_rows):
 def test_budget_in_bytes_is_never_exceeded(evals_rows):
     rows = evals_rows[:1000]
     pool = Pool.from_samples(rows, "text")
-    res = fastzip.select(rows, budget_bytes=50_000, k1=1000, k2=100, k3=50)
+    res = fastzip.select(rows, budget_bytes=50_000, k1=1000, k2=100, k3=50, codec=default_codec())
     used = int(pool.lengths[res.indices].sum())
     assert used <= 50_000
     assert len(set(res.indices.tolist())) == len(res.indices)
@@ -143,7 +188,7 @@ def test_budget_in_bytes_is_never_exceeded(evals_rows):
 def test_unselected_candidates_return_to_the_pool(evals_rows):
     """K2 > K3 leftovers are not lost (F4): with K1 = pool, every sample stays reachable."""
     rows = evals_rows[:300]
-    res = fastzip.select(rows, 300, k1=300, k2=100, k3=10)
+    res = fastzip.select(rows, 300, k1=300, k2=100, k3=10, codec=default_codec())
     assert sorted(res.indices.tolist()) == list(range(300))
 
 
@@ -157,7 +202,7 @@ def test_stage3_sees_the_selected_set(evals_rows):
     long_ones = [i for i in range(400) if len(fastzip.samples.serialize.sample_text(rows[i])) > 600]
     dup = [rows[i] for i in long_ones]
     assert len(dup) > 50
-    res = fastzip.select(rows + dup, 150, k1=500, k2=100, k3=50)
+    res = fastzip.select(rows + dup, 150, k1=500, k2=100, k3=50, codec=default_codec())
     texts = [json.dumps((rows + dup)[i], sort_keys=True) for i in res.indices]
     assert len(set(texts)) == len(texts)
 
@@ -175,9 +220,9 @@ def test_strings_bytes_and_sequences_are_accepted(faq_rows):
         def __iter__(self):
             return iter(self.rows)
 
-    a = fastzip.select(texts, 30, k1=481, k2=60, k3=30)
-    b = fastzip.select([t.encode() for t in texts], 30, k1=481, k2=60, k3=30)
-    c = fastzip.select(Dataset([{"text": t} for t in texts]), 30, k1=481, k2=60, k3=30)
+    a = fastzip.select(texts, 30, k1=481, k2=60, k3=30, codec=default_codec())
+    b = fastzip.select([t.encode() for t in texts], 30, k1=481, k2=60, k3=30, codec=default_codec())
+    c = fastzip.select(Dataset([{"text": t} for t in texts]), 30, k1=481, k2=60, k3=30, codec=default_codec())
     assert np.array_equal(a.indices, b.indices) and np.array_equal(a.indices, c.indices)
 
 
@@ -197,7 +242,7 @@ def test_strings_bytes_and_sequences_are_accepted(faq_rows):
 ])
 def test_bad_arguments_give_clear_errors(faq_rows, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        fastzip.select(faq_rows, **kwargs)
+        fastzip.select(faq_rows, **{"codec": default_codec(), **kwargs})
 
 
 @pytest.mark.parametrize("pool, message", [
@@ -212,11 +257,11 @@ def test_bad_arguments_give_clear_errors(faq_rows, kwargs, message):
 ])
 def test_bad_samples_name_the_record(pool, message):
     with pytest.raises(InputError, match=message):
-        fastzip.select(pool, 1, k1=10, k2=5, k3=1)
+        fastzip.select(pool, 1, k1=10, k2=5, k3=1, codec=default_codec())
 
 
 def test_k1_is_clamped_to_the_pool_in_default_mode(faq_rows):
-    res = fastzip.select(faq_rows, 20, k1=10_000)
+    res = fastzip.select(faq_rows, 20, k1=10_000, codec=default_codec())
     assert len(res.indices) == 20 and res.k1 == 10_000
 
 
@@ -238,19 +283,20 @@ def test_budget_bytes_below_every_sample_names_the_smallest(faq_rows):
     pool = Pool.from_samples(faq_rows, "text")
     smallest = int(np.argmin(pool.lengths))
     with pytest.raises(InputError, match=f"record {smallest}: budget_bytes \\(10\\) is smaller than every sample"):
-        fastzip.select(faq_rows, budget_bytes=10)
+        fastzip.select(faq_rows, budget_bytes=10, codec=default_codec())
 
 
 def test_a_prebuilt_pool_keeps_its_serializer(faq_rows):
     pool = Pool.from_samples(faq_rows, "json")
-    res = fastzip.select(pool, 10, k1=481, k2=40, k3=10)
+    res = fastzip.select(pool, 10, k1=481, k2=40, k3=10, codec=default_codec())
     assert res.serializer == "json"
-    assert np.array_equal(res.indices, fastzip.select(faq_rows, 10, k1=481, k2=40, k3=10, serializer="json").indices)
+    again = fastzip.select(faq_rows, 10, k1=481, k2=40, k3=10, serializer="json", codec=default_codec())
+    assert np.array_equal(res.indices, again.indices)
     with pytest.raises(InputError, match="serialized with 'json'"):
         fastzip.select(pool, 10, compat="reference", k1=481, k2=40, k3=10)
 
 
 def test_lone_surrogates_do_not_break_selection(tmp_path):
     rows = [{"text": f"sample {i} " + "abc" * (i % 5 + 1)} for i in range(40)] + [{"text": "broken \ud800 half"}]
-    res = fastzip.select(rows, 10, k1=41, k2=20, k3=10)
+    res = fastzip.select(rows, 10, k1=41, k2=20, k3=10, codec=default_codec())
     assert len(set(res.indices.tolist())) == 10
