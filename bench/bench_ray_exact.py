@@ -11,10 +11,11 @@ memory taken (``ru_maxrss`` of the command, through a small launcher):
 
 1. ``fastzip select SHARDS -o local.jsonl --budget 100000 --codec lz77
    --indices-out local.json`` (one machine: a folder runs out of core);
-2. the same with ``--ray``: a local Ray cluster (``num_cpus`` = the
+2. the same with ``--ray --strategy exact``: a local Ray cluster (``num_cpus`` = the
    machine's cores) scores the shards in tasks, and the driver selects
    exactly from the top N (N = 1,000 rounds x K1 = 10,000 covers the whole
-   pool here).  The driver's peak memory is the command's: Ray's worker
+   pool here; ``--strategy auto`` would choose GreeDi, since N is over
+   ``max_driver_samples``).  The driver's peak memory is the command's: Ray's worker
    processes are not its children's ``ru_maxrss``.
 
 Checks: both select the same 100,000 indices in the same order.
@@ -80,7 +81,7 @@ def _both(tmp: str) -> dict:
     base = [sys.executable, "-m", "fastzip", "select", folder, "--budget", str(BUDGET), "--codec", "lz77", "--quiet"]
     local_rss, local_s = _run(base + ["-o", os.path.join(tmp, "local.jsonl"),
                                       "--indices-out", os.path.join(tmp, "local.json")])
-    ray_rss, ray_s = _run(base + ["--ray", "-o", os.path.join(tmp, "ray"),
+    ray_rss, ray_s = _run(base + ["--ray", "--strategy", "exact", "-o", os.path.join(tmp, "ray"),
                                   "--indices-out", os.path.join(tmp, "ray.json")])
     return {"local_peak_rss": local_rss, "local_s": local_s, "ray_driver_peak_rss": ray_rss, "ray_s": ray_s,
             "pool_file_bytes": sum(os.path.getsize(os.path.join(folder, n)) for n in os.listdir(folder)
