@@ -5,8 +5,7 @@ Use it in a recipe after registering it (import this module first)::
     process:
       - fastzip_zip_selector:
           budget: 1000        # samples to keep
-          codec: zstd
-          level: 3
+          # codec: zstd       # optional: fastzip's default (lz77) when left out
 
 The op keeps ``budget`` samples of the dataset chosen by ``fastzip.select``
 over the ``text_key`` field, in selection order.  On a standalone executor
@@ -28,7 +27,7 @@ class FastzipZipSelector(Selector):
     """Keep the ``budget`` samples whose concatenation compresses worst (ZIP, default mode)."""
 
     def __init__(self, budget: int = 1000, k1: int = 10000, k2: int = 200, k3: int = 100,
-                 codec: str = "zstd", level: int = 3, *args, **kwargs):
+                 codec: str | None = None, level: int | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.budget, self.k1, self.k2, self.k3 = int(budget), int(k1), int(k2), int(k3)
         self.codec, self.level = codec, level
