@@ -32,7 +32,7 @@ import os
 import platform
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,22 @@ def pool_rows(name: str, quick: bool) -> list[Any]:
     raise SystemExit(f"unknown pool {name!r}")
 
 
-def _train_group(job: dict[str, Any]) -> list[dict[str, Any]]:
+def _build_group(job: dict[str, Any]) -> dict[str, Any]:
+    """One (pool, budget): every version's file, in a worker process."""
+    from fastzip.proxy.versions import ALL_KINDS, build_versions
+
+    t0 = time.perf_counter()
+    rows = pool_rows(job["pool"], job["quick"])
+    vs = build_versions(rows, kinds=ALL_KINDS, heldout_bytes=job["heldout_bytes"], **job["kw"])
+    files = vs.write(os.path.join(job["folder"], "data"))
+    info = {"pool_records": len(rows), "heldout_records": len(vs.heldout), "unit": vs.unit, "budget": vs.budget,
+            "cost": vs.cost, "notes": vs.notes, "seconds": time.perf_counter() - t0,
+            "median_bytes": {n: float(np.median([len(json.dumps(r)) for r in recs]))
+                             for n, recs in vs.records.items()}}
+    return dict(job, files=files, info=info)
+
+
+def _train_group(job: dict[str, Any]) -> dict[str, Any]:
     """One (pool, budget, seed): every version, in a worker process."""
     from fastzip.proxy.harness import Version, run_versions
     from fastzip.proxy.train import TrainConfig
@@ -69,7 +84,7 @@ def _train_group(job: dict[str, Any]) -> list[dict[str, Any]]:
     cfg = TrainConfig(seed=job["seed"], threads=1, **job["model"])
     versions = [Version(n, p) for n, p in job["files"].items() if n != "heldout"]
     results = run_versions(versions, job["files"]["heldout"], job["workdir"], cfg, ood=job["ood"], progress=False)
-    return [dict(r.to_dict(), seed=job["seed"], pool=job["pool"], budget=job["budget"]) for r in results]
+    return {"runs": [dict(r.to_dict(), seed=job["seed"], pool=job["pool"], budget=job["budget"]) for r in results]}
 
 
 def _ci_diff(a: list[float], b: list[float], seed: int = 0, n_boot: int = 10000) -> dict[str, float]:
@@ -214,14 +229,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small pools, budgets and model: a smoke run")
     ap.add_argument("--pools", default="sharegpt,evals")
-    ap.add_argument("--budget-bytes", type=int, default=524_288,
-                    help="equal budget in bytes of text = tokens at the byte level (default: 512 KiB)")
+    ap.add_argument("--budget-bytes", type=int, default=1_000_000,
+                    help="equal budget in bytes of text = tokens at the byte level (default: 1 MB)")
     ap.add_argument("--heldout-bytes", type=int, default=65_536, help="held-out slice of each pool (default: 64 KiB)")
     ap.add_argument("--ood-records", type=int, default=50, help="FAQ records in the out-of-distribution set")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--work", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "fastzip_proxy_study"))
     ap.add_argument("--out", default=None, help="results JSON (default: bench/results/proxy_study[_quick].json)")
+    ap.add_argument("--under-load", action="store_true",
+                    help="mark the timings as taken while other jobs shared the machine")
     ap.add_argument("--from-cache", action="store_true",
                     help="train nothing: analyse the runs already finished in --work (complete groups only)")
     args = ap.parse_args(argv)
@@ -229,7 +246,6 @@ def main(argv: list[str] | None = None) -> int:
         return analyse_cache(args)
     from fastzip._optional import require_torch
     from fastzip.proxy.text import record_texts
-    from fastzip.proxy.versions import ALL_KINDS, build_versions
 
     torch = require_torch()
     out = args.out or str(RESULTS / ("proxy_study_quick.json" if args.quick else "proxy_study.json"))
@@ -243,43 +259,57 @@ def main(argv: list[str] | None = None) -> int:
     with open(ood_path, "w", encoding="utf-8") as f:
         f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in ood_rows)
     t_start = time.perf_counter()
-    jobs, builds = [], {}
+    build_jobs = []
     for pool in args.pools.split(","):
         rows = pool_rows(pool, args.quick)
         # the sample budget: as many samples as random gets under the byte budget on average (the paper's kind)
         mean_bytes = float(np.mean([len(t) for t in record_texts(rows)]))
         sample_budget[pool] = max(1, round(budget_bytes / mean_bytes))
         for budget_kind in ("tokens", "samples"):
-            t0 = time.perf_counter()
             kw = {"budget_bytes": budget_bytes} if budget_kind == "tokens" else {"budget": sample_budget[pool]}
-            vs = build_versions(rows, kinds=ALL_KINDS, heldout_bytes=32_768 if args.quick else args.heldout_bytes,
-                                **kw)
-            folder = os.path.join(args.work, pool, budget_kind)
-            files = vs.write(os.path.join(folder, "data"))
-            builds[f"{pool}/{budget_kind}"] = {
-                "pool_records": len(rows), "heldout_records": len(vs.heldout), "unit": vs.unit, "budget": vs.budget,
-                "cost": vs.cost, "notes": vs.notes, "seconds": time.perf_counter() - t0,
-                "median_bytes": {n: float(np.median([len(json.dumps(r)) for r in recs]))
-                                 for n, recs in vs.records.items()}}
-            print(f"built {pool}/{budget_kind}: {len(vs.names)} versions in {time.perf_counter() - t0:.0f} s",
-                  file=sys.stderr)
-            for seed in range(args.seeds):
-                jobs.append({"pool": pool, "budget": budget_kind, "seed": seed, "files": files, "ood": ood_path,
-                             "workdir": os.path.join(folder, f"seed{seed}"), "model": model})
-    t_build = time.perf_counter() - t_start
-    rows_all: list[dict[str, Any]] = []
+            build_jobs.append({"pool": pool, "budget": budget_kind, "quick": args.quick, "kw": kw,
+                               "heldout_bytes": 32_768 if args.quick else args.heldout_bytes,
+                               "folder": os.path.join(args.work, pool, budget_kind)})
+    # builds and training share one pool of workers: a group's training starts as soon as its versions are
+    # built, so the single-threaded builds overlap the other groups' training
+    builds: dict[str, Any] = {}
+    results: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    t_build = 0.0
     with ProcessPoolExecutor(max_workers=args.workers) as ex:
-        for res in ex.map(_train_group, jobs):
-            rows_all.extend(res)
-            print(f"trained {res[0]['pool']}/{res[0]['budget']} seed {res[0]['seed']}", file=sys.stderr)
-    t_train = time.perf_counter() - t_start - t_build
+        pending = {ex.submit(_build_group, job) for job in build_jobs}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                out_job = fut.result()
+                if "files" in out_job:                     # a build finished: train its seeds
+                    key = f"{out_job['pool']}/{out_job['budget']}"
+                    builds[key] = out_job["info"]
+                    t_build = max(t_build, time.perf_counter() - t_start)
+                    print(f"built {key}: {len(out_job['files']) - 1} versions in "
+                          f"{out_job['info']['seconds']:.0f} s", file=sys.stderr)
+                    for seed in range(args.seeds):
+                        pending.add(ex.submit(_train_group, {
+                            "pool": out_job["pool"], "budget": out_job["budget"], "seed": seed,
+                            "files": out_job["files"], "ood": ood_path, "model": model,
+                            "workdir": os.path.join(out_job["folder"], f"seed{seed}")}))
+                else:
+                    res = out_job["runs"]
+                    results[(res[0]["pool"], res[0]["budget"], res[0]["seed"])] = res
+                    print(f"trained {res[0]['pool']}/{res[0]['budget']} seed {res[0]['seed']}", file=sys.stderr)
+    builds = {f"{j['pool']}/{j['budget']}": builds[f"{j['pool']}/{j['budget']}"] for j in build_jobs}
+    rows_all: list[dict[str, Any]] = [r for j in build_jobs for seed in range(args.seeds)
+                                      for r in results[(j["pool"], j["budget"], seed)]]
+    t_train = time.perf_counter() - t_start - t_build   # training after the last build finished
     report: dict[str, Any] = {
         "command": "python bench/bench_proxy_study.py" + (" --quick" if args.quick else ""),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__,
                     "workers": args.workers, "threads_per_worker": 1},
-        "timing_note": "measured while other jobs shared this 2-core machine: indicative only",
+        "timing_note": ("measured while other jobs shared this machine: indicative only" if args.under_load
+                        else "measured with nothing else running on this machine"),
         "model": model, "budget_bytes": budget_bytes, "sample_budget": sample_budget, "seeds": args.seeds,
-        "seconds": {"build": t_build, "train": t_train, "total": time.perf_counter() - t_start},
+        "seconds": {"total": time.perf_counter() - t_start, "builds_done": t_build, "train_after_builds": t_train,
+                    "build_worker": sum(b["seconds"] for b in builds.values()),
+                    "train_worker": sum(r["seconds"] for r in rows_all)},
         "tokens_per_s": {"median": float(np.median([r["tokens_per_s"] for r in rows_all])),
                          "params": rows_all[0]["params"]},
         "builds": builds, "studies": {}, "runs": rows_all,

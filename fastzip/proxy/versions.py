@@ -194,9 +194,11 @@ def _run_zip(records: list[Any], cost: IntArray, budget: int, unit: str, compat:
         return np.asarray(select(records, budget_tokens=budget, token_counts=cost, **opts).indices,
                           dtype=np.int64), None
     # compat mode takes sample budgets only: a sample-budget run, cut where the budget ends (see the module
-    # docstring); grow it until the cut falls inside
-    average = max(1.0, float(np.median(cost)))
-    want = min(n, max(opts.get("k3", 100), int(2 * budget / average)))
+    # docstring); grow it until the cut falls inside. Its cost grows with the square of the picks (each
+    # candidate is measured against the whole selection), so start near the count the budget holds at the
+    # pool's mean cost, with a quarter more for luck, rather than far past it
+    average = max(1.0, float(np.mean(cost)))
+    want = min(n, max(opts.get("k3", 100), int(1.25 * budget / average)))
     while True:
         order = np.asarray(select(records, budget=want, **opts).indices, dtype=np.int64)
         cut = _prefix(order, cost, budget, unit)
