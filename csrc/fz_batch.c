@@ -19,12 +19,11 @@
 #endif
 #include "fz_batch.h"
 
-/* Below this much estimated work (about 8 zlib candidates) a batch runs
- * inline on the calling thread: waking the pool would cost more than it
- * saves, and it ends well within one poll interval.  A candidate is counted as its bytes plus a fixed cost
- * (zlib copies ~260 KB of state per candidate). */
-#define FZ_INLINE_WORK ((size_t)128 << 10)
-#define FZ_FIXED_COST  ((size_t)16 << 10)
+/* Below its codec's inline_work (fz_batch.h) a batch runs inline on the
+ * calling thread: waking the pool would cost more than it saves, and it ends
+ * well within one poll interval.  Selection's stage 3 measures a few stale
+ * candidates at a time, a batch per pick: for lz77 the wake-up was most of
+ * that time (bench/bench_small_batches.py). */
 
 typedef struct {
     const fz_codec_ops *ops;
@@ -292,12 +291,12 @@ int fz_batch_measure(const fz_codec_ops *ops, const void *stream, fz_workers *wo
     if (n_threads > FZ_MAX_THREADS) n_threads = FZ_MAX_THREADS;
     if ((size_t)n_threads > batch->n) n_threads = (int)batch->n;
 
-    size_t work = batch->n * (batch->prefix_len + batch->suffix_len + FZ_FIXED_COST);
-    for (size_t i = 0; i < batch->n && work <= FZ_INLINE_WORK; i++) {
+    size_t work = batch->n * (batch->prefix_len + batch->suffix_len + ops->fixed_cost);
+    for (size_t i = 0; i < batch->n && work <= ops->inline_work; i++) {
         size_t j = batch->index ? (size_t)batch->index[i] : i;
         work += (size_t)(batch->offsets[j + 1] - batch->offsets[j]);
     }
-    int inline_run = work <= FZ_INLINE_WORK;
+    int inline_run = work <= ops->inline_work;
     if (inline_run) n_threads = 1;
 
     for (int t = workers->count; t < n_threads; t++) {

@@ -8,7 +8,18 @@ typedef struct {
     void   *(*worker_new)(void);
     void    (*worker_free)(void *worker);
     int64_t (*measure)(const void *stream, void *worker, const fz_piece *piece, fz_cancel_flag *cancel);
+    /* When a batch runs inline on the calling thread: its work, counted as
+     * each candidate's bytes plus fixed_cost, is at most inline_work.  Waking
+     * the pool costs about 55 us on the 2-core VM this was tuned on, more
+     * than a small batch of a fast codec takes (fz_batch.c). */
+    size_t fixed_cost;
+    size_t inline_work;
 } fz_codec_ops;
+
+/* The inline bounds of zlib, zstd and lz4: about 8 zlib candidates (zlib
+ * copies ~260 KB of state per candidate). */
+#define FZ_ZLIB_FIXED_COST  ((size_t)16 << 10)
+#define FZ_ZLIB_INLINE_WORK ((size_t)128 << 10)
 
 /* Called by the waiting thread about every FZ_POLL_MS milliseconds while a
  * batch runs; a non-zero return cancels the batch (used for Ctrl-C). */

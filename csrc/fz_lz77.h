@@ -38,16 +38,18 @@
  * Memory: 1 byte per stream byte (the raw bytes; the buffer grows by
  * doubling, so up to 2 bytes of address space), plus the near table, a
  * fixed 64 MiB (2^21 x 32 bytes; pages are touched as positions land in
- * them), plus the far table: 64 bytes per bucket, 1 MiB at first, doubling
- * when it holds 6 distinct anchors per bucket, so 5.3 to 10.7 bytes per
+ * them, in huge pages where the kernel gives them: see fz_lz77.c), plus
+ * the far table: 64 bytes per bucket, 1 MiB at first, doubling when it
+ * holds 6 distinct anchors per bucket, so 5.3 to 10.7 bytes per
  * distinct anchor.  Text with few repeats has about one distinct anchor per
  * 44 bytes: 0.12 to 0.25 bytes per stream byte (measured: 64 MiB after 256
  * MB of re-lettered text, so 256 MiB at 1 GB), and while it doubles the
  * old and the new table are both held (1.5x that for a moment).  It stops
  * growing at 2^24 buckets (1 GiB).  Real text repeats more and needs less.
- * A worker keeps 17 bytes per byte of the largest candidate it measured
- * (the bytes, and per position a hash, a chain link and the near and far
- * stream slots to verify) plus a local head table of at most 4 MiB.
+ * A worker keeps 5 bytes per byte of the largest candidate it measured
+ * (the bytes, and a chain link per position) plus a local head table of at
+ * most 4 MiB, so measuring a whole 100 MB selection as one candidate needs
+ * about 0.5 GB of scratch.
  *
  * measure() estimates the compressed size of a candidate x placed after the
  * stream, as it would cost inside the concatenation stream ++ x: an LZ77

@@ -115,7 +115,8 @@ class _RoundView:
             self.prefix += self.pool.item(i) + self.ic.separator
             self.compressed_total += added
         else:
-            self.ic.extend([self.pool.item(i)])
+            # added was measured against S ∪ P as it stands: the stream's size once i is in
+            self.ic.extend([self.pool.item(i)], measured=self.compressed_total + added)
             self.compressed_total = self.ic.compressed_size
 
     def finish(self) -> None:

@@ -224,7 +224,7 @@ class IncrementalCompressor:
         """What goes between the stream and the next piece."""
         return self.separator if self._raw_size else b""
 
-    def extend(self, items: Iterable[bytes | str]) -> None:
+    def extend(self, items: Iterable[bytes | str], *, measured: int | None = None) -> None:
         """Append pieces (joined by the separator) to the stream.
 
         Calls from several threads are serialized: the result is that of some
@@ -235,16 +235,25 @@ class IncrementalCompressor:
         items : iterable of bytes or str
             The pieces; a bare str or bytes is refused (wrap a single piece
             in a list).
+        measured : int, optional
+            For one piece: what :meth:`marginal_sizes` returned for it
+            against the stream as it stands, which is the stream's compressed
+            size once it is appended.  The selection engine has measured each
+            pick already; giving the size here saves measuring it again.
 
         Raises
         ------
         fastzip.errors.InputError
             A bare str or bytes, or a piece that is neither bytes nor str.
+        fastzip.errors.UsageError
+            ``measured`` with other than one piece.
         """
         if isinstance(items, (str, bytes, bytearray, memoryview)):
             raise InputError("extend takes a list of pieces, not a single "
                              f"{type(items).__name__}; wrap one piece in a list")
         parts = [_as_bytes(item, i) for i, item in enumerate(items)]
+        if measured is not None and len(parts) != 1:
+            raise UsageError(f"extend(measured=) is the size after one piece; {len(parts)} given")
         if not parts:
             return
         with self._lock:
@@ -252,13 +261,15 @@ class IncrementalCompressor:
             frames_total = self._frames_total
             if self._sums_frames:
                 # measure() reports base + frame: the total after this batch
-                frames_total = int(self._measure_locked(*pack([chunk]), b"", b"", 1)[0])
+                frames_total = measured if measured is not None else \
+                    int(self._measure_locked(*pack([chunk]), b"", b"", 1)[0])
             self._stream.append(np.frombuffer(chunk, dtype=np.uint8))
             self._stream.seal()
             self._frames_total = frames_total    # only once the stream has them
             self._raw_size += len(chunk)
             self._pieces += len(parts)
-            self._finished_size = None
+            # a codec that finishes a copy (zlib): marginal_sizes measured exactly that finished stream
+            self._finished_size = measured if measured is not None and not self._sums_frames else None
 
     # -- batched queries --------------------------------------------------------
     def _measure_locked(self, data: U8Array, offsets: I64Array, prefix: bytes, suffix: bytes, n_threads: int,

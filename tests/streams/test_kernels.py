@@ -149,12 +149,51 @@ def test_lz4_marginal_equals_python_lz4(backend, evals_stream, evals_bytes, leve
 
 
 # ------------------------------------------------------------- batching ----
-@pytest.mark.parametrize("codec", ["zlib", "zstd", "lz4"])
+@pytest.mark.parametrize("codec", ["zlib", "zstd", "lz4", "lz77"])
 def test_thread_count_does_not_change_results(codec, evals_stream, evals_bytes):
     ic = fastzip.IncrementalCompressor(codec)
     ic.extend([evals_stream[:500_000]])
     results = [ic.marginal_sizes(evals_bytes[:800], n_threads=n) for n in (1, 2, 4)]
     assert np.array_equal(results[0], results[1]) and np.array_equal(results[0], results[2])
+
+
+@pytest.mark.parametrize("codec", ["zlib", "lz77"])
+def test_small_batches_inline_or_pooled_agree(codec, evals_stream, evals_bytes):
+    """Batches on both sides of the codec's inline bound give the sizes of one-at-a-time calls."""
+    ic = fastzip.IncrementalCompressor(codec)
+    ic.extend([evals_stream[:200_000]])
+    one_by_one = [int(ic.marginal_sizes([b], n_threads=1)[0]) for b in evals_bytes[:64]]
+    for n in (1, 2, 7, 8, 9, 16, 17, 40, 64):
+        for threads in (1, 2):
+            assert ic.marginal_sizes(evals_bytes[:n], n_threads=threads).tolist() == one_by_one[:n]
+
+
+@pytest.mark.parametrize("codec", ["zlib", "zstd", "lz4", "lz77", "registered"])
+def test_extend_with_the_measured_size_equals_measuring_again(codec, evals_bytes):
+    """extend(measured=) takes the marginal size the caller measured: the same stream as extend alone."""
+    if codec == "registered":
+        fastzip.register_codec("test-measured-zlib", lambda b: zlib.compress(b, 6), replace=True)
+        codec = "test-measured-zlib"
+    try:
+        _extend_both_ways(codec, evals_bytes)
+    finally:
+        if codec == "test-measured-zlib":
+            fastzip.unregister_codec(codec)
+
+
+def _extend_both_ways(codec, evals_bytes):
+    plain = fastzip.IncrementalCompressor(codec, separator=b"\n")
+    given = fastzip.IncrementalCompressor(codec, separator=b"\n")
+    for piece in evals_bytes[:40]:
+        measured = int(given.marginal_sizes([piece])[0])
+        plain.extend([piece])
+        given.extend([piece], measured=measured)
+        assert given.compressed_size == plain.compressed_size
+        assert given.raw_size == plain.raw_size
+    after = evals_bytes[40:60]
+    assert given.marginal_sizes(after).tolist() == plain.marginal_sizes(after).tolist()
+    with pytest.raises(fastzip.UsageError, match="one piece"):
+        given.extend(evals_bytes[:2], measured=1)
 
 
 @pytest.mark.parametrize("codec", ["zlib", "zstd", "lz4"])
