@@ -11,7 +11,7 @@ versions of :func:`fastzip.proxy.versions.build_versions` are built (plus
 the length-fair ``zip_strata``), and a byte-level proxy is trained on each
 with several seeds through :func:`fastzip.proxy.harness.run_versions`
 (CPU, one thread per worker, deterministic). The held-out slice of each
-pool is Z's test set; the first 100 Perl/Python FAQ answers are a second,
+pool is Z's test set; the first 50 Perl/Python FAQ answers (``--ood-records``) are a second,
 out-of-distribution one.
 
 Reported per pool and budget: each version's R, L and Z (mean and sd over
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     sample_budget: dict[str, int] = {}
     ood_rows = corpora.fixture_rows("faq_qa.jsonl")[:args.ood_records]
     os.makedirs(args.work, exist_ok=True)
-    ood_path = os.path.join(args.work, "ood_faq100.jsonl")
+    ood_path = os.path.join(args.work, "ood_faq.jsonl")
     with open(ood_path, "w", encoding="utf-8") as f:
         f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in ood_rows)
     t_start = time.perf_counter()

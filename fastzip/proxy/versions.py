@@ -203,7 +203,8 @@ def _run_zip(records: list[Any], cost: IntArray, budget: int, unit: str, compat:
         order = np.asarray(select(records, budget=want, **opts).indices, dtype=np.int64)
         cut = _prefix(order, cost, budget, unit)
         if len(cut) < len(order) or want >= n:
-            return cut, f"cut a {want}-sample run at {len(cut)} samples"
+            # compat mode works in whole rounds: the run can be longer than asked for
+            return cut, f"cut a {len(order)}-sample run at {len(cut)} samples"
         want = min(n, 2 * want)
 
 

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from ..errors import InputError, UsageError
 from ..samples.pool import Pool, as_pool
 from ..samples.serialize import FRAMING
-from ..streams.compressor import compression_ratio
+from ..streams.compressor import IncrementalCompressor
 from . import tokens
 from .checkpoint import FileCheckpointer, open_folder, pool_digest
 from .config import RunConfig
@@ -23,6 +23,7 @@ from .result import SelectionResult
 from .trace import RoundTrace
 
 DIGEST_CHUNK = 65536      # samples hashed at once when looking for exact duplicates
+RATIO_CHUNK = 65536       # samples joined at once when measuring the selection's ratio
 
 
 def selection_ratio(pool: Pool, indices: npt.NDArray[np.integer[Any]], codec: str, level: int) -> float:
@@ -45,8 +46,23 @@ def selection_ratio(pool: Pool, indices: npt.NDArray[np.integer[Any]], codec: st
     if len(indices) == 0:
         return float("nan")
     framing = FRAMING[pool.serializer]
-    blob = framing.open + framing.separator.join(pool.item(int(i)) for i in indices) + framing.close
-    return compression_ratio(blob, codec=codec, level=level)
+    sep = framing.separator
+    total = len(framing.open) + int(pool.lengths[indices].sum()) + len(sep) * (len(indices) - 1) \
+        + len(framing.close)
+    # written into one buffer a chunk of samples at a time: a million picks never become a list of
+    # bytes objects, a joined copy and a packed copy of it
+    if total == 0:
+        return float("nan")
+    blob = np.empty(total, dtype=np.uint8)
+    blob[:len(framing.open)] = np.frombuffer(framing.open, dtype=np.uint8)
+    at = len(framing.open)
+    for start in range(0, len(indices), RATIO_CHUNK):
+        piece = (sep if start else b"") + sep.join(pool.item(int(i)) for i in indices[start:start + RATIO_CHUNK])
+        blob[at:at + len(piece)] = np.frombuffer(piece, dtype=np.uint8)
+        at += len(piece)
+    blob[at:] = np.frombuffer(framing.close, dtype=np.uint8)
+    ratio = IncrementalCompressor(codec, level).ratios((blob, np.array([0, total], dtype=np.int64)), n_threads=1)
+    return float(ratio[0])
 
 
 def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 200, k3: int = 100,

@@ -300,3 +300,20 @@ def test_lone_surrogates_do_not_break_selection(tmp_path):
     rows = [{"text": f"sample {i} " + "abc" * (i % 5 + 1)} for i in range(40)] + [{"text": "broken \ud800 half"}]
     res = fastzip.select(rows, 10, k1=41, k2=20, k3=10, codec=default_codec())
     assert len(set(res.indices.tolist())) == 10
+
+
+@pytest.mark.parametrize("serializer", ["repr", "json", "text"])
+@pytest.mark.parametrize("codec", ["lz77", "zlib"])
+def test_result_ratio_is_the_joined_selection_compressed_once(monkeypatch, evals_rows, serializer, codec):
+    """SelectionResult.ratio: the selection serialized in order as one string, compressed once.
+
+    The selection is written into one buffer a chunk at a time; a chunk of 7
+    samples makes the chunk seams (a separator between chunks) part of the check.
+    """
+    import fastzip.selection.api as api
+    from fastzip.samples.serialize import serialize_list
+
+    monkeypatch.setattr(api, "RATIO_CHUNK", 7)
+    res = fastzip.select(evals_rows[:400], 60, k1=200, k2=50, k3=20, codec=codec, serializer=serializer)
+    chosen = [evals_rows[i] for i in res.indices]
+    assert res.ratio == fastzip.compression_ratio(serialize_list(chosen, serializer), codec=codec)
