@@ -319,7 +319,7 @@ def _add_engine_options(parser: argparse.ArgumentParser, budget: Any) -> None:
                              "--tokenizer or read from --token-field")
     parser.add_argument("--tokenizer", metavar="FILE",
                         help="--budget-tokens: a local tokenizers JSON file; counts each sample's serialized "
-                             "text (pip install 'fastzip-select[tokens]')")
+                             f"text ({install_hint('tokens')})")
     parser.add_argument("--token-field", metavar="FIELD",
                         help="--budget-tokens: read each record's precomputed token count from FIELD")
     parser.add_argument("--checkpoint", metavar="DIR",

@@ -109,14 +109,27 @@ def decompress_bytes(raw: bytes, name: str) -> bytes:
         return stream.read()
 
 
-class _Decompressing(io.RawIOBase):
+class _Reader(io.RawIOBase):
+    """A readable raw stream over ``source``, the file as it is on disk."""
+
+    source: IO[bytes]
+
+    def readable(self) -> bool:
+        return True
+
+    def compressed_position(self) -> int:
+        """How many bytes of ``source`` (compressed, where it is) were read so far (for progress)."""
+        try:
+            return int(self.source.tell())
+        except (OSError, ValueError):
+            return 0
+
+
+class _Decompressing(_Reader):
     """A readable raw stream of decompressed bytes; decoder faults become one-line :class:`InputError`."""
 
     def __init__(self, inner: Any, compression: str, name: str, source: IO[bytes]):
         self.inner, self.compression, self.name, self.source = inner, compression, name, source
-
-    def readable(self) -> bool:
-        return True
 
     def readinto(self, buffer: Any) -> int:
         try:
@@ -129,13 +142,6 @@ class _Decompressing(io.RawIOBase):
         n = len(data)
         buffer[:n] = data
         return n
-
-    def compressed_position(self) -> int:
-        """How many compressed bytes were read so far (for progress)."""
-        try:
-            return int(self.source.tell())
-        except (OSError, ValueError):
-            return 0
 
     def close(self) -> None:
         try:
@@ -196,26 +202,17 @@ def _peek(source: IO[bytes]) -> bytes:
     return head
 
 
-class _Plain(io.RawIOBase):
+class _Plain(_Reader):
     """An uncompressed source behind the same interface (closing leaves the source open)."""
 
     def __init__(self, source: IO[bytes]):
         self.source = source
-
-    def readable(self) -> bool:
-        return True
 
     def readinto(self, buffer: Any) -> int:
         data = self.source.read(len(buffer))
         n = len(data)
         buffer[:n] = data
         return n
-
-    def compressed_position(self) -> int:
-        try:
-            return int(self.source.tell())
-        except (OSError, ValueError):
-            return 0
 
 
 def compressed_position(stream: io.BufferedReader) -> int:
@@ -230,7 +227,7 @@ def compressed_position(stream: io.BufferedReader) -> int:
     int
     """
     raw = stream.raw
-    return raw.compressed_position() if isinstance(raw, (_Decompressing, _Plain)) else 0
+    return raw.compressed_position() if isinstance(raw, _Reader) else 0
 
 
 def compress_bytes(payload: bytes, compression: str | None) -> bytes:
