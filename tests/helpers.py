@@ -53,6 +53,15 @@ def default_codec() -> str | None:
     return None if codecs.uses_native(codecs.DEFAULT_SELECT_CODEC) else "zstd"
 
 
+def require_runnable(codec: str) -> None:
+    """Skip when ``codec`` cannot run here: a native-only codec (lz77) under FASTZIP_FORCE_FALLBACK or
+    without the extension."""
+    from fastzip.streams import codecs
+
+    if codecs.native_only(codec) and not codecs.uses_native(codec):
+        pytest.skip(f"{codec} is native only and the extension is not in use here")
+
+
 def default_codec_args() -> list[str]:
     """:func:`default_codec` as ``fastzip select`` options: none, or ``--codec zstd``."""
     codec = default_codec()

@@ -11,7 +11,7 @@ import fastzip
 from fastzip.errors import InputError, UsageError
 from fastzip.samples.pool import Pool
 from fastzip.selection.judge import judge_ratio
-from tests.helpers import default_codec
+from tests.helpers import default_codec, require_runnable
 
 REFERENCE_CASES = {
     "B100_k1500_100_50": (100, 1500, 100, 50),
@@ -313,6 +313,7 @@ def test_result_ratio_is_the_joined_selection_compressed_once(monkeypatch, evals
     import fastzip.selection.api as api
     from fastzip.samples.serialize import serialize_list
 
+    require_runnable(codec)
     monkeypatch.setattr(api, "RATIO_CHUNK", 7)
     res = fastzip.select(evals_rows[:400], 60, k1=200, k2=50, k3=20, codec=codec, serializer=serializer)
     chosen = [evals_rows[i] for i in res.indices]
