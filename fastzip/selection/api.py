@@ -49,10 +49,10 @@ def selection_ratio(pool: Pool, indices: npt.NDArray[np.integer[Any]], codec: st
     sep = framing.separator
     total = len(framing.open) + int(pool.lengths[indices].sum()) + len(sep) * (len(indices) - 1) \
         + len(framing.close)
+    if total == 0:
+        raise InputError("cannot compute the compression ratio of empty input")   # as compression_ratio says
     # written into one buffer a chunk of samples at a time: a million picks never become a list of
     # bytes objects, a joined copy and a packed copy of it
-    if total == 0:
-        return float("nan")
     blob = np.empty(total, dtype=np.uint8)
     blob[:len(framing.open)] = np.frombuffer(framing.open, dtype=np.uint8)
     at = len(framing.open)

@@ -318,3 +318,12 @@ def test_result_ratio_is_the_joined_selection_compressed_once(monkeypatch, evals
     res = fastzip.select(evals_rows[:400], 60, k1=200, k2=50, k3=20, codec=codec, serializer=serializer)
     chosen = [evals_rows[i] for i in res.indices]
     assert res.ratio == fastzip.compression_ratio(serialize_list(chosen, serializer), codec=codec)
+
+
+def test_result_ratio_of_an_empty_joined_selection_is_refused():
+    """One empty sample joins to no bytes at all: refused as compression_ratio refuses empty input."""
+    from fastzip.selection.api import selection_ratio
+
+    pool = Pool.from_samples([""], "text", allow_empty=True)
+    with pytest.raises(InputError, match="empty input"):
+        selection_ratio(pool, np.array([0]), "zlib", 9)
