@@ -653,17 +653,11 @@ def proxy_study_section(r: dict[str, Any], ledger: dict[str, Any]) -> list[str]:
                   f"runs and passed {sum(v == 'ok' for v in honest)} of {len(honest)} honest runs (each checked "
                   "against a law fitted without its version).", ""]
     sec = r["seconds"]
-    if "build_worker" in sec:
-        lines += [f"The study took {sec['total']:,.0f} s on {r['machine']['workers']} worker processes "
-                  f"({r['timing_note']}): {sec['build_worker']:,.0f} worker-seconds building the versions and "
-                  f"{sec['train_worker']:,.0f} worker-seconds training, overlapped (a group trains as soon as its "
-                  f"versions are built; the last build was done {sec['builds_done']:,.0f} s in); the median training "
-                  f"rate was {r['tokens_per_s']['median']:,.0f} tokens/s per worker.",
-                  ""]
-    else:
-        lines += [f"The study took {sec['total']:,.0f} s ({sec['build']:,.0f} s building the versions, "
-                  f"{sec['train']:,.0f} s training); the median training rate was "
-                  f"{r['tokens_per_s']['median']:,.0f} tokens/s per worker.", ""]
+    lines += [f"The study took {sec['total']:,.0f} s on {r['machine']['workers']} worker processes "
+              f"({r['timing_note']}): {sec['build_worker']:,.0f} worker-seconds building the versions and "
+              f"{sec['train_worker']:,.0f} worker-seconds training, overlapped (a group trains as soon as its "
+              f"versions are built; the last build was done {sec['builds_done']:,.0f} s in); the median training "
+              f"rate was {r['tokens_per_s']['median']:,.0f} tokens/s per worker.", ""]
     return lines + _notes(ledger["sources"]["proxy_study.json"])
 
 
