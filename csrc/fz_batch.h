@@ -16,10 +16,10 @@ typedef struct {
     size_t inline_work;
 } fz_codec_ops;
 
-/* The inline bounds of zlib, zstd and lz4: about 8 zlib candidates (zlib
- * copies ~260 KB of state per candidate). */
-#define FZ_ZLIB_FIXED_COST  ((size_t)16 << 10)
-#define FZ_ZLIB_INLINE_WORK ((size_t)128 << 10)
+/* The inline bounds zlib, zstd and lz4 use, set for zlib: about 8 zlib
+ * candidates (zlib copies ~260 KB of state per candidate). */
+#define FZ_DEFAULT_FIXED_COST  ((size_t)16 << 10)
+#define FZ_DEFAULT_INLINE_WORK ((size_t)128 << 10)
 
 /* Called by the waiting thread about every FZ_POLL_MS milliseconds while a
  * batch runs; a non-zero return cancels the batch (used for Ctrl-C). */

@@ -133,5 +133,5 @@ const fz_codec fz_lz4_codec = {
     .version = lz4_version_number,
     .stream_new = lz4_stream_new, .stream_free = lz4_stream_free,
     .append = lz4_append, .seal = NULL, .params = NULL,
-    .batch = { fz_lz4_worker_new, fz_lz4_worker_free, fz_lz4_measure, FZ_ZLIB_FIXED_COST, FZ_ZLIB_INLINE_WORK },
+    .batch = { fz_lz4_worker_new, fz_lz4_worker_free, fz_lz4_measure, FZ_DEFAULT_FIXED_COST, FZ_DEFAULT_INLINE_WORK },
 };

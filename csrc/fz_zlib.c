@@ -165,5 +165,5 @@ const fz_codec fz_zlib_codec = {
     .version = zlib_version_number,
     .stream_new = zlib_stream_new, .stream_free = zlib_stream_free,
     .append = zlib_append, .seal = NULL, .params = NULL,
-    .batch = { fz_zlib_worker_new, fz_zlib_worker_free, fz_zlib_measure, FZ_ZLIB_FIXED_COST, FZ_ZLIB_INLINE_WORK },
+    .batch = { fz_zlib_worker_new, fz_zlib_worker_free, fz_zlib_measure, FZ_DEFAULT_FIXED_COST, FZ_DEFAULT_INLINE_WORK },
 };

@@ -285,5 +285,5 @@ const fz_codec fz_zstd_codec = {
     .version = zstd_version_number,
     .stream_new = zstd_stream_new, .stream_free = zstd_stream_free,
     .append = zstd_append, .seal = zstd_seal, .params = zstd_params,
-    .batch = { fz_zstd_worker_new, fz_zstd_worker_free, fz_zstd_measure, FZ_ZLIB_FIXED_COST, FZ_ZLIB_INLINE_WORK },
+    .batch = { fz_zstd_worker_new, fz_zstd_worker_free, fz_zstd_measure, FZ_DEFAULT_FIXED_COST, FZ_DEFAULT_INLINE_WORK },
 };
