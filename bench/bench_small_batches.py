@@ -36,7 +36,7 @@ def stream_and_pool() -> tuple[fastzip.IncrementalCompressor, Pool]:
     rows = corpora.evals_all_samples(20_000) or corpora.fixture_rows("openai_evals_5k.jsonl")
     pool = Pool.from_samples(rows, "text")
     ic = fastzip.IncrementalCompressor("lz77", separator=b"\n")
-    ic.extend([pool.item(i) for i in range(0, len(pool), 2)][:2500])
+    ic.extend([pool.item(i) for i in range(0, min(len(pool), 5000), 2)])
     return ic, pool
 
 
