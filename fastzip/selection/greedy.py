@@ -264,28 +264,33 @@ class Frontier:
         positions = self._untouched(k, costs, room)
         parts_s = [self.scores[positions]]
         parts_i = [self.ids[positions]]
-        # no run entry scored above the k-th untouched one can be among the k lowest
+        offered = [positions]
+        # no entry scored above the k-th of any one source can be among the k lowest
         bound = float(parts_s[0][-1]) if len(positions) == k and k else np.inf
-        run_positions = []
         for run in self.runs:
             stop = len(run.scores) if bound == np.inf else int(np.searchsorted(run.scores, bound, side="right"))
             at, misses = self._fitting(run.ids, run.cursor, stop, k, costs, room)
             run.misses += misses
-            run_positions.append(at)
+            offered.append(at)
             parts_s.append(run.scores[at])
             parts_i.append(run.ids[at])
+            if len(at) == k and k:
+                bound = min(bound, float(parts_s[-1][-1]))
+        if bound != np.inf:          # the sources read before the bound fell: cut them to it too
+            for j, part in enumerate(parts_s):
+                cut = int(np.searchsorted(part, bound, side="right"))
+                if cut < len(part):
+                    parts_s[j], parts_i[j], offered[j] = part[:cut], parts_i[j][:cut], offered[j][:cut]
         all_s, all_i = np.concatenate(parts_s), np.concatenate(parts_i)
-        taken = np.lexsort((all_i, all_s))[:k]
+        taken = _key_order(all_s, all_i, k)
         # each source gives a prefix of what it offered: move its cursor past the last one taken
         ends = np.cumsum([len(p) for p in parts_s])
-        source = np.searchsorted(ends, taken, side="right")
-        last = np.full(len(parts_s), -1, np.int64)
-        np.maximum.at(last, source, taken - np.concatenate([[0], ends[:-1]])[source])
-        if last[0] >= 0:
-            self.cursor = int(positions[last[0]]) + 1
-        for run, at, j in zip(self.runs, run_positions, last[1:].tolist()):
-            if j >= 0:
-                run.cursor = int(at[j]) + 1
+        counts = np.bincount(np.searchsorted(ends, taken, side="right"), minlength=len(parts_s))
+        if counts[0]:
+            self.cursor = int(offered[0][counts[0] - 1]) + 1
+        for run, at, c in zip(self.runs, offered[1:], counts[1:].tolist()):
+            if c:
+                run.cursor = int(at[c - 1]) + 1
         self._tidy(costs, room)
         out: np.ndarray = all_i[taken]
         return out
@@ -295,7 +300,7 @@ class Frontier:
         ids = np.asarray(ids, dtype=np.int64)
         scores = np.asarray(scores, dtype=np.float64)
         if len(ids):
-            order = np.lexsort((ids, scores))
+            order = _key_order(scores, ids)
             self.runs.append(_Run(scores[order], ids[order]))
             self._tidy(None, np.inf)
 
@@ -349,18 +354,35 @@ class Frontier:
         self.give_back(state["heap_ids"], state["heap_scores"])
 
 
-def _key_order(scores: npt.NDArray[np.float64], ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """The order of ``(score, id)`` ascending: ``np.lexsort((ids, scores))``, in O(n) for two sorted runs.
+def _key_order(scores: npt.NDArray[np.float64], ids: npt.NDArray[np.int64],
+               k: int | None = None) -> npt.NDArray[np.int64]:
+    """``np.lexsort((ids, scores))[:k]`` for distinct ids, in O(n) when the input is a few sorted runs.
 
-    A stable sort by score alone (timsort: it merges presorted runs in linear
-    time) is the answer unless equal scores end up with ids out of order;
-    only then is the full two-key sort needed.
+    A stable sort by score alone (timsort: it merges presorted runs in
+    linear time) is the answer unless equal scores end up with ids out of
+    order.  Only the prefix up to the k-th score (and its ties) is needed;
+    if it holds such ties, one more stable sort orders it by (tie group,
+    id) as a single integer key: the order within a group is all that can
+    be wrong, and timsort fixes a nearly sorted key in about linear time.
     """
     order = np.argsort(scores, kind="stable")
-    s, i = scores[order], ids[order]
+    n = len(order)
+    k = n if k is None else min(k, n)
+    if k == 0:
+        return order[:0]
+    s = scores[order]
+    if k < n:
+        end = int(np.searchsorted(s, s[k - 1], side="right"))
+        order, s = order[:end], s[:end]
+    i = ids[order]
     if np.any((s[1:] == s[:-1]) & (i[1:] < i[:-1])):
-        order = np.lexsort((ids, scores))
-    return order
+        width = int(i.max()) + 1
+        if len(order) * width < 2**62:
+            group = np.concatenate(([0], np.cumsum(s[1:] != s[:-1])))
+            order = order[np.argsort(group * width + i, kind="stable")]
+        else:                                               # a key that would overflow int64
+            order = order[np.lexsort((i, s))]
+    return order[:k]
 
 
 class _Run:

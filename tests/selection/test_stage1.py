@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import fastzip
 from fastzip.samples.pool import Pool
 from fastzip.selection.config import RunConfig
-from fastzip.selection.greedy import LAZY_BATCH, Frontier, _RoundView, _stage3, stable_lowest
+from fastzip.selection.greedy import LAZY_BATCH, Frontier, _key_order, _RoundView, _stage3, stable_lowest
 from fastzip.streams.compressor import IncrementalCompressor
 from tests.helpers import load_jsonl
 
@@ -21,6 +21,22 @@ def old_stage1(pi, available, costs, room, k1):
     eligible = available & (costs <= room)
     pool_ids = np.flatnonzero(eligible)
     return pool_ids[stable_lowest(pi[pool_ids], min(k1, len(pool_ids)))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2**60)), unique_by=lambda t: t[1], max_size=80),
+       st.integers(1, 4), st.integers(0, 90), st.booleans())
+def test_key_order_is_lexsort_on_sorted_runs_with_ties(entries, n_runs, k, whole):
+    """The k lowest (score, id) of a few sorted runs, ties across runs included, are exactly lexsort's."""
+    scores = np.asarray([float(s) for s, _ in entries], dtype=np.float64)
+    ids = np.asarray([i for _, i in entries], dtype=np.int64)
+    runs = [np.lexsort((ids[part], scores[part])) + part[0] if len(part) else part
+            for part in np.array_split(np.arange(len(ids)), n_runs)]
+    order = np.concatenate(runs).astype(np.int64) if runs else np.zeros(0, np.int64)
+    s, i = scores[order], ids[order]
+    expected = np.lexsort((i, s))
+    got = _key_order(s, i) if whole else _key_order(s, i, k)
+    assert got.tolist() == (expected if whole else expected[:k]).tolist()
 
 
 @st.composite
