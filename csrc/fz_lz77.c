@@ -161,6 +161,7 @@ static inline size_t common_across(const uint8_t *src, const uint8_t *src_end, c
  * 64-bit integers (each squaring of a Q30 value in [1, 2) yields one bit of
  * its log2), so the table is the same everywhere without libm. */
 static int64_t log2_q30[1025];
+static void log2_small_init(void);   /* below: it needs log2_q16 */
 static pthread_once_t log2_once = PTHREAD_ONCE_INIT;
 static void log2_init(void) {
     const uint64_t one = (uint64_t)1 << 30;
@@ -177,6 +178,7 @@ static void log2_init(void) {
         log2_q30[m] = r;
     }
     log2_q30[1024] = (int64_t)one;
+    log2_small_init();
 }
 
 /* log2(v) in Q16 for v >= 1: the exponent, plus the mantissa's log2 from
@@ -189,6 +191,18 @@ static inline int64_t log2_q16(uint64_t v) {
     int64_t lo = log2_q30[idx], hi = log2_q30[idx + 1];
     int64_t q30 = lo + (((hi - lo) * frac) >> 21);
     return ((int64_t)e << Q) + ((q30 + ((int64_t)1 << 13)) >> 14);
+}
+
+/* log2_q16 of the small integers, read from a table that log2_q16 itself
+ * filled (so the same values, bit for bit): counts in a histogram and match
+ * lengths are nearly always below LOG2_SMALL, and the interpolation was
+ * most of the literal price's cost on short candidates. */
+#define LOG2_SMALL 4096
+static int64_t log2_small[LOG2_SMALL];
+static inline int64_t log2_count(uint64_t v) { return v < LOG2_SMALL ? log2_small[v] : log2_q16(v); }
+static void log2_small_init(void) {
+    log2_small[0] = 0;                  /* never read: log2 needs v >= 1 */
+    for (uint64_t v = 1; v < LOG2_SMALL; v++) log2_small[v] = log2_q16(v);
 }
 
 /* ---- the stream ---------------------------------------------------------- */
@@ -390,8 +404,8 @@ typedef struct {
 } fz_parse;
 
 static inline int64_t match_price(size_t len, uint64_t offset, int at_rep) {
-    if (at_rep) return BITS(6) + log2_q16(len);
-    return BITS(8) + log2_q16(offset) + log2_q16(len);
+    if (at_rep) return BITS(6) + log2_count(len);
+    return BITS(8) + log2_q16(offset) + log2_count(len);
 }
 
 static inline void consider(fz_match *best, size_t len, uint64_t offset, int at_rep, int64_t h) {
@@ -534,11 +548,19 @@ done:
 
 /* Q16 bits of the order-0 code of `count` symbols with histogram hist:
  * sum of hist[b] * log2(count / hist[b]). */
-static int64_t entropy_q16(const uint32_t hist[256], size_t count) {
+/* Order-0 entropy in Q16 bits of `count` symbols with histogram hist, whose
+ * nonzero entries are among the n_seen bytes in seen[] (a candidate's
+ * distinct bytes, in order of first appearance).  Integer sums, so the order
+ * of the terms does not change the result: reading only the bytes that occur
+ * instead of all 256 entries is the same size, at a fraction of the cost for
+ * short candidates. */
+static int64_t entropy_q16(const uint32_t hist[256], const uint8_t *seen, int n_seen, size_t count) {
     if (count == 0) return 0;           /* no literals; and log2_q16 needs v >= 1 (clz(0) is undefined) */
-    int64_t log_n = log2_q16(count), bits = 0;
-    for (int b = 0; b < 256; b++)
-        if (hist[b]) bits += (int64_t)hist[b] * (log_n - log2_q16(hist[b]));
+    int64_t log_n = log2_count(count), bits = 0;
+    for (int k = 0; k < n_seen; k++) {
+        uint32_t c = hist[seen[k]];
+        if (c) bits += (int64_t)c * (log_n - log2_count(c));
+    }
     return bits;
 }
 
@@ -567,8 +589,11 @@ int64_t fz_lz77_measure(const void *stream, void *worker, const fz_piece *piece,
 
     /* the candidate's histogram gives the literal price used for decisions */
     uint32_t hist[256] = {0};
-    for (size_t i = 0; i < n; i++) hist[x[i]]++;
-    int64_t h = entropy_q16(hist, n) / (int64_t)n;
+    uint8_t seen[256];        /* the distinct bytes of x: the only nonzero entries of hist and lit */
+    int n_seen = 0;
+    for (size_t i = 0; i < n; i++)
+        if (hist[x[i]]++ == 0) seen[n_seen++] = x[i];
+    int64_t h = entropy_q16(hist, seen, n_seen, n) / (int64_t)n;
 
     fz_parse ps;
     ps.s = s;
@@ -630,9 +655,9 @@ int64_t fz_lz77_measure(const void *stream, void *worker, const fz_piece *piece,
         i += m.len;
         lit_start = i;
     }
-    for (int b = 0; b < 256; b++)
-        if (lit[b]) bits += BITS(FZ_LZ77_TABLE_BITS);
-    bits += entropy_q16(lit, n_lit);
+    for (int k = 0; k < n_seen; k++)
+        if (lit[seen[k]]) bits += BITS(FZ_LZ77_TABLE_BITS);
+    bits += entropy_q16(lit, seen, n_seen, n_lit);
     return (bits + BITS(8) - 1) / BITS(8);
 }
 
