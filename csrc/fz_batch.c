@@ -32,6 +32,7 @@ typedef struct {
     const fz_batch *batch;
     int64_t *out;
     size_t next;                 /* next candidate to take (atomic) */
+    size_t chunk;                /* candidates taken at a time (run_worker) */
     fz_cancel_flag cancel;
     int error;                   /* first error seen (atomic) */
     pthread_mutex_t mu;
@@ -55,28 +56,39 @@ void fz_workers_free(fz_workers *ws, const fz_codec_ops *ops) {
     ws->count = 0;
 }
 
+/* Workers take candidates in chunks: one shared counter bumped per candidate
+ * bounced its cache line between the cores (and so did out[], written
+ * entry by entry from both), which cost more than a short candidate's whole
+ * measurement.  A chunk is about 1/32 of a worker's share, at most
+ * CHUNK_MAX, so the last chunks still balance the load.  Which worker
+ * measures a candidate never changes its size. */
+#define CHUNK_MAX 64
 static void run_worker(fz_job *job, int slot) {
     const fz_batch *b = job->batch;
     void *scratch = job->workers->slot[slot];
+    size_t chunk = job->chunk;
     for (;;) {
         if (job->cancel) break;
-        size_t i = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
-        if (i >= b->n) break;
-        size_t j = b->index ? (size_t)b->index[i] : i;
-        fz_piece piece = {
-            b->prefix, b->prefix_len,
-            b->data + b->offsets[j], (size_t)(b->offsets[j + 1] - b->offsets[j]),
-            b->suffix, b->suffix_len,
-        };
-        int64_t size = job->ops->measure(job->stream, scratch, &piece, &job->cancel);
-        if (size < 0) {
-            int expected = 0;
-            __atomic_compare_exchange_n(&job->error, &expected, (int)size, 0,
-                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-            job->cancel = 1;
-            break;
+        size_t start = __atomic_fetch_add(&job->next, chunk, __ATOMIC_RELAXED);
+        if (start >= b->n) break;
+        size_t stop = start + chunk < b->n ? start + chunk : b->n;
+        for (size_t i = start; i < stop; i++) {
+            size_t j = b->index ? (size_t)b->index[i] : i;
+            fz_piece piece = {
+                b->prefix, b->prefix_len,
+                b->data + b->offsets[j], (size_t)(b->offsets[j + 1] - b->offsets[j]),
+                b->suffix, b->suffix_len,
+            };
+            int64_t size = job->ops->measure(job->stream, scratch, &piece, &job->cancel);
+            if (size < 0) {
+                int expected = 0;
+                __atomic_compare_exchange_n(&job->error, &expected, (int)size, 0,
+                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+                job->cancel = 1;
+                return;
+            }
+            job->out[i] = size + b->base;
         }
-        job->out[i] = size + b->base;
     }
 }
 
@@ -312,6 +324,9 @@ int fz_batch_measure(const fz_codec_ops *ops, const void *stream, fz_workers *wo
     job.workers = workers;
     job.batch = batch;
     job.out = out;
+    job.chunk = batch->n / ((size_t)n_threads * 32);
+    if (job.chunk < 1) job.chunk = 1;
+    if (job.chunk > CHUNK_MAX) job.chunk = CHUNK_MAX;
     pthread_mutex_init(&job.mu, NULL);
     pthread_cond_init(&job.cv, NULL);
 
