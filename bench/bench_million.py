@@ -52,8 +52,10 @@ import textwrap
 import time
 
 import corpora
+import numpy as np
 import pytest
 
+import fastzip
 from fastzip.samples.serialize import serialize_sample
 from fastzip.scale.disk import PoolWriter, open_pool
 
@@ -90,7 +92,8 @@ CHILD = textwrap.dedent("""
     pool = open_pool(folder)
     res = fastzip.select(pool, budget, codec="lz77", dedupe=False)
     wall = time.perf_counter() - started
-    rounds = [[r.stage1_s + r.stage2_s + r.stage3_s, r.cpu_s, r.stage1_s] for r in res.trace]
+    rounds = [[r.stage1_s + r.stage2_s + r.stage3_s, r.cpu_s, r.stage1_s, r.stage2_s, r.stage3_s, r.measured_bytes]
+              for r in res.trace]
     print(json.dumps({"wall_s": wall, "peak_rss": status("VmHWM"), "peak_anon": max(peak_anon[0], status("RssAnon")),
                       "picks": len(res.indices), "distinct": len(set(res.indices.tolist())),
                       "pool": len(pool), "pool_bytes": int(pool.offsets[-1]), "rounds": rounds,
@@ -176,6 +179,12 @@ def flatness(seconds: list[float]) -> float:
     return (sum(late) / len(late)) / (sum(early) / len(early))
 
 
+def early_and_late(values: list[float]) -> list[float]:
+    """The mean over rounds 11-60 and over the last 50 rounds: the two windows flatness compares."""
+    early, late = values[10:60], values[-50:]
+    return [sum(early) / len(early), sum(late) / len(late)]
+
+
 @pytest.mark.benchmark(group="a million picks")
 @pytest.mark.parametrize("min_bytes", MIN_BYTES, ids=lambda b: f"min{b}B")
 def test_million_picks(benchmark, bench_results, min_bytes):
@@ -190,7 +199,10 @@ def test_million_picks(benchmark, bench_results, min_bytes):
     summary = {k: v for k, v in figures.items() if k != "rounds"}
     summary.update(rounds_n=len(walls), flatness=flatness(walls), cpu_flatness=flatness(cpus),
                    stage1_s=sum(r[2] for r in figures["rounds"]), outer_s=time.perf_counter() - started,
-                   mean_round_s=sum(walls) / len(walls))
+                   mean_round_s=sum(walls) / len(walls),
+                   # why a round costs what it does, in the two windows flatness compares
+                   **{f"{name}_early_late": early_and_late([r[k] for r in figures["rounds"]])
+                      for k, name in [(2, "stage1_s"), (3, "stage2_s"), (4, "stage3_s"), (5, "measured_bytes")]})
     bench_results.record("million", min_bytes, summary)
     benchmark.extra_info.update(kind="million", min_bytes=min_bytes, budget=BUDGET, k1=10000, k2=200, k3=100,
                                 codec="lz77",
@@ -206,3 +218,48 @@ def test_million_targets(timed_target, bench_results):
     limit = RSS_ALLOWANCE + figures["pool_bytes"]
     assert figures["peak_rss"] <= limit, f"peak RSS {figures['peak_rss'] / 2**30:.2f} GiB > {limit / 2**30:.2f} GiB"
     assert figures["flatness"] <= FLATNESS_TARGET, f"last 50 rounds {figures['flatness']:.2f}x rounds 11-60"
+
+
+# Stage 2 against a small and a large selection: the same candidates, measured against streams of growing size.
+STREAM_BYTES = [10_000, 8_000_000, 64_000_000]
+
+
+def _stage2_by_stream() -> dict:
+    """The same 10,000 candidates (30 to 150 bytes) measured against 10 KB, 8 MB and 64 MB of the pool's text.
+
+    A round's stage 2 costs what its candidates' bytes cost; this separates
+    the selection's size from the candidates' lengths, which the million
+    run's rounds mix: rounds late in it measure longer candidates, not
+    against a stream that costs more per byte.  Checks: each stream's sizes
+    do not depend on the thread count (one thread against every core).
+    """
+    pool = open_pool(pool_folder(0))
+    rng = np.random.default_rng(0)
+    lengths = pool.lengths
+    mid = np.flatnonzero((lengths >= 30) & (lengths <= 150))
+    cands = rng.choice(mid, 10_000, replace=False)
+    order = rng.permutation(len(pool))
+    ends = np.cumsum(lengths[order])
+    seconds = {}
+    for size in STREAM_BYTES:
+        ic = fastzip.IncrementalCompressor("lz77", 2)
+        chosen = order[:int(np.searchsorted(ends, size)) + 1]
+        for start in range(0, len(chosen), 100_000):
+            ic.extend([pool.item(i) for i in chosen[start:start + 100_000]])
+        sizes = ic.marginal_sizes((pool.data, pool.offsets), -1, index=cands)
+        assert np.array_equal(sizes, ic.marginal_sizes((pool.data, pool.offsets), 1, index=cands))
+        times = []
+        for _ in range(30):
+            started = time.perf_counter()
+            ic.marginal_sizes((pool.data, pool.offsets), -1, index=cands)
+            times.append(time.perf_counter() - started)
+        seconds[size] = float(np.median(times))
+    return {"candidate_bytes": int(lengths[cands].sum()), "median_s": {str(k): v for k, v in seconds.items()},
+            "largest_over_smallest": seconds[STREAM_BYTES[-1]] / seconds[STREAM_BYTES[0]]}
+
+
+@pytest.mark.benchmark(group="a million picks: stage 2 by selection size")
+def test_stage2_cost_by_selection_size(benchmark, bench_results):
+    figures = benchmark.pedantic(_stage2_by_stream, rounds=1, iterations=1)
+    bench_results.record("million", "stage2_by_stream", figures)
+    benchmark.extra_info.update(kind="stage2_by_stream", **figures)

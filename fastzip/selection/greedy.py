@@ -536,6 +536,7 @@ def run_default(pool: Pool, config: RunConfig, on_round: Callable[[RoundTrace], 
             stage1_s=t1 - t0, stage2_s=t2 - t1, stage3_s=t3 - t2, cpu_s=c3 - c0,
             evaluations=len(order) + evaluations,
             ratio=ic.raw_size / compressed if compressed else float("nan"),
+            measured_bytes=int(lengths[order].sum()),
         )
         on_round(info)
         checkpointer.after_round(snapshot, info)

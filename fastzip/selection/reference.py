@@ -115,5 +115,6 @@ def run_reference(pool: Pool, config: RunConfig, on_round: Callable[[RoundTrace]
             stage1_s=t1 - t0, stage2_s=t2 - t1, stage3_s=t3 - t2, cpu_s=c3 - c0,
             evaluations=len(order) + evaluations,
             ratio=stream.ic.raw_size / stream.ic.compressed_size,
+            measured_bytes=int(pool.lengths[order].sum()),
         ))
     return selected

@@ -25,6 +25,9 @@ class RoundTrace:
     cpu_s : float, optional
         CPU time of the whole process over the round (all threads), which
         other jobs on the machine disturb far less than wall time.
+    measured_bytes : int, optional
+        Bytes of the candidates stage 2 measured: its time follows them,
+        and they grow as stage 1 moves from short samples to longer ones.
     """
 
     round: int
@@ -36,3 +39,4 @@ class RoundTrace:
     evaluations: int
     ratio: float
     cpu_s: float = float("nan")
+    measured_bytes: int = 0

@@ -265,6 +265,16 @@ def test_k1_is_clamped_to_the_pool_in_default_mode(faq_rows):
     assert len(res.indices) == 20 and res.k1 == 10_000
 
 
+def test_the_trace_counts_the_bytes_stage_2_measured(faq_rows):
+    """With K1 past the pool every eligible sample is measured each round: all bytes not yet picked."""
+    res = fastzip.select(faq_rows, 30, k1=10_000, k2=20, k3=10, codec=default_codec())
+    lengths = Pool.from_samples(faq_rows, res.serializer).lengths
+    picked = 0
+    for t, start in zip(res.trace, range(0, 30, 10)):
+        assert t.measured_bytes == int(lengths.sum()) - picked
+        picked += int(lengths[res.indices[start:start + t.picks]].sum())
+
+
 def test_custom_codec_selection(faq_rows):
     import bz2
 
