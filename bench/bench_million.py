@@ -34,8 +34,14 @@ second run selects from the samples of 32 bytes or more (about 2.55
 million, under the target's 3 million), as pipelines that drop the
 shortest samples would, so that the selection holds tens of megabytes.
 
+The all-samples run is made three times and the run of median flatness
+reported (with every run's flatness and wall time): rounds 11-60 last
+under half a second, so one slow moment of a shared machine can move the
+ratio by half (one run here measured 1.19 where three more measured 2.0 to
+2.3).  The run of samples of 32 bytes or more is made once.
+
 Checks: the full pool has at least 3,000,000 samples; each selection has
-1,000,000 distinct indices.  (That a memory-mapped pool picks as an
+1,000,000 distinct indices, the same in every run.  (That a memory-mapped pool picks as an
 in-memory one does is bench/bench_driver.py's and the tests' check.)
 Targets (``test_million_targets``): total wall time <= 20 minutes; peak
 RSS <= 2 GiB plus the pool's packed bytes; flat rounds: the mean wall time
@@ -68,6 +74,9 @@ RSS_ALLOWANCE = 2 << 30
 FLATNESS_TARGET = 1.5
 # 0: every sample (the target run); 32: the samples of 32 bytes or more, as pipelines drop the shortest
 MIN_BYTES = [0, 32]
+# the target run is repeated and its median run (by flatness) reported: a window of 50 rounds of a few
+# ms each is a fraction of a second, and one slow moment of a shared machine moves it by half
+REPEATS = {0: 3, 32: 1}
 FOLDER = os.environ.get("FASTZIP_BENCH_MILLION_POOL", "/tmp/fastzip_million_pool")
 
 CHILD = textwrap.dedent("""
@@ -185,11 +194,19 @@ def early_and_late(values: list[float]) -> list[float]:
     return [sum(early) / len(early), sum(late) / len(late)]
 
 
+def _select_repeated(min_bytes: int) -> list[dict]:
+    return [_select(min_bytes) for _ in range(REPEATS[min_bytes])]
+
+
 @pytest.mark.benchmark(group="a million picks")
 @pytest.mark.parametrize("min_bytes", MIN_BYTES, ids=lambda b: f"min{b}B")
 def test_million_picks(benchmark, bench_results, min_bytes):
     started = time.perf_counter()
-    figures = benchmark.pedantic(_select, args=(min_bytes,), rounds=1, iterations=1)
+    runs = benchmark.pedantic(_select_repeated, args=(min_bytes,), rounds=1, iterations=1)
+    # the same selection every time (and so in the run reported)
+    assert len({r["indices_sha256"] for r in runs}) == 1, "the runs selected differently"
+    flat = [flatness([r[0] for r in run["rounds"]]) for run in runs]
+    figures = runs[sorted(range(len(runs)), key=flat.__getitem__)[len(runs) // 2]]     # the median run
     if not min_bytes:
         assert figures["pool"] >= MIN_POOL, f"the pool has {figures['pool']:,} samples (< {MIN_POOL:,})"
     assert figures["picks"] == BUDGET and figures["distinct"] == BUDGET
@@ -200,6 +217,7 @@ def test_million_picks(benchmark, bench_results, min_bytes):
     summary.update(rounds_n=len(walls), flatness=flatness(walls), cpu_flatness=flatness(cpus),
                    stage1_s=sum(r[2] for r in figures["rounds"]), outer_s=time.perf_counter() - started,
                    mean_round_s=sum(walls) / len(walls),
+                   runs=len(runs), flatness_runs=flat, wall_s_runs=[r["wall_s"] for r in runs],
                    # why a round costs what it does, in the two windows flatness compares
                    **{f"{name}_early_late": early_and_late([r[k] for r in figures["rounds"]])
                       for k, name in [(2, "stage1_s"), (3, "stage2_s"), (4, "stage3_s"), (5, "measured_bytes")]})
