@@ -184,9 +184,11 @@ class Frontier:
     each consumed from its front, that merge when two neighbours grow alike
     (so there are O(log N) of them, as in a log-structured merge): each
     round reads at most K1 entries from the untouched list and from each run,
-    and no further in a run than the K1-th untouched score.  The K1 lowest
-    of the pool are the K1 lowest of those, exactly the order a stable sort
-    of every stale score gives (scores are finite: no compressed size is 0).
+    and keeps none scored above the lowest K1-th score of any one source.
+    The K1 lowest of the pool are the K1 lowest of those, found by one stable
+    sort of the presorted sources (:func:`_key_order`), exactly the order a
+    stable sort of every stale score gives (scores are finite: no compressed
+    size is 0).
 
     Under a byte or token budget the room left only shrinks, so a sample
     that no longer fits never will: it is dropped the first time stage 1
