@@ -182,16 +182,16 @@ def _select(min_bytes: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def flatness(seconds: list[float]) -> float:
-    """Mean of the last 50 rounds over the mean of rounds 11-60 (1.0: a pick costs the same at any size)."""
-    early, late = seconds[10:60], seconds[-50:]
-    return (sum(late) / len(late)) / (sum(early) / len(early))
-
-
 def early_and_late(values: list[float]) -> list[float]:
     """The mean over rounds 11-60 and over the last 50 rounds: the two windows flatness compares."""
     early, late = values[10:60], values[-50:]
     return [sum(early) / len(early), sum(late) / len(late)]
+
+
+def flatness(seconds: list[float]) -> float:
+    """Mean of the last 50 rounds over the mean of rounds 11-60 (1.0: a pick costs the same at any size)."""
+    early, late = early_and_late(seconds)
+    return late / early
 
 
 def _select_repeated(min_bytes: int) -> list[dict]:

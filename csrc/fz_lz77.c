@@ -547,10 +547,9 @@ done:
 }
 
 /* Q16 bits of the order-0 code of `count` symbols with histogram hist:
- * sum of hist[b] * log2(count / hist[b]). */
-/* Order-0 entropy in Q16 bits of `count` symbols with histogram hist, whose
- * nonzero entries are among the n_seen bytes in seen[] (a candidate's
- * distinct bytes, in order of first appearance).  Integer sums, so the order
+ * sum of hist[b] * log2(count / hist[b]).  hist's nonzero entries are among
+ * the n_seen bytes in seen[] (a candidate's distinct bytes, in order of
+ * first appearance).  Integer sums, so the order
  * of the terms does not change the result: reading only the bytes that occur
  * instead of all 256 entries is the same size, at a fraction of the cost for
  * short candidates. */

@@ -270,6 +270,7 @@ def test_the_trace_counts_the_bytes_stage_2_measured(faq_rows):
     res = fastzip.select(faq_rows, 30, k1=10_000, k2=20, k3=10, codec=default_codec())
     lengths = Pool.from_samples(faq_rows, res.serializer).lengths
     picked = 0
+    assert [t.picks for t in res.trace] == [10, 10, 10]
     for t, start in zip(res.trace, range(0, 30, 10)):
         assert t.measured_bytes == int(lengths.sum()) - picked
         picked += int(lengths[res.indices[start:start + t.picks]].sum())
