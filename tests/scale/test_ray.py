@@ -54,7 +54,8 @@ def with_ids(rows, step=7):
     return [{**r, "uid": i * step + 3} for i, r in enumerate(rows)]
 
 
-@pytest.mark.parametrize("blocks", [1, 2, 4])
+# One block count in the default run; the others (a minute of Ray between them) in the slow set.
+@pytest.mark.parametrize("blocks", [pytest.param(1, marks=pytest.mark.slow), 2, pytest.param(4, marks=pytest.mark.slow)])
 def test_exact_equals_single_machine(ray_session, evals_rows, chitchat_rows, faq_rows, blocks):
     import fastzip.scale.ray as fr
 
@@ -74,7 +75,7 @@ def test_exact_equals_single_machine(ray_session, evals_rows, chitchat_rows, faq
         assert scale.prefilter_size(budget, K["k1"], K["k3"]) < len(rows) or name == "faq"
 
 
-@pytest.mark.parametrize("blocks", [1, 3])
+@pytest.mark.parametrize("blocks", [pytest.param(1, marks=pytest.mark.slow), 3])
 def test_exact_on_parquet_row_hash(ray_session, tmp_path, evals_rows, blocks):
     import fastzip.scale.ray as fr
 
@@ -229,6 +230,7 @@ def run_isolated(args, timeout=300):
     return json.loads(line[6:])
 
 
+@pytest.mark.slow   # three Ray instances of their own: 45 s
 def test_greedi_same_on_2_and_4_cpus_and_2_nodes(data_dir):
     src = str(data_dir / "openai_evals_5k.jsonl")
     two = run_isolated(["2", "1", src])
