@@ -60,6 +60,7 @@ import time
 import corpora
 import numpy as np
 import pytest
+from rounds import early_and_late, flatness
 
 import fastzip
 from fastzip.samples.serialize import serialize_sample
@@ -180,18 +181,6 @@ def _select(min_bytes: int) -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD, folder, str(BUDGET)], check=True,
                          capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def early_and_late(values: list[float]) -> list[float]:
-    """The mean over rounds 11-60 and over the last 50 rounds: the two windows flatness compares."""
-    early, late = values[10:60], values[-50:]
-    return [sum(early) / len(early), sum(late) / len(late)]
-
-
-def flatness(seconds: list[float]) -> float:
-    """Mean of the last 50 rounds over the mean of rounds 11-60 (1.0: a pick costs the same at any size)."""
-    early, late = early_and_late(seconds)
-    return late / early
 
 
 def _select_repeated(min_bytes: int) -> list[dict]:

@@ -33,8 +33,8 @@ from __future__ import annotations
 import functools
 
 import corpora
-import numpy as np
 import pytest
+import rounds
 from codec_matrix import codec_label
 from naive_reference import naive_zip
 
@@ -145,12 +145,9 @@ def evals_pool(pool_size: int) -> Pool | None:
     return Pool.from_samples(rows, "text")
 
 
-def flatness(trace, cpu: bool = False) -> float:
-    """Mean wall (or CPU) time of the last 50 rounds over the mean of rounds 11-60."""
-    seconds = np.array([t.cpu_s if cpu else t.stage1_s + t.stage2_s + t.stage3_s for t in trace])
-    if len(seconds) < 60:
-        return float("nan")
-    return float(seconds[-50:].mean() / seconds[10:60].mean())
+def trace_flatness(trace, cpu: bool = False) -> float:
+    """:func:`rounds.flatness` of each round's wall (or CPU) time."""
+    return rounds.flatness([t.cpu_s if cpu else t.stage1_s + t.stage2_s + t.stage3_s for t in trace])
 
 
 @pytest.mark.benchmark(group="selection at scale (evals)")
@@ -167,8 +164,8 @@ def test_selection_at_scale(benchmark, bench_results, budget, pool_size, codec, 
                                 rounds=1, iterations=1)
     indices = result.indices.tolist()
     assert len(indices) == budget and len(set(indices)) == budget
-    figures = dict(seconds=result.seconds, flatness=flatness(result.trace),
-                   cpu_flatness=flatness(result.trace, cpu=True), rounds=len(result.trace),
+    figures = dict(seconds=result.seconds, flatness=trace_flatness(result.trace),
+                   cpu_flatness=trace_flatness(result.trace, cpu=True), rounds=len(result.trace),
                    stage1_s=sum(t.stage1_s for t in result.trace),
                    stage2_s=sum(t.stage2_s for t in result.trace),
                    stage3_s=sum(t.stage3_s for t in result.trace),
