@@ -55,7 +55,8 @@ def with_ids(rows, step=7):
 
 
 # One block count in the default run; the others (a minute of Ray between them) in the slow set.
-@pytest.mark.parametrize("blocks", [pytest.param(1, marks=pytest.mark.slow), 2, pytest.param(4, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("blocks", [pytest.param(1, marks=pytest.mark.slow), 2,
+                                    pytest.param(4, marks=pytest.mark.slow)])
 def test_exact_equals_single_machine(ray_session, evals_rows, chitchat_rows, faq_rows, blocks):
     import fastzip.scale.ray as fr
 
