@@ -1,12 +1,13 @@
 /*
  * fz_batch.c: the codec-agnostic batch driver.
  *
- * Workers take candidates one at a time from a shared counter (sizes vary a
- * lot, so static chunks would leave a thread idle).  The thread that called
- * us does no compression: it sleeps on a condition variable and wakes every
- * FZ_POLL_MS to ask the caller whether to stop (the Python layer checks for
- * Ctrl-C there).  On a stop request the workers finish the slice they are on
- * and return, so a batch stops within about a tenth of a second.
+ * Workers take candidates in small chunks from a shared counter (sizes vary
+ * a lot, so a static split would leave a thread idle; run_worker says how
+ * large).  The thread that called us does no compression: it sleeps on a
+ * condition variable and wakes every FZ_POLL_MS to ask the caller whether to
+ * stop (the Python layer checks for Ctrl-C there).  On a stop request the
+ * workers finish the slice they are on and return, so a batch stops within
+ * about a tenth of a second.
  */
 #include <errno.h>
 #include <stdint.h>
