@@ -12,10 +12,14 @@ A fence may be preceded by one marker line:
 * ``<!-- docs-test: skip: REASON -->``: not run (the reason is required and
   listed by ``test_skipped_examples_are_few_and_explained``);
 * ``<!-- docs-test: requires THING -->``: run only when THING is there, else
-  skipped with a message.  THING is ``fastzip.NAME`` (an attribute path),
+  skipped with a message.  THING is ``fastzip.`` and an attribute path,
   ``module:NAME`` (importable), ``codec:NAME`` (a codec fastzip knows), or
   ``cli:SUBCOMMAND:--flag`` (the flag is in that subcommand's help); several,
-  separated by commas, must all be there.
+  separated by commas, must all be there;
+* ``<!-- docs-test: output -->``, before a ``text`` block that follows a run
+  block: what that block printed.  Each of its lines but ``...`` must be a
+  line of the run's stdout and stderr (spaces at the ends aside), so a
+  documented output cannot go stale.
 
 Blocks in other languages (``text``, ``console``, ``csv``...) are output or
 data and are not run.
@@ -41,7 +45,7 @@ from tests.helpers import ROOT
 DOCS = ROOT / "docs"
 PAGES = sorted(p for p in DOCS.glob("*.md")) + [ROOT / "README.md"]
 RUN_LANGS = {"python": "python", "py": "python", "bash": "bash", "sh": "bash", "shell": "bash"}
-MARKER = re.compile(r"<!--\s*docs-test:\s*(skip|requires)\s*:?\s*(.*?)\s*-->")
+MARKER = re.compile(r"<!--\s*docs-test:\s*(skip|requires|output)\s*:?\s*(.*?)\s*-->")
 FENCE = re.compile(r"^(```+|~~~+)\s*(\{?[\w+-]*\}?)")
 
 # Every skipped example, by page: kept short on purpose (see the module docstring).
@@ -135,7 +139,7 @@ def _workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _run_bash(block: Block, cwd: Path, shim: Path) -> None:
+def _run_bash(block: Block, cwd: Path, shim: Path) -> str:
     env = dict(os.environ)
     env["PATH"] = f"{shim}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
@@ -145,9 +149,10 @@ def _run_bash(block: Block, cwd: Path, shim: Path) -> None:
     if proc.returncode != 0:
         pytest.fail(f"{block.page}:{block.line}: bash example exited {proc.returncode}\n"
                     f"--- code\n{block.code}--- stdout\n{proc.stdout[-3000:]}--- stderr\n{proc.stderr[-3000:]}")
+    return proc.stdout + proc.stderr
 
 
-def _run_python(block: Block, namespace: dict) -> None:
+def _run_python(block: Block, namespace: dict) -> str:
     code = compile(textwrap.dedent(block.code), f"{block.page}:{block.line}", "exec")
     out = io.StringIO()
     try:
@@ -156,13 +161,24 @@ def _run_python(block: Block, namespace: dict) -> None:
     except Exception as exc:
         raise AssertionError(f"{block.page}:{block.line}: python example failed: "
                              f"{type(exc).__name__}: {exc}\n--- stdout\n{out.getvalue()[-3000:]}") from exc
+    return out.getvalue()
+
+
+def _check_output(block: Block, printed: str | None) -> None:
+    """A documented output: each of its lines but ``...`` is a line the run block before it printed."""
+    if printed is None:
+        pytest.fail(f"{block.page}:{block.line}: an output block must follow a run block that ran")
+    lines = {line.strip() for line in printed.splitlines()}
+    stale = [line for line in block.code.splitlines() if line.strip() not in ("", "...") and line.strip() not in lines]
+    assert not stale, (f"{block.page}:{block.line}: the documented output is not what the example printed\n"
+                       f"--- not printed\n" + "\n".join(stale) + f"\n--- printed\n{printed[-3000:]}")
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
 def test_page_examples_run(page: Path, tmp_path: Path, shim: Path, monkeypatch) -> None:
     from fastzip.streams import codecs
 
-    blocks = [b for b in extract(page) if b.lang in RUN_LANGS]
+    blocks = [b for b in extract(page) if b.lang in RUN_LANGS or (b.marker and b.marker[0] == "output")]
     if not blocks:
         return   # nothing to run (the index, the semantics)
     cwd = _workdir(tmp_path)
@@ -172,8 +188,15 @@ def test_page_examples_run(page: Path, tmp_path: Path, shim: Path, monkeypatch) 
     namespace: dict = {"__name__": f"docs_{page.stem}"}
     registered = set(codecs.available_codecs())
     missing = []
+    printed: str | None = None      # what the last run block printed (None: no run block yet)
+    skipped = False                 # the last run block was skipped: its output is not checked
     try:
         for block in blocks:
+            if block.marker is not None and block.marker[0] == "output":
+                if not skipped:
+                    _check_output(block, printed)
+                continue
+            printed, skipped = None, True
             if block.marker is not None:
                 kind, what = block.marker
                 if kind == "skip":
@@ -181,10 +204,11 @@ def test_page_examples_run(page: Path, tmp_path: Path, shim: Path, monkeypatch) 
                 if not all(_available(w.strip()) for w in what.split(",")):
                     missing.append(f"{block.page}:{block.line} needs {what}")
                     continue
+            skipped = False
             if RUN_LANGS[block.lang] == "bash":
-                _run_bash(block, cwd, shim)
+                printed = _run_bash(block, cwd, shim)
             else:
-                _run_python(block, namespace)
+                printed = _run_python(block, namespace)
     finally:
         for name in set(codecs.available_codecs()) - registered:
             codecs.unregister_codec(name)
