@@ -16,7 +16,7 @@ collection (in a ``conftest.py`` or a module loaded with ``-p``), on:
 * incremental marginal sizes against a stream of the corpus
   (:meth:`fastzip.IncrementalCompressor.marginal_sizes`, ``test_codecs.py``);
 * selection quality next to speed: a default-mode selection of 1/10 of a
-  pool, judged by :func:`fastzip.judge.judge_ratio` against random subsets
+  pool, judged by :func:`fastzip.selection.judge.judge_ratio` against random subsets
   of the same size (``test_quality.py``).
 
 Without ``--fastzip-corpus`` the bundled sample pool is used, so

@@ -70,7 +70,7 @@ class QualityPool:
         Returns
         -------
         float
-            Mean :func:`fastzip.judge.judge_ratio` of random subsets of the
+            Mean :func:`fastzip.selection.judge.judge_ratio` of random subsets of the
             budget's size (5 fixed seeds); computed once.
         """
         if self._random is None:

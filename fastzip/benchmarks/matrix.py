@@ -262,7 +262,7 @@ def check_marginal_sizes(ic: IncrementalCompressor, stream: bytes, cands: Sequen
 
     zlib and registered codecs: equal to one-shot compression of ``stream
     ++ separator ++ candidate``.  zstd and lz4 (whose sizes are sums of
-    frames, see fastzip.compressor): equal to the same measurement through
+    frames, see fastzip.streams.compressor): equal to the same measurement through
     the independent PyPI bindings, when those link the same library version.
 
     Parameters

@@ -95,7 +95,7 @@ def incremental(benchmark: Benchmark, corpus: Corpus, spec: CodecSpec, threads: 
 def selection_quality(benchmark: Benchmark, qpool: QualityPool, spec: CodecSpec, threads: int = 1) -> float:
     """Time a default-mode selection of 1/10 of the pool and judge it against random subsets.
 
-    The judge is :func:`fastzip.judge.judge_ratio` (zstd-19 over the whole
+    The judge is :func:`fastzip.selection.judge.judge_ratio` (zstd-19 over the whole
     selection, in index order); ``vs_random`` is the selection's judge ratio
     divided by the mean of 5 random subsets of the same size (lower is
     better).  With zstd on a pool of 100 samples or more the selection must

@@ -2,7 +2,7 @@
 
 A default-mode selection of 1/10 of a pool (the corpus's first 2,000
 samples, and its first 300 where registered codecs run too) is timed, then
-judged by :func:`fastzip.judge.judge_ratio` against random subsets of the
+judged by :func:`fastzip.selection.judge.judge_ratio` against random subsets of the
 same size: ``vs_random`` below 1 means less redundant than random.  Groups
 ``quality CORPUS SIZE``.
 """

@@ -11,7 +11,7 @@ schemas the ``text`` serializer is a few vectorised Arrow kernels instead:
   joined by newlines;
 * ``text``: the column itself.
 
-The bytes are exactly :func:`fastzip.serialize.serialize_sample`'s for the
+The bytes are exactly :func:`fastzip.samples.serialize.serialize_sample`'s for the
 row as a dict with its null fields left out (Arrow strings are UTF-8, the
 encoding the serializer writes).  Whenever a batch holds anything else (a
 column that is null in some rows only, a null turn or content, non-string
@@ -142,7 +142,7 @@ def _row_text(pa: Any, pc: Any, table: Any, text_field: str | None) -> Any:
 
 def text_pool(table: Any, serializer: str, text_field: str | None = None,
               drop: Sequence[str] = ()) -> Pool | None:
-    """The ``text`` serialization of an Arrow table's rows as a :class:`~fastzip.pool.Pool`.
+    """The ``text`` serialization of an Arrow table's rows as a :class:`~fastzip.samples.pool.Pool`.
 
     Parameters
     ----------

@@ -301,7 +301,7 @@ def write_subset(dataset: Dataset, indices: Iterable[int], path: str, format: st
     The format follows ``format``, else the output's name, else the input's.
     JSONL from JSONL copies each line byte for byte; Parquet from Parquet
     keeps the schema; any other pairing converts the records (values JSON
-    lacks take the text form of :func:`fastzip.serialize.json_default`).
+    lacks take the text form of :func:`fastzip.samples.serialize.json_default`).
 
     Parameters
     ----------

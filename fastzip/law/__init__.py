@@ -17,7 +17,7 @@ Modules: :mod:`~fastzip.law.forms` (the forms and their solver),
 :mod:`~fastzip.law.fit` (:func:`fit`, :class:`Law`), :mod:`~fastzip.law.check`
 (:func:`check`, :class:`CheckReport`), :mod:`~fastzip.law.runs` (:class:`Run`),
 :mod:`~fastzip.law.ingest` (runs tables, first-epoch losses, dataset ratios),
-:mod:`~fastzip.law.plotting` (:func:`plot`; needs matplotlib), :mod:`~fastzip.law.cli`
+:mod:`~fastzip.law.plotting` (:func:`plot`; needs matplotlib), :mod:`~fastzip.cli.law`
 (``fastzip law``).
 """
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# optional dependency: this module is imported only after fastzip.proxy.require_torch() succeeded
+# optional dependency: this module is imported only after fastzip._optional.require_torch() succeeded
 import torch
 import torch.nn.functional as F
 from torch import nn

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-# optional dependency: this module is imported only after fastzip.proxy.require_torch() succeeded
+# optional dependency: this module is imported only after fastzip._optional.require_torch() succeeded
 import torch
 import torch.nn.functional as F
 

@@ -11,9 +11,9 @@ compressed, and says how samples are joined into one stream:
   ``role: content`` lines, Alpaca fields joined by newlines, ``{"text": ...}``),
   one sample per line; anything else falls back to ``json``.
 
-The packed pool (:class:`~fastzip.pool.Pool`, :func:`~fastzip.pool.pack`),
+The packed pool (:class:`~fastzip.samples.pool.Pool`, :func:`~fastzip.samples.pool.pack`),
 which serializes every sample once into one buffer, lives in
-:mod:`fastzip.pool`; ``from fastzip.serialize import Pool, pack`` still works.
+:mod:`fastzip.samples.pool`.
 """
 from __future__ import annotations
 

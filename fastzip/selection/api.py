@@ -78,7 +78,7 @@ def select(samples: Any, budget: int | None = None, k1: int = 10000, k2: int = 2
     ----------
     samples : sequence or Pool
         Dicts, str or bytes (a list, a Hugging Face ``datasets.Dataset``, ...),
-        or a :class:`fastzip.pool.Pool`.  A pandas or polars data frame, or a
+        or a :class:`fastzip.samples.pool.Pool`.  A pandas or polars data frame, or a
         pyarrow table, selects its rows.
     budget : int or None, optional
         Number of samples to select.  Default mode selects exactly this many;

@@ -1,8 +1,8 @@
 """The validated configuration of one :func:`fastzip.select` run.
 
 :func:`fastzip.select` checks its arguments once, into a frozen
-:class:`RunConfig`; the engines (``fastzip._greedy.run_default`` and
-``fastzip._reference.run_reference``) take that object instead of a dozen
+:class:`RunConfig`; the engines (``fastzip.selection.greedy.run_default`` and
+``fastzip.selection.reference.run_reference``) take that object instead of a dozen
 positional parameters, and never re-check it.
 """
 from __future__ import annotations

@@ -16,7 +16,7 @@ codec noise), so a stale c_x gives a lower bound on x's true ratio; a
 candidate is re-scored only while its bound could beat the best fresh ratio.
 
 The engine reads only the codec's declared capabilities
-(:class:`fastzip._protocol.Capabilities`), never its name.
+(:class:`fastzip.streams.protocol.Capabilities`), never its name.
 
 Stage 1 takes the K1 lowest stale scores, ties broken by pool index, in
 O(K1 log N) per round, never a pass over the pool (:class:`Frontier`): the

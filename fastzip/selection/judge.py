@@ -30,7 +30,7 @@ def judge_ratio(pool: Pool | Any, indices: Iterable[int], level: int = 19) -> fl
 
     Parameters
     ----------
-    pool : fastzip.pool.Pool or sequence of bytes
+    pool : fastzip.samples.pool.Pool or sequence of bytes
         The serialized pool the indices point into (for ``select``'s text
         serializer: ``Pool.from_samples(rows, "text")``).
     indices : iterable of int

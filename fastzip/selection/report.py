@@ -11,7 +11,7 @@ draw one figure with four panels:
    ratio of random subsets of the same size.
 
 The pool's lengths and scores are computed here from the records, with the
-public API (:class:`fastzip.pool.Pool`, :class:`fastzip.IncrementalCompressor`),
+public API (:class:`fastzip.samples.pool.Pool`, :class:`fastzip.IncrementalCompressor`),
 under the run's serializer, codec and level.  The judge is the one the quality
 benchmark uses: the selected samples (``text`` serializer) in pool-index order,
 one per line, compressed once with zstd and a window covering them all; lower
@@ -228,7 +228,7 @@ def report_data(result: Selection, samples: Any = None, *, text_field: str | Non
         The selection to draw.
     samples : sequence or Pool, optional
         The pool the selection was made from, as given to :func:`fastzip.select`
-        (records, or a :class:`~fastzip.pool.Pool` serialized with the
+        (records, or a :class:`~fastzip.samples.pool.Pool` serialized with the
         run's serializer).  Without it only the per-round series are filled;
         the distributions are empty and the judge ratios are NaN.
     text_field : str, optional

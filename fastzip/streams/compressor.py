@@ -85,7 +85,7 @@ def as_packed(candidates: Candidates) -> tuple[U8Array, I64Array]:
     Parameters
     ----------
     candidates : list of bytes or str, or (buffer, offsets)
-        The items, or a packed pair as :func:`fastzip.pool.pack` returns it
+        The items, or a packed pair as :func:`fastzip.samples.pool.pack` returns it
         (used without a copy where it already has the right dtypes).
 
     Returns
@@ -120,8 +120,9 @@ class IncrementalCompressor:
     Parameters
     ----------
     codec : str, optional
-        ``"zlib"``, ``"zstd"``, ``"lz4"``, ``"lz77"`` or a name given to
-        :func:`fastzip.register_codec`.
+        ``"zstd"`` (the default), ``"zlib"``, ``"lz4"``, ``"lz77"`` or a name
+        given to :func:`fastzip.register_codec`.  (``fastzip.select``'s
+        default is ``"lz77"``.)
     level : int or None, optional
         Codec level (default: zlib 9, zstd 3, lz4 0, lz77 2).
     separator : bytes or str, optional
@@ -186,7 +187,7 @@ class IncrementalCompressor:
 
     @property
     def capabilities(self) -> Capabilities:
-        """What the codec can do (:class:`fastzip._protocol.Capabilities`)."""
+        """What the codec can do (:class:`fastzip.streams.protocol.Capabilities`)."""
         return self._caps
 
     @property
@@ -384,7 +385,7 @@ def compression_ratio(samples: Iterable[Any] | bytes | bytearray | str, codec: s
     level : int or None, optional
         Its level; None is the codec's default.
     serializer, text_field : str, str or None, optional
-        How samples become bytes (:func:`fastzip.serialize.serialize_list`).
+        How samples become bytes (:func:`fastzip.samples.serialize.serialize_list`).
 
     Returns
     -------

@@ -1,8 +1,8 @@
 """Pure-Python streams over the PyPI bindings (zlib module, zstandard, lz4).
 
-Each class implements the stream protocol (:class:`fastzip._protocol.Stream`:
+Each class implements the stream protocol (:class:`fastzip.streams.protocol.Stream`:
 ``capabilities``, ``append``, ``seal``, ``measure``, ``params``), as
-:class:`fastzip._native.NativeStream` does, declares the same capabilities
+:class:`fastzip.streams._native.NativeStream` does, declares the same capabilities
 as the native kernel of its codec and computes the same sizes with the same
 library calls, so it serves where a native codec was not compiled in, under
 ``FASTZIP_FORCE_FALLBACK=1``, and in tests as the oracle.  The ``lz77``
@@ -103,7 +103,7 @@ class _FallbackBase:
 
     def measure(self, data: U8Array, offsets: I64Array, prefix: bytes = b"", suffix: bytes = b"", base: int = 0,
                 n_threads: int = 1, index: I64Array | None = None) -> I64Array:
-        """Sizes against the stream per body, as :meth:`fastzip._protocol.Stream.measure` says.
+        """Sizes against the stream per body, as :meth:`fastzip.streams.protocol.Stream.measure` says.
 
         Parameters
         ----------

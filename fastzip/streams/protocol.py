@@ -1,8 +1,8 @@
 """The stream protocol every codec backend implements, and its capabilities.
 
 A *stream* is one codec's view of a growing byte sequence (the selected
-set).  Native streams (:class:`fastzip._native.NativeStream`), the PyPI
-fallbacks (:mod:`fastzip._fallback`) and registered Python codecs all
+set).  Native streams (:class:`fastzip.streams._native.NativeStream`), the PyPI
+fallbacks (:mod:`fastzip.streams.fallback`) and registered Python codecs all
 implement :class:`Stream`.  What a codec can do is declared once, in its
 :class:`Capabilities`; the selection engines read those, never codec names.
 """

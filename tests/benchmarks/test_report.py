@@ -1,4 +1,4 @@
-"""fastzip.bench_report on JSON from a real (tiny) pytest-benchmark run that records as fastzip's benchmarks do.
+"""fastzip.cli.bench_report on JSON from a real (tiny) pytest-benchmark run that records as fastzip's benchmarks do.
 
 The plugin's own benchmarks feed the report in tests/benchmarks/test_plugin.py.
 """

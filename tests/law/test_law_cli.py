@@ -1,7 +1,7 @@
 """Tests of the ``fastzip law`` sub-commands, on a parser of their own.
 
 They build ``argparse.ArgumentParser().add_subparsers()``, add ``law`` with
-:func:`fastzip.law.cli.add_subparser`, and call ``args.func(args)``, so they
+:func:`fastzip.cli.law.add_subparser`, and call ``args.func(args)``, so they
 do not depend on the main CLI.
 """
 from __future__ import annotations
