@@ -21,7 +21,10 @@ class RoundTrace:
     evaluations : int
         Candidates measured in the round.
     ratio : float
-        Compression ratio of the selection after the round.
+        Running compression ratio of the selection after the round: the
+        engine's stream, which for zstd, lz4 and lz77 is a sum of frames or
+        estimates, one per append, so it can differ from
+        ``SelectionResult.ratio`` (the selection compressed once).
     cpu_s : float, optional
         CPU time of the whole process over the round (all threads), which
         other jobs on the machine disturb far less than wall time.
