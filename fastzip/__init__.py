@@ -30,8 +30,9 @@ _LAZY = {
     "OutputError": "fastzip.errors",
     "MissingDependencyError": "fastzip.errors",
 }
-# the subpackages, bottom layer first (each imports only from those before it)
-_SUBMODULES = {"errors", "samples", "streams", "io", "selection", "scale", "law", "scoring", "benchmarks", "cli"}
+# the subpackages, bottom layer first (each imports only from those before it; see pyproject.toml)
+_SUBMODULES = ("errors", "samples", "streams", "io", "selection", "scale", "law", "scoring", "benchmarks", "proxy",
+               "cli")
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES)
 

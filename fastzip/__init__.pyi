@@ -4,6 +4,7 @@ from . import cli as cli
 from . import errors as errors
 from . import io as io
 from . import law as law
+from . import proxy as proxy
 from . import samples as samples
 from . import scale as scale
 from . import scoring as scoring
@@ -32,5 +33,5 @@ __all__ = [
     "FastzipError", "IncrementalCompressor", "InputError", "MissingDependencyError", "OutputError", "RoundTrace",
     "SelectionResult", "UsageError", "build_info", "compressed_sizes", "compression_ratio", "pack", "pair_sizes",
     "register_codec", "select", "unregister_codec",
-    "benchmarks", "cli", "errors", "io", "law", "samples", "scale", "scoring", "selection", "streams",
+    "benchmarks", "cli", "errors", "io", "law", "proxy", "samples", "scale", "scoring", "selection", "streams",
 ]

@@ -30,7 +30,7 @@ def test_bad_candidates():
         ic.marginal_sizes([b"a", 5])
     with pytest.raises(ValueError, match="wrap a single candidate"):
         ic.marginal_sizes(b"abc")
-    with pytest.raises(ValueError, match="n_threads must not be 0"):
+    with pytest.raises(ValueError, match=r"n_threads \(--threads\) must not be 0"):
         ic.marginal_sizes([b"a"], n_threads=0)
     data = np.frombuffer(b"abcdef", np.uint8)
     with pytest.raises(ValueError, match="outside the data buffer"):

@@ -82,7 +82,8 @@ def add_select_parser(sub: argparse._SubParsersAction[Parser]) -> None:
     sel.add_argument("--indices-out", metavar="FILE.json",
                      help="also write the selected record numbers (from 0, selection order) as a JSON list "
                           "(default: not written)")
-    sel.add_argument("--threads", type=int, default=-1, help="worker threads (default -1: all cores)")
+    sel.add_argument("--threads", type=int, default=-1,
+                     help="worker threads: -1 (default) every core, -2 all but one; not with --ray")
     sel.add_argument("--report", metavar="FILE.html|FILE.png",
                      help="also draw the selection against the pool: .html, .png, .svg or .pdf (in memory only; "
                           f"needs matplotlib: {install_hint('plot')}; default: no report)")

@@ -40,7 +40,7 @@ def resolve_threads(n_threads: int | None) -> int:
         raise UsageError(f"n_threads must be an integer, got {n_threads!r}")
     count = int(n_threads)
     if count == 0:
-        raise UsageError("n_threads must not be 0 (use -1 for all cores)")
+        raise UsageError("n_threads (--threads) must not be 0 (use -1 for all cores)")
     if count < 0:
         try:
             cores = len(os.sched_getaffinity(0))
