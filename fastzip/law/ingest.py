@@ -334,13 +334,32 @@ def dataset_ratio(path: PathLike, *, codec: str = "zlib", level: int | None = No
                   serializer: str = "repr") -> float:
     """Compression ratio R of a data file, as ``fastzip ratio`` computes it.
 
-    ``fastzip.compression_ratio(fastzip.io.read_records(path), ...)``; see
-    :func:`ratio_and_count` for the parameters.
+    ``fastzip.compression_ratio(fastzip.io.read_records(path), ...)``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A JSON list, JSONL or Parquet file (``fastzip.io.read_records``
+        reads it).
+    codec : str, default "zlib"
+        The codec of :func:`fastzip.compression_ratio`: a built-in or
+        registered one.
+    level : int or None
+        Its level; ``None`` is the codec's default (zlib: 9).
+    serializer : str, default "repr"
+        How records become bytes: ``"repr"``, ``"json"`` or ``"text"``.
 
     Returns
     -------
     float
         The compression ratio R.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        An unreadable file, or one with no records.
+    fastzip.errors.UsageError
+        An unknown codec, level or serializer.
     """
     return ratio_and_count(path, codec=codec, level=level, serializer=serializer)[0]
 

@@ -3,13 +3,13 @@
 Four functions, each usable alone, that any engine (a single process reading
 shards, Ray, a curation toolkit) composes:
 
-* :func:`score`: the stand-alone score of every sample, ``(id, score, nbytes)``:
+* :func:`~fastzip.scale.score`: the stand-alone score of every sample, ``(id, score, nbytes)``:
   exactly the stage-1 score of default mode (the sample's own compression
   ratio, float64 ``len(b) / len(C(b))``);
-* :func:`prefilter` (and :class:`TopN`): the N lowest ``(score, id)`` of a
+* :func:`~fastzip.scale.prefilter` (and :class:`~fastzip.scale.TopN`): the N lowest ``(score, id)`` of a
   stream of scored batches, in O(N) memory;
-* :func:`local_select`: ``fastzip.select`` on one partition, in id order;
-* :func:`merge`: ``fastzip.select`` on the union of partition selections.
+* :func:`~fastzip.scale.local_select`: ``fastzip.select`` on one partition, in id order;
+* :func:`~fastzip.scale.merge`: ``fastzip.select`` on the union of partition selections.
 
 Why a prefilter is exact (docs/semantics.md §7).  In default mode with a
 sample budget B, stage 1 of round r takes the K1 lowest scores among the
@@ -49,12 +49,41 @@ __all__ = ["ScoredBatch", "Scorer", "TopN", "PartSelection", "score", "prefilter
 
 
 def resolve_dedupe(dedupe: bool | None) -> bool:
-    """Whether to drop exact duplicates: ``select``'s default (yes) when None."""
+    """Whether to drop exact duplicates: ``select``'s default (yes) when None.
+
+    Parameters
+    ----------
+    dedupe : bool or None
+        The caller's choice; None is :func:`fastzip.select`'s default, True.
+
+    Returns
+    -------
+    bool
+    """
     return True if dedupe is None else bool(dedupe)
 
 
 def prefilter_size(budget: int, k1: int, k3: int) -> int:
-    """N = ceil(budget / k3) * k1: how many lowest-scored samples stage 1 can ever reach."""
+    """N = ceil(budget / k3) * k1: how many lowest-scored samples stage 1 can ever reach.
+
+    Parameters
+    ----------
+    budget : int
+        The sample budget B.
+    k1, k3 : int
+        The stage sizes of :func:`fastzip.select`.
+
+    Returns
+    -------
+    int
+        ``ceil(budget / k3) * k1``: :func:`prefilter` of this many keeps
+        ``select`` exact (sample budgets, default mode).
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        ``budget``, ``k1`` or ``k3`` is not a positive integer.
+    """
     for name, value in (("budget", budget), ("k1", k1), ("k3", k3)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
             raise InputError(f"{name} must be a positive integer, got {value!r}")
@@ -72,6 +101,25 @@ class ScoredBatch:
     array), which :class:`TopN` keeps to de-duplicate and the selection reads;
     ``extra`` holds any per-sample int64 columns an engine carries along
     (for instance where a record sits in its shard).
+
+    Parameters
+    ----------
+    ids : array_like of int
+        The samples' ids (stored as int64).
+    scores : array_like of float
+        Their stand-alone scores (stored as float64).
+    nbytes : array_like of int
+        Their serialized sizes in bytes (stored as int64).
+    items : sequence of bytes or None, optional
+        Their serialized bytes (stored as a numpy object array); None
+        (default) keeps none.
+    extra : dict of str to numpy.ndarray, optional
+        Per-sample columns carried along (default none).
+
+    Raises
+    ------
+    ValueError
+        A column without one entry per id.
     """
 
     ids: np.ndarray
@@ -101,13 +149,43 @@ class ScoredBatch:
         return len(self.ids)
 
     def take(self, index: np.ndarray) -> ScoredBatch:
-        """The samples at ``index``, in that order."""
+        """The samples at ``index``, in that order.
+
+        Parameters
+        ----------
+        index : numpy.ndarray of int or bool
+            Positions in the batch (or a boolean mask), as numpy indexing
+            takes them.
+
+        Returns
+        -------
+        ScoredBatch
+            A new batch; ``items`` and the ``extra`` columns are taken too.
+        """
         return ScoredBatch(self.ids[index], self.scores[index], self.nbytes[index],
                            None if self.items is None else self.items[index],
                            {k: v[index] for k, v in self.extra.items()})
 
     @classmethod
     def concat(cls, batches: Sequence[ScoredBatch]) -> ScoredBatch:
+        """One batch holding the samples of ``batches``, in order.
+
+        Parameters
+        ----------
+        batches : sequence of ScoredBatch
+            The batches (None entries are skipped): all with ``items`` or
+            all without, and all with the same ``extra`` columns.
+
+        Returns
+        -------
+        ScoredBatch
+            An empty batch (no items, no extra columns) when there is none.
+
+        Raises
+        ------
+        ValueError
+            Batches with and without items, or with different extra columns.
+        """
         batches = [b for b in batches if b is not None]
         if not batches:
             return cls(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
@@ -140,10 +218,24 @@ class Scorer:
 
     Parameters
     ----------
-    codec, level, serializer, text_field : as for ``fastzip.select``
-        (default: the default codec, ``lz77`` level 2, and the ``text``
-        serializer; refused as ``select`` refuses it where lz77 cannot run).
-    n_threads : threads for the batch kernel; -1 is every core.
+    codec : str or None, optional
+        A built-in or registered codec; None (default) is default mode's,
+        ``lz77``, refused as :func:`fastzip.select` refuses it where lz77
+        cannot run.
+    level : int or None, optional
+        The codec's level; None (default) is its default (lz77: 2).
+    serializer : str or None, optional
+        ``"repr"``, ``"json"`` or ``"text"``; None (default) is ``"text"``.
+    text_field : str or None, optional
+        For the ``text`` serializer, read this field of each record.
+    n_threads : int, optional
+        Threads for the batch kernel; -1 (default) is every core, -2 all
+        but one.  Scores do not depend on it.
+
+    Raises
+    ------
+    fastzip.errors.UsageError
+        An unknown codec, level or serializer, or a bad ``n_threads``.
     """
 
     def __init__(self, codec: str | None = None, level: int | None = None, serializer: str | None = None,
@@ -165,7 +257,26 @@ class Scorer:
                 "text_field": self.text_field}
 
     def pool(self, samples: Iterable[Any], first_record: int = 0) -> Pool:
-        """Serialize ``samples``; an error names the record as ``first_record`` + position."""
+        """Serialize ``samples``; an error names the record as ``first_record`` + position.
+
+        Parameters
+        ----------
+        samples : iterable
+            Records (dicts, str or bytes), read once.
+        first_record : int, optional
+            The record number of the first sample (default 0), for errors.
+
+        Returns
+        -------
+        fastzip.samples.pool.Pool
+            The samples serialized with this scorer's serializer and text
+            field.
+
+        Raises
+        ------
+        fastzip.errors.InputError
+            A sample that cannot be serialized, naming its record.
+        """
         try:
             return Pool.from_samples(samples, self.serializer, self.text_field)
         except InputError as exc:
@@ -174,7 +285,31 @@ class Scorer:
 
     def score_pool(self, pool: Pool, ids: np.ndarray | None = None, keep_items: bool = False,
                    extra: dict[str, np.ndarray] | None = None) -> ScoredBatch:
-        """Score an already serialized pool (ids default to 0..n-1)."""
+        """Score an already serialized pool (ids default to 0..n-1).
+
+        Parameters
+        ----------
+        pool : fastzip.samples.pool.Pool
+            The serialized samples (for instance from :meth:`pool`).
+        ids : array_like of int or None, optional
+            One id per sample; None (default) is 0..n-1.
+        keep_items : bool, optional
+            Also keep each sample's bytes in the batch's ``items`` (default
+            False).
+        extra : dict of str to numpy.ndarray or None, optional
+            Per-sample columns to carry in the batch's ``extra``.
+
+        Returns
+        -------
+        ScoredBatch
+            Each sample's stand-alone score ``len(b) / len(C(b))`` (float64,
+            default mode's stage-1 score) and ``len(b)``, in pool order.
+
+        Raises
+        ------
+        ValueError
+            Not one id per sample.
+        """
         if self._ic is None:
             self._ic = IncrementalCompressor(self.codec, self.level)
         n = len(pool)
@@ -195,6 +330,21 @@ class Scorer:
 
     def __call__(self, samples: Iterable[Any], ids: np.ndarray | None = None, keep_items: bool = False,
                  first_record: int = 0, extra: dict[str, np.ndarray] | None = None) -> ScoredBatch:
+        """Serialize and score ``samples``: :meth:`pool`, then :meth:`score_pool`.
+
+        Parameters
+        ----------
+        samples : iterable
+            Records (dicts, str or bytes), read once.
+        ids, keep_items, extra : optional
+            As :meth:`score_pool` takes them.
+        first_record : int, optional
+            As :meth:`pool` takes it.
+
+        Returns
+        -------
+        ScoredBatch
+        """
         return self.score_pool(self.pool(samples, first_record), ids, keep_items, extra)
 
 
@@ -208,6 +358,33 @@ def score(samples: Iterable[Any], ids: Sequence[int] | np.ndarray | None = None,
     score; ``nbytes`` is ``len(b)``.  ``ids`` default to positions 0..n-1.
     ``keep_items=True`` also keeps each ``b`` (for :func:`prefilter` with
     de-duplication and for :func:`local_select`).
+
+    Parameters
+    ----------
+    samples : iterable
+        Records (dicts, str or bytes), read once.
+    ids : sequence of int or numpy.ndarray, optional
+        One id per sample; None (default) is 0..n-1.
+    codec, level, serializer, text_field, n_threads : optional
+        As :class:`Scorer` takes them (default: lz77 level 2, the ``text``
+        serializer, every core).
+    keep_items : bool, optional
+        Keep each sample's serialized bytes in the batch's ``items``
+        (default False).
+
+    Returns
+    -------
+    ScoredBatch
+        ``(id, score, nbytes)`` of every sample, in input order.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        A sample that cannot be serialized, naming its record (from 0).
+    fastzip.errors.UsageError
+        An unknown codec, level or serializer, or a bad ``n_threads``.
+    ValueError
+        Not one id per sample.
     """
     scorer = Scorer(codec, level, serializer, text_field, n_threads)
     return scorer(samples, None if ids is None else np.asarray(ids, dtype=np.int64), keep_items)
@@ -221,14 +398,22 @@ class TopN:
 
     Batches may arrive in any order.  Memory holds at most about 2·N samples
     (plus one batch): incoming samples that rank behind the current N-th are
-    dropped at once, the rest are merged every N arrivals.
+    dropped at once, the rest are merged every N arrivals (at least 4096).
 
     Parameters
     ----------
-    n : how many to keep.
-    dedupe : drop an item whose ``items`` bytes equal a better-ranked kept
-        item's (needs batches with ``items``).  Exact for select's duplicate
-        dropping, see the module docstring.
+    n : int
+        How many to keep.
+    dedupe : bool, optional
+        Drop an item whose ``items`` bytes equal a better-ranked kept
+        item's (default False; needs batches with ``items``).  Exact for
+        select's duplicate dropping: see "Exact duplicates" in
+        :mod:`fastzip.scale.core`.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        ``n`` is not a positive integer.
     """
 
     def __init__(self, n: int, dedupe: bool = False):
@@ -244,7 +429,19 @@ class TopN:
         self._threshold: tuple[float, int] | None = None   # (score, id) of the N-th, once full
 
     def admits(self, batch: ScoredBatch) -> np.ndarray:
-        """Which samples of ``batch`` rank ahead of the current N-th (all, until N are kept)."""
+        """Which samples of ``batch`` rank ahead of the current N-th (all, until N are kept).
+
+        Parameters
+        ----------
+        batch : ScoredBatch
+            Scored samples; only ``scores`` and ``ids`` are read.
+
+        Returns
+        -------
+        numpy.ndarray of bool
+            One flag per sample: its ``(score, id)`` is lower than the N-th
+            kept sample's.  All True until the kept set first fills.
+        """
         if self._threshold is None:
             return np.ones(len(batch), dtype=bool)
         ts, tid = self._threshold
@@ -254,10 +451,17 @@ class TopN:
     def add_pool(self, batch: ScoredBatch, pool: Pool, digests: bool = False) -> None:
         """Add a batch scored without items; only samples that can enter are given their bytes.
 
-        ``pool`` holds the batch's serialized samples, in the batch's order.
-        ``digests=True`` keeps a 16-byte digest of each sample's bytes
-        (the first 16 bytes of its SHA-256) in place of the bytes: enough to
-        de-duplicate, and O(16) bytes a kept sample instead of its size.
+        Parameters
+        ----------
+        batch : ScoredBatch
+            The scored samples, without ``items``.
+        pool : fastzip.samples.pool.Pool
+            The batch's serialized samples, in the batch's order.
+        digests : bool, optional
+            Keep a 16-byte digest of each admitted sample's bytes (the first
+            16 bytes of its SHA-256) in place of the bytes (default False):
+            enough to de-duplicate, and 16 bytes a kept sample instead of
+            its size.
         """
         at = np.flatnonzero(self.admits(batch))
         self.seen += len(batch) - len(at)
@@ -271,7 +475,21 @@ class TopN:
         self.add(batch)
 
     def add(self, batch: ScoredBatch) -> None:
-        """Add one scored batch."""
+        """Add one scored batch.
+
+        Parameters
+        ----------
+        batch : ScoredBatch
+            Scored samples, in any order.  With ``dedupe`` it must carry
+            ``items``; every batch added must carry the same columns
+            (``items`` or not, the same ``extra``).
+
+        Raises
+        ------
+        ValueError
+            ``dedupe`` and a non-empty batch without ``items``, or batches
+            with different columns.
+        """
         if self.dedupe and batch.items is None and len(batch):
             raise ValueError("TopN(dedupe=True) needs batches with items (score(..., keep_items=True))")
         self.seen += len(batch)
@@ -350,7 +568,15 @@ class TopN:
                 **{f"extra_{k}": v for k, v in kept.extra.items()}}
 
     def restore(self, state: dict[str, np.ndarray]) -> None:
-        """Go back to a :meth:`state`."""
+        """Go back to a :meth:`state`.
+
+        Parameters
+        ----------
+        state : dict of str to numpy.ndarray
+            What :meth:`state` returned (for instance saved to and loaded
+            from an ``.npz`` file), from a TopN with the same ``n`` and
+            ``dedupe``: neither is stored in it.
+        """
         self.seen, self.duplicates = (int(v) for v in state["seen"])
         items = None
         if bool(state["has_items"][0]):
@@ -371,6 +597,30 @@ def prefilter(batches: Iterable[ScoredBatch], n: int, *, dedupe: bool = False) -
     Memory is O(n) whatever the stream's length.  With ``dedupe``, items
     whose bytes equal a better-ranked item's are dropped first (batches
     must carry ``items``).
+
+    Parameters
+    ----------
+    batches : iterable of ScoredBatch
+        The scored stream, in any order (for instance :func:`score` of each
+        shard).
+    n : int
+        How many to keep; :func:`prefilter_size` gives the N that keeps
+        ``select`` exact.
+    dedupe : bool, optional
+        Drop exact duplicates first (default False), as :class:`TopN` does.
+
+    Returns
+    -------
+    ScoredBatch
+        At most ``n`` samples, sorted by ``(score, id)``.
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        ``n`` is not a positive integer.
+    ValueError
+        ``dedupe`` and a batch without ``items``, or batches with different
+        columns.
     """
     top = TopN(n, dedupe)
     for batch in batches:
@@ -383,7 +633,21 @@ def prefilter(batches: Iterable[ScoredBatch], n: int, *, dedupe: bool = False) -
 # ---------------------------------------------------------------------------
 @dataclass
 class PartSelection:
-    """A selection from one partition: ``ids`` in selection order, their serialized ``items``."""
+    """A selection from one partition: ``ids`` in selection order, their serialized ``items``.
+
+    Parameters
+    ----------
+    ids : numpy.ndarray of int64
+        The selected ids, in selection order.
+    items : list of bytes
+        Their serialized bytes, in the same order.
+    ratio : float, optional
+        The selection's compression ratio (NaN when nothing was selected).
+    trace : list of fastzip.RoundTrace, optional
+        The selection's per-round trace.
+    pool_size : int, optional
+        How many samples the partition held.
+    """
 
     ids: np.ndarray
     items: list[bytes]
@@ -414,6 +678,62 @@ def local_select(items: Sequence[bytes] | Sequence[Any], ids: Sequence[int] | np
     returns their ids in selection order.  For a partition that is
     the top N of a pool (:func:`prefilter`), the result equals ``select`` on
     the whole pool sorted by id.  ``checkpoint`` is ``select``'s.
+
+    Parameters
+    ----------
+    items : sequence of bytes, or sequence
+        The partition's samples: serialized bytes (``serialized=True``; see
+        :func:`score` with ``keep_items=True``) or records (dicts, str or
+        bytes).
+    ids : sequence of int or numpy.ndarray
+        One id per item, all different.
+    budget : int
+        Number of samples to select.
+    codec, level : str or None, int or None, optional
+        As :func:`fastzip.select` takes them (default: lz77 level 2).
+    serializer : str or None, optional
+        ``"repr"``, ``"json"`` or ``"text"``; None (default) is ``"text"``.
+        Serialized items must have gone through it (it sets how the
+        selection joins them).
+    text_field : str or None, optional
+        For records (``serialized=False``) and the ``text`` serializer, read
+        this field of each record.  Ignored for serialized items.
+    k1, k2, k3 : int, optional
+        Stage sizes, as :func:`fastzip.select` takes them (default 10000,
+        200, 100).
+    n_threads : int, optional
+        Threads for the batch kernels; -1 (default) is every core.
+    progress : bool, optional
+        Show ``select``'s progress bar on stderr (default False).
+    lazy : bool or None, optional
+        As :func:`fastzip.select` takes it.
+    dedupe : bool or None, optional
+        Drop exact duplicates, as ``select`` does; None (default) is
+        ``select``'s default, True (:func:`resolve_dedupe`).
+    serialized : bool, optional
+        Whether ``items`` are serialized bytes (default True) or records.
+    clamp : bool, optional
+        Select ``min(budget, len(items))`` (default True); False passes
+        ``budget`` on as it is.
+    checkpoint : str or None, optional
+        ``select``'s checkpoint folder.
+
+    Returns
+    -------
+    PartSelection
+        The selected ids in selection order, their serialized bytes, the
+        ratio and trace, and the partition's size.  An empty partition gives
+        an empty selection.
+
+    Raises
+    ------
+    ValueError
+        Not one id per item.
+    fastzip.errors.InputError
+        An id that occurs twice, or a sample ``select`` refuses.
+    fastzip.errors.UsageError
+        Arguments ``select`` refuses (a codec, level, serializer or stage
+        size, or with ``clamp=False`` a budget above the partition's size).
     """
     ids = np.asarray(ids, dtype=np.int64)
     if len(ids) != len(items):
@@ -454,6 +774,22 @@ def merge(parts: Sequence[PartSelection], budget: int, **options: Any) -> PartSe
 
     The union is taken in id order (partitions hold disjoint ids); ``options``
     are those of :func:`local_select`.
+
+    Parameters
+    ----------
+    parts : sequence of PartSelection
+        Partition selections, with disjoint ids.
+    budget : int
+        Number of samples to select from their union.
+    **options
+        Keyword arguments of :func:`local_select`.  The parts' items are
+        serialized bytes: give the ``serializer`` they were selected with,
+        and leave ``serialized`` at True.
+
+    Returns
+    -------
+    PartSelection
+        As :func:`local_select` returns it, over the union.
     """
     ids = np.concatenate([np.asarray(p.ids, dtype=np.int64) for p in parts]) if parts else np.zeros(0, np.int64)
     items = [b for p in parts for b in p.items]

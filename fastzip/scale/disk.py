@@ -1,7 +1,7 @@
 """A disk-backed pool: the packed samples in a file, memory-mapped, so the engine's memory is not the pool's bytes.
 
 ``fastzip.select`` reads a pool's buffer only through the batch kernels and
-:meth:`Pool.item`, so a :class:`~fastzip.samples.pool.Pool` whose ``data``
+:meth:`Pool.item <fastzip.samples.pool.Pool.item>`, so a :class:`~fastzip.samples.pool.Pool` whose ``data``
 (and ``offsets``) are ``numpy.memmap`` views of files selects exactly as an
 in-memory one does; the operating system pages the samples in as the
 rounds touch them.  What stays in memory is the engine's own state: the
@@ -10,9 +10,9 @@ sorted indices and scores) plus the lengths.
 
 A pool folder holds ``samples.bin`` (the serialized samples back to back),
 ``offsets.npy`` (``len + 1`` int64 offsets) and ``pool.json`` (the
-serializer and the count).  :class:`PoolWriter` builds one a sample at a
-time, so a pool larger than memory can be written; every file is renamed
-into place only when complete.
+serializer and the count).  :class:`~fastzip.scale.PoolWriter` builds one
+a sample at a time, so a pool larger than memory can be written; every file
+is renamed into place only when complete.
 """
 from __future__ import annotations
 
@@ -61,17 +61,39 @@ class PoolWriter:
         self._ends: list[int] = [0]
 
     def add(self, sample: bytes) -> None:
-        """Append one serialized sample."""
+        """Append one serialized sample.
+
+        Parameters
+        ----------
+        sample : bytes
+            The sample's serialized bytes.
+        """
         self._file.write(sample)
         self._ends.append(self._ends[-1] + len(sample))
 
     def extend(self, samples: Iterable[bytes]) -> None:
-        """Append serialized samples in order."""
+        """Append serialized samples in order.
+
+        Parameters
+        ----------
+        samples : iterable of bytes
+            The samples' serialized bytes.
+        """
         for sample in samples:
             self.add(sample)
 
     def add_packed(self, data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64]) -> None:
-        """Append packed samples (``data[offsets[i]:offsets[i+1]]``, offsets from 0) in one write."""
+        """Append packed samples (``data[offsets[i]:offsets[i+1]]``, offsets from 0) in one write.
+
+        Parameters
+        ----------
+        data : numpy.ndarray of uint8
+            The samples back to back; bytes past ``offsets[-1]`` are not
+            written.
+        offsets : numpy.ndarray of int64
+            ``len + 1`` offsets, the first 0: sample i is
+            ``data[offsets[i]:offsets[i+1]]``.
+        """
         base = self._ends[-1]
         self._file.write(np.ascontiguousarray(data[:int(offsets[-1])]).data)
         self._ends.extend((np.asarray(offsets[1:], dtype=np.int64) + base).tolist())
@@ -106,7 +128,15 @@ class PoolWriter:
 
 
 def write_pool(pool: Pool, folder: str | os.PathLike[str]) -> None:
-    """Write an in-memory pool to a pool folder (see :class:`PoolWriter`)."""
+    """Write an in-memory pool to a pool folder (see :class:`PoolWriter`).
+
+    Parameters
+    ----------
+    pool : fastzip.samples.pool.Pool
+        The samples; the pool's serializer is recorded with them.
+    folder : str or os.PathLike
+        The pool folder (created; files already there are replaced).
+    """
     with PoolWriter(folder, pool.serializer) as writer:
         step = 1 << 16
         for start in range(0, len(pool), step):
@@ -117,6 +147,19 @@ def write_pool(pool: Pool, folder: str | os.PathLike[str]) -> None:
 
 def open_pool(folder: str | os.PathLike[str]) -> Pool:
     """The pool in ``folder``, memory-mapped (read only).
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        A pool folder, as :class:`PoolWriter` and :func:`write_pool` write
+        one.
+
+    Returns
+    -------
+    fastzip.samples.pool.Pool
+        Its ``data`` a read-only ``numpy.memmap`` of the samples file (an
+        empty array when there are no bytes), its ``offsets`` memory-mapped
+        too, its serializer the recorded one.
 
     Raises
     ------

@@ -282,9 +282,10 @@ def _ids_of(table: Any, id_column: str) -> np.ndarray:
 class _BlockScorer:
     """map_batches callable: (id, score, nbytes, digest) of each row.
 
-    Rows are serialized from the Arrow columns (:func:`fastzip._arrow.text_pool`)
-    and scored with one native batch call on ``n_threads`` threads (the CPUs
-    the actor holds).
+    Rows are serialized from the Arrow columns where they are plain
+    (:func:`fastzip.io.arrow.text_pool`), else row by row, and scored with
+    one native batch call on ``n_threads`` threads (the CPUs the actor
+    holds).
     """
 
     def __init__(self, config: dict[str, Any], id_column: str, drop: list[str], n_threads: int = 1):
