@@ -13,12 +13,12 @@ picks one by cross-validation (docs/semantics.md §6).
 >>> report = law.check((loss_law, perf_law), ratio=3.1, loss=1.92, performance_floor=0.55)
 >>> report.verdict, report.reason                     # ("ok" | "risk", one line)
 
-Modules: :mod:`~fastzip.law.forms` (the forms and their solver),
+Modules: ``forms`` (the forms and their solver),
 :mod:`~fastzip.law.fit` (:func:`fit`, :class:`Law`), :mod:`~fastzip.law.check`
-(:func:`check`, :class:`CheckReport`), :mod:`~fastzip.law.runs` (:class:`Run`),
-:mod:`~fastzip.law.ingest` (runs tables, first-epoch losses, dataset ratios),
-:mod:`~fastzip.law.plotting` (:func:`plot`; needs matplotlib), :mod:`~fastzip.cli.law`
-(``fastzip law``).
+(:func:`check`, :class:`CheckReport`), ``runs`` (:class:`Run`),
+``ingest`` (runs tables, first-epoch losses, dataset ratios),
+``plotting`` (:func:`plot`; needs matplotlib), and the command ``fastzip law`` in
+``fastzip.cli.law``.
 """
 from __future__ import annotations
 

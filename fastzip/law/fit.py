@@ -3,7 +3,7 @@
 ``fit(runs, target="loss")`` fits the first-epoch loss L as a function of the
 compression ratio R; ``fit(runs, target="performance")`` fits the model's
 performance Z as a function of R and L, and of the quality Q when every run
-has one. The forms are described in :mod:`fastzip.law.forms`.
+has one. The forms are described in ``fastzip.law.forms``.
 
 * ``form="auto"`` fits every applicable form, computes its leave-one-out
   cross-validated RMSE, and keeps the lowest; ``Law.cv_rmse`` and
@@ -83,7 +83,7 @@ class Law:
     target : str
         ``"loss"`` or ``"performance"``.
     form : str
-        The functional form (see :mod:`fastzip.law.forms`).
+        The functional form (see ``fastzip.law.forms``).
     formula : str
         The law written out, e.g. ``loss = a + b*ln(ratio)``.
     predictors : tuple of str
@@ -352,7 +352,7 @@ def fit(runs: RunsLike, target: str = "loss", form: str = "auto", *, n_boot: int
     target : {"loss", "performance"}
         ``"loss"``: L = h(R). ``"performance"``: Z = h(R) + c*L (+ d*Q).
     form : {"auto", "linear", "loglinear", "power", "exp"}
-        ``"auto"`` (lowest leave-one-out RMSE) or a form; see :mod:`fastzip.law.forms`.
+        ``"auto"`` (lowest leave-one-out RMSE) or a form; see ``fastzip.law.forms``.
     n_boot : int, default 1000
         Bootstrap refits; ``0`` skips the bootstrap (no ``ci``).
     ci : float, default 0.95

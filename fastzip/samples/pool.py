@@ -3,7 +3,7 @@
 A :class:`Pool` holds the serialized samples back to back in one uint8
 buffer plus int64 offsets, which is what the batch kernels read; :func:`pack`
 builds the same (buffer, offsets) pair from a list of bytes or str.  The
-serializers themselves live in :mod:`fastzip.serialize`.
+serializers themselves live in :mod:`fastzip.samples.serialize`.
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ compressed, and says how samples are joined into one stream:
 
 The packed pool (:class:`~fastzip.samples.pool.Pool`, :func:`~fastzip.samples.pool.pack`),
 which serializes every sample once into one buffer, lives in
-:mod:`fastzip.samples.pool`.
+``fastzip.samples.pool``.
 """
 from __future__ import annotations
 

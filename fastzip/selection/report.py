@@ -1,6 +1,6 @@
 """A picture of a selection: what was picked, against what (the selection report).
 
-``fastzip select ... --report report.html`` and :meth:`SelectionResult.plot`
+``fastzip select ... --report report.html`` and :meth:`fastzip.SelectionResult.plot`
 draw one figure with four panels:
 
 1. the running ratio after each round (from ``SelectionResult.trace``);

@@ -15,9 +15,9 @@ asking for it raises :class:`fastzip.errors.InputError`.
 Users may also register their own codec (any ``compress(bytes) -> bytes``);
 it is measured by full recompression, which is exact and slow.
 
-Every stream, native or not, implements :class:`fastzip.streams.protocol.Stream`
+Every stream, native or not, implements ``fastzip.streams.protocol.Stream``
 and declares its :class:`fastzip.streams.protocol.Capabilities`;
-:func:`capabilities` gives them for a codec name.
+``capabilities(codec)`` gives them for a codec name.
 """
 from __future__ import annotations
 

@@ -289,7 +289,7 @@ class IncrementalCompressor:
         ----------
         candidates : list of bytes or str, or (buffer, offsets)
             The candidates, or a packed pair where candidate i is
-            ``buffer[offsets[i]:offsets[i+1]]`` (see :func:`fastzip.pack`).
+            ``buffer[offsets[i]:offsets[i+1]]`` (see :func:`fastzip.samples.pool.pack`).
         n_threads : int or None, optional
             Threads for the batch; -1 is every core.  Results do not depend on it.
         prefix, suffix : bytes, optional

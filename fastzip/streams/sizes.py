@@ -168,7 +168,7 @@ def compressed_sizes(items: Items, codec: str = "zlib", level: int | None = None
     ----------
     items : list of bytes or str, or (buffer, offsets)
         The items (str as UTF-8), or a packed pair where item i is
-        ``buffer[offsets[i]:offsets[i+1]]`` (see :func:`fastzip.pack`).
+        ``buffer[offsets[i]:offsets[i+1]]`` (see :func:`fastzip.samples.pool.pack`).
     codec : str, optional
         ``"zlib"``, ``"gzip"``, ``"zstd"``, ``"lz4"`` or a codec given to
         :func:`fastzip.register_codec`.
