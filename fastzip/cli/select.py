@@ -16,9 +16,12 @@ from ..scale.ooc import select_shards
 from ..scale.ray import select_files
 from ..selection import report
 from ..selection.api import select
+from ..selection.checkpoint import check_place, removed_on_bad_input
 from ..selection.tokens import counts_from_dataset
 from ..streams.codecs import ANY_ZLIB_ENV, DEFAULT_SELECT_CODEC, check_compat_zlib, check_default_codec
 from .common import Parser, add_codec_options, byte_size
+
+OVERSAMPLE, SEED = 4.0, 0         # GreeDi's defaults (the options default to None: given or not)
 
 
 def add_select_parser(sub: argparse._SubParsersAction[Parser]) -> None:
@@ -111,9 +114,9 @@ def _add_scale_options(parser: argparse.ArgumentParser) -> None:
                             "(exact when the top-N fits the driver; default auto)")
     group.add_argument("--partitions", type=int,
                        help="--ray greedi: number of partitions (default: enough to keep each on one worker)")
-    group.add_argument("--oversample", type=float, default=4.0,
-                       help="--ray greedi: each partition selects this many times its share (default 4.0)")
-    group.add_argument("--seed", type=int, default=0, help="--ray greedi: partitioning seed (default 0)")
+    group.add_argument("--oversample", type=float,
+                       help=f"--ray greedi: each partition selects this many times its share (default {OVERSAMPLE})")
+    group.add_argument("--seed", type=int, help=f"--ray greedi: partitioning seed (default {SEED})")
 
 
 def wants_out_of_core(args: argparse.Namespace) -> bool:
@@ -122,6 +125,10 @@ def wants_out_of_core(args: argparse.Namespace) -> bool:
         return True
     mode = getattr(args, "out_of_core", "auto")
     path = args.input
+    if mode == "on" and (path is None or path == "-"):
+        raise InputError("--out-of-core on reads its input three times, so it needs a file, a folder or a glob: "
+                         f"{'standard input' if path == '-' else 'the bundled sample pool'} is read once, in "
+                         "memory (drop --out-of-core on)")
     if mode == "off" or path is None or path == "-":
         return False
     if args.compat is not None or args.budget is None:
@@ -213,7 +220,8 @@ def _with_duplicates_note(exc: InputError, args: argparse.Namespace) -> InputErr
                      path=exc.path, record=exc.record, line=exc.line)
 
 
-_RAY_ONLY = (("address", None), ("strategy", "auto"), ("partitions", None), ("oversample", 4.0), ("seed", 0))
+_RAY_ONLY = (("address", None), ("strategy", "auto"), ("partitions", None), ("oversample", None), ("seed", None))
+_GREEDI_ONLY = ("partitions", "oversample", "seed")
 
 
 def _refuse_ignored_options(args: argparse.Namespace) -> None:
@@ -225,6 +233,10 @@ def _refuse_ignored_options(args: argparse.Namespace) -> None:
     else:
         if args.threads != -1:
             raise InputError("--threads does not apply to --ray runs: Ray runs one worker per CPU of the cluster")
+        for name in _GREEDI_ONLY:
+            if args.strategy == "exact" and getattr(args, name) is not None:
+                raise InputError(f"--{name} applies to --strategy greedi (or auto, when it picks GreeDi); "
+                                 f"--strategy exact would ignore it (drop one of them)")
         if args.out_of_core == "off":
             raise InputError("--ray streams the shards; --out-of-core off contradicts it (drop one of them)")
     if args.any_zlib and args.compat is None:
@@ -258,15 +270,33 @@ def run_select(args: argparse.Namespace) -> int:
     fastzip.errors.FastzipError
         Bad input, arguments or environment; :func:`main` prints it as one line.
     """
-    for name in ("input", "output", "indices_out", "report"):
+    for name in ("input", "output", "indices_out", "report", "checkpoint"):
         setattr(args, name, io.local_path(getattr(args, name)))       # file:// URLs are local files
     _refuse_ignored_options(args)
     if args.compat is not None:     # before any work: exactness needs stock zlib's bytes
         check_compat_zlib(allow_any=args.any_zlib)
     elif not args.codec:            # before any work: the default codec is native only, and never swapped
         check_default_codec()
-    if wants_out_of_core(args):   # a folder, a glob, a large file, or --ray
-        return run_out_of_core(args)
+    if args.checkpoint is not None:     # before any work: never in an input, never an output
+        check_place(args.checkpoint, [args.input, _glob_base(args.input)],
+                    [args.output, args.indices_out, args.report])
+    with removed_on_bad_input(args.checkpoint):
+        if wants_out_of_core(args):   # a folder, a glob, a large file, or --ray
+            return run_out_of_core(args)
+        return _run_in_memory(args)
+
+
+def _glob_base(path: str | None) -> str | None:
+    """The folder a glob searches (``data`` for ``data/**/*.jsonl``), else None."""
+    if path is None or not any(c in path for c in "*?["):
+        return None
+    parts = path.split(os.sep)
+    fixed = parts[:next(i for i, p in enumerate(parts) if any(c in p for c in "*?["))]
+    return os.sep.join(fixed) or "."
+
+
+def _run_in_memory(args: argparse.Namespace) -> int:
+    """``fastzip select`` on a pool read whole (a file, standard input, or the bundled pool)."""
     path = args.input
     if path is None:
         path = io.bundled_sample_path()
@@ -353,6 +383,9 @@ def run_on_ray(args: Any) -> int:
     """``fastzip select --ray``."""
     if args.compat is not None or args.budget is None:
         raise InputError("--ray needs default mode with --budget")
+    if args.input is None or args.input == "-":
+        raise InputError("--ray reads files, a folder or a glob: give INPUT (standard input and the bundled "
+                         "sample pool run in memory, without --ray)")
     _refuse_unsupported_at_scale(args, "with --ray")
     paths = expand_inputs(args.input)
     _check_format_of_shards(args, paths)
@@ -378,7 +411,8 @@ def run_on_ray(args: Any) -> int:
             indices, locations, trace = select_files(
                 paths, args.budget, k1=args.k1, k2=args.k2, k3=args.k3, codec=args.codec, level=args.level,
                 serializer=args.serializer, text_field=args.text_field, strategy=args.strategy,
-                partitions=args.partitions, oversample=args.oversample, seed=args.seed,
+                partitions=args.partitions, oversample=OVERSAMPLE if args.oversample is None else args.oversample,
+                seed=SEED if args.seed is None else args.seed,
                 checkpoint=args.checkpoint, lazy=False if args.exhaustive else None,
                 dedupe=not args.keep_duplicates, progress=not args.quiet)
         except InputError as exc:

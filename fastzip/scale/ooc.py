@@ -40,7 +40,7 @@ from ..errors import InputError
 from ..io.read import check_unchanged, input_stamp
 from ..io.shards import BATCH_SIZE, expand_inputs, iter_batches, read_records_at, write_chosen
 from ..selection.api import select
-from ..selection.checkpoint import load_arrays, open_folder, save_arrays
+from ..selection.checkpoint import load_arrays, open_folder, removed_on_bad_input, save_arrays
 from ..selection.config import check_ks, positive_int
 from ..selection.result import SelectionResult
 from .core import PartSelection, ScoredBatch, Scorer, TopN, prefilter_size, resolve_dedupe
@@ -138,45 +138,46 @@ def select_shards(input: str | Sequence[str], budget: int, output: str | None = 
     arguments and unchanged inputs continues from it; a folder made by
     another run is refused.
     """
-    paths = expand_inputs(input) if isinstance(input, (str, os.PathLike)) else [os.fspath(p) for p in input]
-    k1, k2, k3 = check_ks(k1, k2, k3)
-    budget = positive_int("budget", budget)
-    dedupe = resolve_dedupe(dedupe)
-    scorer = Scorer(codec, level, serializer, text_field, n_threads)
-    n = prefilter_size(budget, k1, k3)
-    timings: dict[str, float] = {}
-    stamps = [input_stamp(path) for path in paths]
-    folder = None
-    if checkpoint is not None:
-        key = {"engine": "out-of-core", "budget": budget, "k1": k1, "k2": k2, "k3": k3, "lazy": lazy,
-               "dedupe": dedupe, "batch_size": batch_size, **scorer.config(),
-               "inputs": [[os.path.abspath(p), os.path.getsize(p), os.stat(p).st_mtime_ns] for p in paths]}
-        folder = open_folder(checkpoint, key)
-    t0 = time.perf_counter()
-    top = score_shards(paths, n, scorer, dedupe=dedupe, batch_size=batch_size, progress=progress,
-                       checkpoint=folder)
-    kept = top.result()
-    timings["score_s"] = time.perf_counter() - t0
-    if top.seen == 0:
-        raise InputError("the pool is empty", path=paths[0] if len(paths) == 1 else None)
-    t1 = time.perf_counter()
-    try:
-        part = _select_kept(kept, budget, top.seen, scorer, k1, k2, k3, n_threads, progress, lazy, dedupe,
-                            folder, paths, stamps)
-    except InputError as exc:
-        raise (exc.with_path(paths[0]) if exc.path is None and len(paths) == 1 else exc) from None
-    timings["select_s"] = time.perf_counter() - t1
-    where = np.searchsorted(kept.ids, part.ids, sorter=np.argsort(kept.ids))
-    where = np.argsort(kept.ids)[where]
-    if output is not None:
-        t2 = time.perf_counter()
-        for path, stamp in zip(paths, stamps):      # the chosen records are read again, by offset
-            check_unchanged(path, stamp)
-        write_chosen(paths, kept.extra["shard"][where], kept.extra["start"][where],
-                     kept.extra["length"][where], output, output_format)
-        timings["write_s"] = time.perf_counter() - t2
-    return ShardSelection(part.ids, part.ratio, top.seen, len(kept), top.duplicates, part.trace, timings,
-                          scorer.codec, scorer.level, scorer.serializer)
+    with removed_on_bad_input(checkpoint):   # a failed run leaves no folder to refuse its rerun
+        paths = expand_inputs(input) if isinstance(input, (str, os.PathLike)) else [os.fspath(p) for p in input]
+        k1, k2, k3 = check_ks(k1, k2, k3)
+        budget = positive_int("budget", budget)
+        dedupe = resolve_dedupe(dedupe)
+        scorer = Scorer(codec, level, serializer, text_field, n_threads)
+        n = prefilter_size(budget, k1, k3)
+        timings: dict[str, float] = {}
+        stamps = [input_stamp(path) for path in paths]
+        folder = None
+        if checkpoint is not None:
+            key = {"engine": "out-of-core", "budget": budget, "k1": k1, "k2": k2, "k3": k3, "lazy": lazy,
+                   "dedupe": dedupe, "batch_size": batch_size, **scorer.config(),
+                   "inputs": [[os.path.abspath(p), os.path.getsize(p), os.stat(p).st_mtime_ns] for p in paths]}
+            folder = open_folder(checkpoint, key)
+        t0 = time.perf_counter()
+        top = score_shards(paths, n, scorer, dedupe=dedupe, batch_size=batch_size, progress=progress,
+                           checkpoint=folder)
+        kept = top.result()
+        timings["score_s"] = time.perf_counter() - t0
+        if top.seen == 0:
+            raise InputError("the pool is empty", path=paths[0] if len(paths) == 1 else None)
+        t1 = time.perf_counter()
+        try:
+            part = _select_kept(kept, budget, top.seen, scorer, k1, k2, k3, n_threads, progress, lazy, dedupe,
+                                folder, paths, stamps)
+        except InputError as exc:
+            raise (exc.with_path(paths[0]) if exc.path is None and len(paths) == 1 else exc) from None
+        timings["select_s"] = time.perf_counter() - t1
+        where = np.searchsorted(kept.ids, part.ids, sorter=np.argsort(kept.ids))
+        where = np.argsort(kept.ids)[where]
+        if output is not None:
+            t2 = time.perf_counter()
+            for path, stamp in zip(paths, stamps):      # the chosen records are read again, by offset
+                check_unchanged(path, stamp)
+            write_chosen(paths, kept.extra["shard"][where], kept.extra["start"][where],
+                         kept.extra["length"][where], output, output_format)
+            timings["write_s"] = time.perf_counter() - t2
+        return ShardSelection(part.ids, part.ratio, top.seen, len(kept), top.duplicates, part.trace, timings,
+                              scorer.codec, scorer.level, scorer.serializer)
 
 
 def _select_kept(kept: ScoredBatch, budget: int, pool_size: int, scorer: Scorer, k1: int, k2: int, k3: int,

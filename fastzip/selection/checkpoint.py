@@ -13,12 +13,15 @@ whichever comes first, and once at the end.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import time
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from io import BytesIO
 from typing import Any
 
@@ -26,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import InputError
+from ..io.remote import is_remote, local_path
 from ..io.write import write_bytes_atomic
 from ..samples.pool import Pool
 from .greedy import Checkpointer, EngineState
@@ -54,7 +58,8 @@ def open_folder(folder: str | os.PathLike[str], key: dict[str, Any], key_file: s
     Parameters
     ----------
     folder : str or os.PathLike
-        The folder (created if missing).
+        A local folder (a path or a ``file://`` URL), created if missing; its
+        parent must exist.
     key : dict
         JSON-serializable: the run's settings and its input's identity.
     key_file : str, optional
@@ -66,16 +71,20 @@ def open_folder(folder: str | os.PathLike[str], key: dict[str, Any], key_file: s
     Returns
     -------
     str
-        The folder's path.
+        The folder's local path.
 
     Raises
     ------
     fastzip.errors.InputError
-        The folder holds a checkpoint of another run, or cannot be used.
+        The folder holds a checkpoint of another run, or cannot be used:
+        remote, or in a folder that does not exist.
     """
-    path = os.fspath(folder)
+    path = local_folder(folder)
     try:
-        os.makedirs(path, exist_ok=True)
+        os.mkdir(path)
+    except FileExistsError:
+        if not os.path.isdir(path):
+            raise InputError("the checkpoint is not a folder", path=path) from None
     except OSError as exc:
         raise InputError(f"cannot create the checkpoint folder: {exc.strerror or exc}", path=path) from None
     digest = hashlib.sha256(json.dumps({"format": FORMAT, **key}, sort_keys=True).encode()).hexdigest()
@@ -94,6 +103,79 @@ def open_folder(folder: str | os.PathLike[str], key: dict[str, Any], key_file: s
     return path
 
 
+def local_folder(folder: str | os.PathLike[str]) -> str:
+    """A checkpoint folder's local path; a remote one, or one whose parent is missing, is refused.
+
+    A checkpoint is written every few rounds with atomic renames, which object
+    stores do not have; and a mistyped path should not grow a tree of folders.
+    """
+    path = os.fspath(local_path(os.fspath(folder)))
+    if is_remote(path):
+        raise InputError("a checkpoint folder must be local (a path or file://): it is rewritten every few "
+                         "rounds by atomic renames, which object stores lack", path=path)
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise InputError(f"the checkpoint folder's parent {parent} does not exist", path=path)
+    return str(path)
+
+
+def check_place(folder: str | os.PathLike[str], inputs: Iterable[str | None],
+                outputs: Iterable[str | None]) -> None:
+    """Refuse, before any work, a checkpoint folder that would touch an input or clash with an output.
+
+    The folder may not be an input or an output, lie inside an input folder
+    (its files would be read as shards by the next run, and the input must
+    never change), or hold an input or an output.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The checkpoint folder (a local path).
+    inputs, outputs : iterables of str or None
+        The run's input files and folders, and its output files (None, ``-``
+        and remote paths are passed over).
+
+    Raises
+    ------
+    fastzip.errors.InputError
+        Naming the checkpoint folder and what it clashes with.
+    """
+    ck = os.path.realpath(local_folder(folder))
+
+    def within(path: str, top: str) -> bool:
+        return path == top or path.startswith(top.rstrip(os.sep) + os.sep)
+
+    for kind, paths in (("input", inputs), ("output", outputs)):
+        for other in paths:
+            if other is None or other == "-" or is_remote(other):
+                continue
+            real = os.path.realpath(local_path(other))
+            if within(real, ck):
+                raise InputError(f"the checkpoint folder is or holds the {kind} {other}; use a folder of its "
+                                 "own", path=os.fspath(folder))
+            if kind == "input" and os.path.isdir(real) and within(ck, real):
+                raise InputError(f"the checkpoint folder lies inside the input folder {other}, which must not "
+                                 "change; use a folder outside it", path=os.fspath(folder))
+
+
+@contextlib.contextmanager
+def removed_on_bad_input(folder: str | os.PathLike[str] | None) -> Iterator[None]:
+    """Remove the checkpoint folder again if this run created it and then fails on bad input or arguments.
+
+    Such a folder could never be resumed (its key names the bad run), and it
+    would refuse the corrected rerun as "made with other arguments".  A run
+    stopped any other way (Ctrl-C, a kill, an output that cannot be written)
+    keeps its folder, to resume from.
+    """
+    created = folder is not None and not os.path.lexists(local_folder(folder))
+    try:
+        yield
+    except InputError:
+        if created and folder is not None:
+            shutil.rmtree(local_folder(folder), ignore_errors=True)
+        raise
+
+
 def save_arrays(path: str, arrays: dict[str, npt.NDArray[Any]]) -> None:
     """Write arrays as one ``.npz`` file, atomically."""
     buffer = BytesIO()
@@ -108,7 +190,7 @@ def load_arrays(path: str) -> dict[str, npt.NDArray[Any]] | None:
     try:
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
         raise InputError(f"unreadable checkpoint ({exc}); delete it to start afresh", path=path) from None
 
 

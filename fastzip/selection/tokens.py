@@ -132,6 +132,9 @@ def count_tokens(pool: Pool, tokenizer: Any) -> npt.NDArray[np.int64]:
     return counts
 
 
+MAX_COUNT = (1 << 63) - 1     # counts are held as int64
+
+
 def _count_of(value: Any, field: str, record: int) -> int:
     """A record's count: a non-negative integer (an integral float too), else a one-line error."""
     if isinstance(value, (bool, np.bool_)):
@@ -144,6 +147,9 @@ def _count_of(value: Any, field: str, record: int) -> int:
         raise InputError(f"token count field {field!r} holds {value!r}, not an integer", record=record)
     if count < 0:
         raise InputError(f"token count field {field!r} holds {count}, a negative count", record=record)
+    if count > MAX_COUNT:
+        raise InputError(f"token count field {field!r} holds {count}, more than a count can hold ({MAX_COUNT})",
+                         record=record)
     return count
 
 

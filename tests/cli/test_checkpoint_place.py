@@ -1,0 +1,132 @@
+"""``--checkpoint`` is checked like an output: before any work, never in an input, never an output, local only.
+
+A run that fails on bad input or arguments leaves no checkpoint folder (it
+could never resume, and would refuse the corrected rerun), and options the
+run would not use are refused rather than ignored.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+
+import pytest
+
+from fastzip.cli import main
+from fastzip.cli import select as cli_select
+
+SMALL = ["--budget", "5", "--k1", "50", "--k2", "10", "--k3", "5", "--quiet"]
+
+
+@pytest.fixture
+def pool(tmp_path, data_dir):
+    src = tmp_path / "in" / "pool.jsonl"
+    src.parent.mkdir()
+    src.write_bytes((data_dir / "faq_qa.jsonl").read_bytes())
+    return src
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Fail the test if the pool is read or a selection starts."""
+    def forbidden(*args, **kwargs):
+        raise AssertionError("work started before the checkpoint folder was checked")
+    for name in ("select", "select_shards", "select_files"):
+        monkeypatch.setattr(cli_select, name, forbidden)
+    monkeypatch.setattr(cli_select.io, "read_pool", forbidden)
+
+
+def _tree(folder) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def _refused(capsys, args: list[str], *words: str) -> str:
+    rc = main(args)
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert err.count("\n") == 1 and err.startswith("fastzip: error: "), err
+    for word in words:
+        assert word in err, err
+    return err
+
+
+@pytest.mark.parametrize("place", ["output", "indices", "in-input-folder", "in-glob-folder", "holds-input",
+                                   "s3", "memory", "missing-parent"])
+def test_a_bad_checkpoint_folder_is_refused_before_any_work(tmp_path, capsys, pool, no_work, place):
+    out = tmp_path / "sel.jsonl"
+    inputs = {"in-input-folder": str(pool.parent), "in-glob-folder": str(pool.parent / "*.jsonl")}
+    args = ["select", inputs.get(place, str(pool)), "-o", str(out), *SMALL]
+    folder = {"output": str(out), "indices": str(tmp_path / "idx.json"), "in-input-folder": str(pool.parent / "ck"),
+              "in-glob-folder": str(pool.parent / "ck"), "holds-input": str(tmp_path), "s3": "s3://bucket/ck",
+              "memory": "memory://ck", "missing-parent": str(tmp_path / "no" / "such" / "ck")}[place]
+    if place == "indices":
+        args += ["--indices-out", folder]
+    before = _tree(tmp_path)
+    _refused(capsys, [*args, "--checkpoint", folder], folder)
+    assert _tree(tmp_path) == before           # nothing created, the input folder untouched
+
+
+def test_a_file_url_checkpoint_is_the_local_folder_and_resumes(tmp_path, capsys, pool):
+    folder = tmp_path / "ck"
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert main(["select", str(pool), "-o", str(first), *SMALL, "--checkpoint", f"file://{folder}"]) == 0
+    assert sorted(os.listdir(folder)) == ["engine.npz", "fastzip-checkpoint.json"]
+    assert main(["select", str(pool), "-o", str(second), *SMALL, "--checkpoint", str(folder)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("file:")]
+
+
+@pytest.mark.parametrize("fault", ["budget", "text-field"])
+def test_a_run_failing_on_bad_arguments_leaves_no_checkpoint_and_the_rerun_works(tmp_path, capsys, pool, fault):
+    """Out of core the folder is opened before the pool is read: it goes again on bad input."""
+    folder = tmp_path / "ck"
+    out = tmp_path / "sel.jsonl"
+    bad = {"budget": ["--budget", "500"], "text-field": ["--text-field", "nope"]}[fault]
+    args = ["select", str(pool), "-o", str(out), "--out-of-core", "on", "--checkpoint", str(folder), "--quiet"]
+    _refused(capsys, [*args, *(bad if fault == "budget" else ["--budget", "5", *bad])])
+    assert not folder.exists() and not out.exists()
+    assert main([*args, "--budget", "5"]) == 0
+    assert out.exists() and folder.is_dir()
+
+
+def test_a_damaged_checkpoint_is_one_line(tmp_path, capsys, pool):
+    folder = tmp_path / "ck"
+    args = ["select", str(pool), "-o", str(tmp_path / "sel.jsonl"), *SMALL, "--checkpoint", str(folder)]
+    assert main(args) == 0
+    engine = folder / "engine.npz"
+    engine.write_bytes(engine.read_bytes()[:300])
+    _refused(capsys, args, "engine.npz", "unreadable checkpoint")
+
+
+def test_a_ray_run_needs_files(tmp_path, capsys, no_work):
+    _refused(capsys, ["select", "-o", str(tmp_path / "s.jsonl"), "--ray", *SMALL], "--ray", "give INPUT")
+
+
+@pytest.mark.parametrize("source", ["stdin", "bundled"])
+def test_out_of_core_on_refuses_an_input_read_once(tmp_path, capsys, pool, monkeypatch, no_work, source):
+    args = ["select", "-o", str(tmp_path / "s.jsonl"), "--out-of-core", "on", *SMALL]
+    if source == "stdin":
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(pool.read_bytes())))
+        args = ["select", "-", "--format", "jsonl", *args[1:]]
+    _refused(capsys, args, "--out-of-core on")
+
+
+@pytest.mark.parametrize("option", [["--partitions", "3"], ["--oversample", "2"], ["--seed", "5"]])
+def test_greedi_options_are_refused_with_the_exact_strategy(tmp_path, capsys, pool, no_work, option):
+    _refused(capsys, ["select", str(pool), "-o", str(tmp_path / "s.jsonl"), "--ray", "--strategy", "exact",
+                      *SMALL, *option], option[0], "--strategy exact")
+
+
+@pytest.mark.parametrize("option", [["--oversample", "4.0"], ["--seed", "0"]])
+def test_a_ray_option_given_at_its_default_is_still_refused_without_ray(tmp_path, capsys, pool, no_work, option):
+    _refused(capsys, ["select", str(pool), "-o", str(tmp_path / "s.jsonl"), *SMALL, *option], option[0], "--ray")
+
+
+def test_a_token_count_past_int64_is_one_line(tmp_path, capsys, pool):
+    rows = [json.loads(line) for line in pool.read_text(encoding="utf-8").splitlines()[:2]]
+    rows[0]["n"], rows[1]["n"] = 100, 2**70
+    src = tmp_path / "tok.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    _refused(capsys, ["select", str(src), "-o", str(tmp_path / "s.jsonl"), "--budget-tokens", "2000",
+                      "--token-field", "n", "--quiet"], "record 1", "more than a count can hold")
