@@ -178,9 +178,7 @@ def run_out_of_core(args: argparse.Namespace) -> int:
         try:
             res = select_shards(paths, args.budget, args.output, k1=args.k1, k2=args.k2, k3=args.k3,
                                 codec=args.codec, level=args.level, serializer=args.serializer,
-                                text_field=args.text_field, n_threads=args.threads,
-                                # the progress bar sizes local files; remote shards run without one
-                                progress=not args.quiet and not any(io.is_remote(p) for p in paths),
+                                text_field=args.text_field, n_threads=args.threads, progress=not args.quiet,
                                 lazy=False if args.exhaustive else None, dedupe=not args.keep_duplicates,
                                 checkpoint=args.checkpoint)
         except InputError as exc:

@@ -37,6 +37,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import InputError
+from ..io import remote
 from ..io.read import check_unchanged, input_stamp
 from ..io.shards import BATCH_SIZE, expand_inputs, iter_batches, read_records_at, write_chosen
 from ..selection.api import select
@@ -70,10 +71,12 @@ def score_shards(paths: Sequence[str], n: int, scorer: Scorer, *, dedupe: bool =
         top.restore(saved)
         first_shard, first_record = int(saved["next"][0]), int(saved["next"][1])
     bar = None
+    # local shards: a bar of bytes; remote ones (their sizes would cost a request each): of records
+    by_bytes = not any(remote.is_remote(p) for p in paths)
     if progress:
-        bar = tqdm(total=sum(os.path.getsize(p) for p in paths), unit="B", unit_scale=True,
-                   desc="fastzip score", dynamic_ncols=True)
-    sizes = [os.path.getsize(p) for p in paths] if bar is not None else []
+        bar = tqdm(total=sum(os.path.getsize(p) for p in paths) if by_bytes else None,
+                   unit="B" if by_bytes else " records", unit_scale=True, desc="fastzip score", dynamic_ncols=True)
+    sizes = [os.path.getsize(p) for p in paths] if bar is not None and by_bytes else []
     try:
         record = first_record
         for shard in range(first_shard, len(paths)):
@@ -93,7 +96,7 @@ def score_shards(paths: Sequence[str], n: int, scorer: Scorer, *, dedupe: bool =
                 top.add_pool(scorer.score_pool(pool, ids, extra=extra), pool, digests=True)
                 record = batch.first + len(batch.records)
                 if bar is not None:
-                    bar.n = sum(sizes[:shard]) + batch.consumed_bytes
+                    bar.n = sum(sizes[:shard]) + batch.consumed_bytes if by_bytes else record
                     bar.refresh()
             if state_path is not None:       # the shard is done: keep what it left, atomically
                 save_arrays(state_path, {**top.state(), "next": np.asarray([shard + 1, record], np.int64)})
@@ -151,7 +154,7 @@ def select_shards(input: str | Sequence[str], budget: int, output: str | None = 
         if checkpoint is not None:
             key = {"engine": "out-of-core", "budget": budget, "k1": k1, "k2": k2, "k3": k3, "lazy": lazy,
                    "dedupe": dedupe, "batch_size": batch_size, **scorer.config(),
-                   "inputs": [[os.path.abspath(p), os.path.getsize(p), os.stat(p).st_mtime_ns] for p in paths]}
+                   "inputs": [_identity(p) for p in paths]}
             folder = open_folder(checkpoint, key)
         t0 = time.perf_counter()
         top = score_shards(paths, n, scorer, dedupe=dedupe, batch_size=batch_size, progress=progress,
@@ -178,6 +181,14 @@ def select_shards(input: str | Sequence[str], budget: int, output: str | None = 
             timings["write_s"] = time.perf_counter() - t2
         return ShardSelection(part.ids, part.ratio, top.seen, len(kept), top.duplicates, part.trace, timings,
                               scorer.codec, scorer.level, scorer.serializer)
+
+
+def _identity(path: str) -> list[Any]:
+    """An input's identity in a checkpoint's key: path, size and mtime (remote: URL and size only)."""
+    if remote.is_remote(path):
+        return [path, remote.size(path)]
+    st = os.stat(path)
+    return [os.path.abspath(path), st.st_size, st.st_mtime_ns]
 
 
 def _select_kept(kept: ScoredBatch, budget: int, pool_size: int, scorer: Scorer, k1: int, k2: int, k3: int,

@@ -130,3 +130,24 @@ def test_a_token_count_past_int64_is_one_line(tmp_path, capsys, pool):
     src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     _refused(capsys, ["select", str(src), "-o", str(tmp_path / "s.jsonl"), "--budget-tokens", "2000",
                       "--token-field", "n", "--quiet"], "record 1", "more than a count can hold")
+
+
+def test_remote_shards_resume_from_a_local_checkpoint_and_show_progress(tmp_path, capsys, pool):
+    """Out of core over remote shards: the checkpoint's key names them by URL and size, and both bars show."""
+    fsspec = pytest.importorskip("fsspec", reason="the remote extra is not installed")
+    fs = fsspec.filesystem("memory")
+    lines = pool.read_bytes().splitlines(keepends=True)
+    root = f"/ck{os.getpid()}"
+    fs.pipe_file(f"{root}/a.jsonl", b"".join(lines[:250]))
+    fs.pipe_file(f"{root}/b/c.jsonl", b"".join(lines[250:]))
+    try:
+        outs, errs = [tmp_path / "a.jsonl", tmp_path / "b.jsonl"], []
+        for out in outs:
+            assert main(["select", f"memory:/{root}", "-o", str(out), "--budget", "5", "--k1", "50", "--k2", "10",
+                         "--k3", "5", "--checkpoint", str(tmp_path / "ck")]) == 0
+            errs.append(capsys.readouterr().err)
+        assert "fastzip score" in errs[0] and "481 records" in errs[0], errs[0]     # the scoring bar, of records
+        assert all("fastzip select:" in err and "out of core" in err for err in errs), errs
+        assert outs[0].read_bytes() == outs[1].read_bytes()
+    finally:
+        fs.rm(root, recursive=True)
