@@ -26,10 +26,14 @@ every few rounds: a run killed at any point continues from there.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import glob
 import os
+import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,7 +233,7 @@ def select_located(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray,
         The time spent reading and writing the pool.
     """
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="fastzip-kept-") as scratch:
+    with scratch_folder() as scratch:
         folder = os.path.join(checkpoint if checkpoint is not None else scratch, "kept-pool")
         if checkpoint is None or not os.path.exists(os.path.join(folder, META_FILE)):
             with PoolWriter(folder, scorer.serializer) as writer:
@@ -242,6 +246,43 @@ def select_located(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray,
                      progress=progress, lazy=lazy, dedupe=dedupe,
                      checkpoint=None if checkpoint is None else os.path.join(checkpoint, "select"))
     return res, fetched
+
+
+SCRATCH_PREFIX = "fastzip-kept-"
+LOCK_FILE = ".lock"
+
+
+@contextlib.contextmanager
+def scratch_folder() -> Iterator[str]:
+    """A temporary folder for the kept pool, locked while this run lives; killed runs' folders are removed.
+
+    A run killed with SIGKILL skips every cleanup and leaves its kept pool
+    (up to the kept samples' bytes) in the temporary folder.  Each run holds
+    an exclusive ``flock`` on its folder's lock file, which the kernel
+    releases when the process dies, on any PID namespace; a folder whose lock
+    can be taken belongs to no living run and goes when the next one starts.
+    """
+    for stale in glob.glob(os.path.join(tempfile.gettempdir(), SCRATCH_PREFIX + "*", LOCK_FILE)):
+        try:
+            fd = os.open(stale, os.O_RDWR)
+        except OSError:
+            continue                    # another user's, or gone already
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue                    # a living run holds it
+        finally:
+            os.close(fd)                # the lock, if taken, goes with it: the folder is removed unlocked
+        shutil.rmtree(os.path.dirname(stale), ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX) as scratch:
+        # locked under another name first: a sweeper never sees this run's lock file unlocked
+        fd = os.open(os.path.join(scratch, LOCK_FILE + ".new"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.rename(os.path.join(scratch, LOCK_FILE + ".new"), os.path.join(scratch, LOCK_FILE))
+            yield scratch
+        finally:
+            os.close(fd)
 
 
 def _no_text_field(scorer: Scorer) -> dict[str, Any]:
