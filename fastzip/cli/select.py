@@ -129,6 +129,13 @@ def wants_out_of_core(args: argparse.Namespace) -> bool:
         raise InputError("--out-of-core on reads its input three times, so it needs a file, a folder or a glob: "
                          f"{'standard input' if path == '-' else 'the bundled sample pool'} is read once, in "
                          "memory (drop --out-of-core on)")
+    if mode == "off" and path not in (None, "-") and is_sharded(path):
+        raise InputError("--out-of-core off reads one file in memory, and this is a folder or a glob of shards: "
+                         "drop --out-of-core off", path=path)
+    if mode == "on" and not io.is_remote(path) and os.path.exists(path) and \
+            not (os.path.isfile(path) or os.path.isdir(path)):
+        raise InputError("--out-of-core on reads its input three times, and a pipe or device can be read once: "
+                         "drop --out-of-core on", path=path)
     if mode == "off" or path is None or path == "-":
         return False
     if args.compat is not None or args.budget is None:
@@ -237,6 +244,15 @@ def _refuse_ignored_options(args: argparse.Namespace) -> None:
                                  f"--strategy exact would ignore it (drop one of them)")
         if args.out_of_core == "off":
             raise InputError("--ray streams the shards; --out-of-core off contradicts it (drop one of them)")
+    if args.budget_tokens is None and (args.tokenizer or args.token_field):
+        raise UsageError("--tokenizer and --token-field go with --budget-tokens; give it, or drop them")
+    if args.budget_tokens is not None and bool(args.tokenizer) == bool(args.token_field):
+        raise UsageError("--budget-tokens needs exactly one of --tokenizer FILE (count the tokens) and "
+                         "--token-field FIELD (read them)")
+    if args.compat is not None and args.level not in (None, 9):
+        raise UsageError(f"--compat reference always uses zlib level 9; drop --level {args.level}")
+    if args.compat is not None and args.checkpoint is not None:
+        raise UsageError("--checkpoint needs the default mode: --compat reference keeps no state to resume from")
     if args.any_zlib and args.compat is None:
         raise InputError("--any-zlib applies to --compat runs only; add --compat reference or drop --any-zlib")
     if args.text_field is not None and args.serializer not in (None, "text"):

@@ -151,3 +151,19 @@ def test_remote_shards_resume_from_a_local_checkpoint_and_show_progress(tmp_path
         assert outs[0].read_bytes() == outs[1].read_bytes()
     finally:
         fs.rm(root, recursive=True)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--compat", "reference", "--level", "6", "--budget", "5"], "--compat reference always uses zlib level 9"),
+    (["--compat", "reference", "--budget", "5", "--checkpoint", "ck"], "--checkpoint needs the default mode"),
+    (["--out-of-core", "off", "--budget", "5"], "--out-of-core off reads one file in memory")])
+def test_a_refusal_names_the_options_given(tmp_path, capsys, pool, no_work, extra, message):
+    src = str(pool.parent) if "off" in extra else str(pool)
+    _refused(capsys, ["select", src, "-o", str(tmp_path / "s.jsonl"), "--quiet", *extra], message)
+
+
+def test_out_of_core_on_refuses_a_pipe(tmp_path, capsys, no_work):
+    fifo = tmp_path / "pool.jsonl"
+    os.mkfifo(fifo)
+    _refused(capsys, ["select", str(fifo), "-o", str(tmp_path / "s.jsonl"), "--out-of-core", "on", *SMALL],
+             "a pipe or device can be read once")

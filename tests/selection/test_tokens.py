@@ -142,7 +142,11 @@ def test_command_line_token_budget(tmp_path, tokenizer_file, rows, capsys):
     capsys.readouterr()
     for extra, message in ((["--token-field", "nope"], "pool.jsonl: record 0 (line 1): no token count field 'nope'"),
                            (["--budget-tokens", "1", "--token-field", "n_tok"], "smaller than every sample"),
-                           (["--budget", "5", "--tokenizer", str(tokenizer_file)], "given without budget_tokens")):
+                           (["--budget", "5", "--tokenizer", str(tokenizer_file)],
+                            "--tokenizer and --token-field go with --budget-tokens"),
+                           (["--tokenizer", str(tokenizer_file), "--token-field", "n_tok"],
+                            "--budget-tokens needs exactly one of --tokenizer FILE"),
+                           ([], "--budget-tokens needs exactly one of")):
         args = ["select", str(src), "-o", str(tmp_path / "x.jsonl"), "--quiet", *extra]
         if "--budget" not in extra and "--budget-tokens" not in extra:
             args += ["--budget-tokens", "100"]
