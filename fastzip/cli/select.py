@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -420,6 +421,8 @@ def run_on_ray(args: Any) -> int:
             ray.init(address=args.address or "local", include_dashboard=False, log_to_driver=False,
                      logging_level="ERROR")
         ray.data.DataContext.get_current().enable_progress_bars = not args.quiet
+        if args.quiet:      # Ray Data's INFO lines (execution plans, timings) and its progress-bar notice
+            logging.getLogger("ray.data").setLevel(logging.ERROR)
         startup = time.perf_counter() - t0
         try:
             indices, locations, trace = select_files(
