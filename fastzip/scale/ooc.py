@@ -236,11 +236,14 @@ def select_located(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray,
     with scratch_folder() as scratch:
         folder = os.path.join(checkpoint if checkpoint is not None else scratch, "kept-pool")
         if checkpoint is None or not os.path.exists(os.path.join(folder, META_FILE)):
-            with PoolWriter(folder, scorer.serializer) as writer:
+            bar = tqdm(total=len(shards), unit=" records", desc="fastzip fetch kept", dynamic_ncols=True,
+                       disable=not progress)
+            with bar, PoolWriter(folder, scorer.serializer) as writer:
                 for start in range(0, len(shards), REREAD_CHUNK):
                     at = slice(start, start + REREAD_CHUNK)
                     pool = scorer.pool(read_records_at(paths, shards[at], starts[at], lengths[at]))
                     writer.add_packed(pool.data, pool.offsets)
+                    bar.update(len(pool))
         fetched = time.perf_counter() - started
         res = select(open_pool(folder), budget, k1=k1, k2=k2, k3=k3, **_no_text_field(scorer), n_threads=n_threads,
                      progress=progress, lazy=lazy, dedupe=dedupe,
