@@ -63,7 +63,8 @@ def add_select_parser(sub: argparse._SubParsersAction[Parser]) -> None:
     _add_engine_options(sel, budget)
     sel.add_argument("--k1", type=int, default=10000,
                      help="stage 1, each round: the K1 samples that compress worst on their own, i.e. carry the "
-                          "most information alone, become candidates (default 10000)")
+                          "most information alone, become candidates (default 10000; K3 <= K2 <= K1, so below 200 "
+                          "give --k2 and --k3 too)")
     sel.add_argument("--k2", type=int, default=200,
                      help="stage 2: of those, the K2 that add the most to what is already selected (default 200)")
     sel.add_argument("--k3", type=int, default=100,
