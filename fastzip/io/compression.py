@@ -72,6 +72,8 @@ def sniff(head: bytes) -> str | None:
             return name
     if head[:3] == b"BZh" and head[3:4] in b"123456789" and len(head) >= 4:
         return "bz2"
+    if head[1:4] == b"\x2a\x4d\x18" and head[0] & 0xF0 == 0x50:
+        return "zstd"            # a skippable frame first, as pzstd writes
     return None
 
 
@@ -150,11 +152,51 @@ class _Decompressing(_Reader):
             super().close()
 
 
+class _ZstdFrames:
+    """Every zstd frame of ``source`` (skippable frames give nothing), as ``zstd -d`` reads them.
+
+    zstandard's ``stream_reader(read_across_frames=True)`` ends quietly when
+    the data stops inside a frame (a truncated file), so each frame is decoded
+    by its own ``decompressobj``, whose ``eof`` says the frame is complete:
+    data that ends inside a frame raises :class:`EOFError`, as gzip, bz2 and
+    xz do.  The compressed data is fed ``CHUNK`` bytes at a time, so memory
+    stays bounded by what that much data decompresses to.
+    """
+
+    CHUNK = 1 << 14
+
+    def __init__(self, source: IO[bytes]):
+        self.source = source
+        self.context = zstandard.ZstdDecompressor()
+        self.frame: Any = None           # the decoder of the frame being read; None between frames
+        self.unused = b""                # compressed bytes read past the end of the last frame
+        self.pending = bytearray()       # decompressed bytes not yet returned
+
+    def read(self, size: int) -> bytes:
+        while len(self.pending) < size:
+            data, self.unused = self.unused or self.source.read(self.CHUNK), b""
+            if not data:
+                if self.frame is not None:
+                    raise EOFError("the data ends inside a zstd frame")
+                break
+            if self.frame is None:
+                self.frame = self.context.decompressobj()
+            self.pending += self.frame.decompress(data)
+            if self.frame.eof:
+                self.unused, self.frame = self.frame.unused_data, None
+        out = bytes(self.pending[:size])
+        del self.pending[:size]
+        return out
+
+    def close(self) -> None:
+        """Nothing to release (``source`` stays open)."""
+
+
 def _decoder(source: IO[bytes], compression: str) -> Any:
     if compression == "gzip":
         return gzip.GzipFile(fileobj=source, mode="rb")          # every member, as gzip -d does
     if compression == "zstd":
-        return zstandard.ZstdDecompressor().stream_reader(source, read_across_frames=True, closefd=False)
+        return _ZstdFrames(source)                                # every frame, as zstd -d does
     if compression == "bz2":
         return bz2.BZ2File(source, "rb")                          # every stream, as bzip2 -d does
     return lzma.LZMAFile(source, "rb")

@@ -96,6 +96,9 @@ def check_output_name(path: str) -> None:
         return
     base, compression = split_compression(os.path.basename(str(path)))
     ext = os.path.splitext(base)[1]
+    if compression and format_from_name(base) == "parquet":
+        raise UsageError(f"{path}: compressed Parquet outputs are not written (Parquet compresses its own "
+                         "pages); name the output .parquet")
     if ext or compression:
         what = f"{ext} files" if ext else "compressed files whose name does not say the format"
         raise UsageError(f"{path}: fastzip does not write {what}; name the output .jsonl, .json or .parquet "

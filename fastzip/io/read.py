@@ -272,7 +272,7 @@ def check_record(record: Any, index: int, path: str, line: int | None = None) ->
                          path=path, record=index, line=line)
 
 
-def _parse_json(raw: bytes, path: str, record: int | None = None, line: int | None = None) -> Any:
+def parse_json(raw: bytes, path: str, record: int | None = None, line: int | None = None) -> Any:
     """``json.loads`` with every failure as one :class:`InputError` line."""
     try:
         return json.loads(raw)
@@ -312,7 +312,7 @@ class _JsonlLines:
                 continue   # blank lines carry no record
             index = len(self.starts)
             try:
-                record = _parse_json(line, self.name, index, number)
+                record = parse_json(line, self.name, index, number)
                 check_record(record, index, self.name, number)
             except InputError as exc:
                 if not self.skip:
@@ -331,7 +331,7 @@ class _JsonlLines:
 
 def _read_json_list(raw: bytes, name: str, check: bool = True) -> list[Any]:
     try:
-        data = _parse_json(raw, name)
+        data = parse_json(raw, name)
     except InputError as exc:
         if "Extra data" in exc.reason and _first_line_is_json(raw):
             raise InputError(f"{exc.reason}; this looks like JSONL (one record per line): name it .jsonl or "

@@ -5,8 +5,12 @@ both count) for files whose name says a format, compressed or not
 (``.jsonl``, ``.jsonl.gz``, ``.json.zst``, ``.parquet``...).  Names starting
 with a dot (hidden files and folders, such as ``.cache/`` or ``.part.crc``)
 are skipped, and so are files whose name says no format (``README.md``,
-``_SUCCESS``); symbolic links to folders are not followed.  Shards are read
-in the order of their paths relative to the folder, compared folder by folder.
+``_SUCCESS``).  Symbolic links are followed, to folders too (a mixture
+assembled with ``ln -s``), as a ``**`` glob follows them; a folder already
+walked (a link back up the tree) is not walked again, and a file reached by
+several paths (through links) is read once, under the first of them in
+path order.  Shards are read in the order of their paths relative to the
+folder, compared folder by folder.
 
 A compressed JSONL shard is decompressed as it is read; a chosen record's
 place is its offset in the decompressed data, and copying the chosen
@@ -28,8 +32,8 @@ from ..errors import InputError
 from . import remote
 from .compression import compressed_position, is_decompressing, open_decompressed
 from .formats import STDIO, format_from_name, output_format
-from .read import check_record, read_dataset
-from .write import json_bytes, write_outputs
+from .read import check_record, parse_json, read_dataset
+from .write import json_bytes, parquet_bytes, write_outputs
 
 STREAM_THRESHOLD = 256 * 2**20     # --out-of-core auto: inputs at least this large stream
 BATCH_SIZE = 8192
@@ -56,6 +60,9 @@ def shard_format(path: str) -> str:
 def expand_inputs(spec: str) -> list[str]:
     """One file, every shard under a folder (recursively, see the module notes), or a glob; sorted by path.
 
+    Links are followed; a file that two paths reach (by its real path) is
+    listed once, under the first, in a folder and in a glob alike.
+
     Parameters
     ----------
     spec : str
@@ -75,8 +82,11 @@ def expand_inputs(spec: str) -> list[str]:
     spec = os.fspath(spec)
     if os.path.isdir(spec):
         found: list[tuple[tuple[str, ...], str]] = []
-        for folder, dirs, files in os.walk(spec):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
+        seen = {os.path.realpath(spec)}     # folders walked, by real path: a link back up is not walked again
+        for folder, dirs, files in os.walk(spec, followlinks=True):
+            # sorted, so the path a folder reached twice is walked under is the first in path order
+            dirs[:] = [d for d in sorted(dirs) if not d.startswith(".")]
+            dirs[:] = [d for d in dirs if _first_visit(os.path.join(folder, d), seen)]
             rel = os.path.relpath(folder, spec)
             parts = () if rel == os.curdir else tuple(rel.split(os.sep))
             found.extend(((*parts, name), os.path.join(folder, name)) for name in files
@@ -86,15 +96,30 @@ def expand_inputs(spec: str) -> list[str]:
             raise InputError("the folder holds no .jsonl, .parquet or .json shards, searched recursively (JSON and "
                              "JSONL may be compressed: .jsonl.gz, .jsonl.zst, .jsonl.bz2, .jsonl.xz; names "
                              "starting with a dot are skipped)", path=spec)
-        return [path for _, path in sorted(found)]
+        return _once([path for _, path in sorted(found)])
     if glob.has_magic(spec) and not os.path.exists(spec):
         paths = sorted(p for p in glob.glob(spec, recursive=True) if os.path.isfile(p))
         if not paths:
             raise InputError("no file matches this pattern", path=spec)
-        return paths
+        return _once(paths)
     if not os.path.exists(spec):
         raise InputError("no such folder" if spec.endswith(("/", os.sep)) else "no such file or folder", path=spec)
     return [spec]
+
+
+def _first_visit(path: str, seen: set[str]) -> bool:
+    """Whether ``path``'s real path is met for the first time (noting it in ``seen``)."""
+    real = os.path.realpath(path)
+    if real in seen:
+        return False
+    seen.add(real)
+    return True
+
+
+def _once(paths: list[str]) -> list[str]:
+    """``paths`` without a file reached again through symbolic links (same real path): its first path stays."""
+    seen: set[str] = set()
+    return [p for p in paths if _first_visit(p, seen)]
 
 
 def is_sharded(spec: str | None) -> bool:
@@ -136,11 +161,7 @@ def _jsonl_batches(path: str, shard: int, first: int, batch_size: int) -> Iterat
             start, offset = offset, offset + len(raw)
             if not raw.strip():
                 continue
-            try:
-                record = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not valid UTF-8"
-                raise InputError(f"malformed JSON: {reason}", path=path, record=index, line=number) from None
+            record = parse_json(raw, path, index, number)      # every fault as the in-memory path words it
             check_record(record, index, path, number)
             records.append(record)
             starts.append(start)
@@ -294,18 +315,17 @@ def write_chosen(paths: Sequence[str], shards: np.ndarray, starts: np.ndarray, l
             where = np.flatnonzero(shards == s)
             tables.append(parquet_rows_at(paths[int(s)], starts[where]))
             positions.append(where)
-        table = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
         order = np.argsort(np.concatenate(positions), kind="stable")
-        sink = pa.BufferOutputStream()
-        pa.parquet.write_table(table.take(pa.array(order, type=pa.int64())), sink)
-        payload = sink.getvalue().to_pybytes()
+
+        def in_order() -> Any:     # shards whose schemas cannot be merged fail here
+            table = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+            return table.take(pa.array(order, type=pa.int64()))
+        payload = parquet_bytes(in_order, output)
     else:
         records = read_records_at(paths, shards, starts, lengths)
         if fmt == "parquet":
             pa = require_pyarrow()
-            sink = pa.BufferOutputStream()
-            pa.parquet.write_table(pa.Table.from_pylist(records), sink)
-            payload = sink.getvalue().to_pybytes()
+            payload = parquet_bytes(lambda: pa.Table.from_pylist(records), output)
         elif fmt == "jsonl":
             payload = b"".join(json_bytes(record) + b"\n" for record in records)
         else:

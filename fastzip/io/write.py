@@ -6,7 +6,7 @@ outputs (a selection, its indices, its report): it creates every temporary
 file before any work, so an output that cannot be written is found in the
 first millisecond rather than after the selection, and renames them into
 place together only when the run succeeds; on any error, Ctrl-C or signal
-none is.
+none is, and a rename that fails puts back the outputs renamed before it.
 """
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ import io
 import os
 import re
 import secrets
+import shutil
 import stat
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,16 +92,18 @@ def check_output(path: str, *, inputs: Sequence[str] = (), others: Sequence[str]
 
 # ----------------------------------------------------------------------------- writing
 _TMP_PATTERN = ".{name}.fastzip-{pid}-{token}.tmp"
-_TMP_RE = re.compile(r"^\.(?P<name>.+)\.fastzip-(?P<pid>\d+)-[A-Za-z0-9_]+\.tmp$")
+_OLD_PATTERN = ".{name}.fastzip-{pid}-{token}.old"      # an old output kept while outputs are committed
+_TMP_RE = re.compile(r"^\.(?P<name>.+)\.fastzip-(?P<pid>\d+)-[A-Za-z0-9_]+\.(tmp|old)$")
 
 
 def _clean_stale_temporaries(folder: str, name: str) -> None:
-    """Remove temporary files a killed run (SIGKILL) left for this output.
+    """Remove temporary files (and old outputs kept during a commit) a killed run (SIGKILL) left for this output.
 
     Only files of fastzip's own pattern for this very output name, whose
     process no longer exists, are removed.
     """
-    for tmp in glob.glob(os.path.join(glob.escape(folder), f".{glob.escape(name)}.fastzip-*.tmp")):
+    pattern = os.path.join(glob.escape(folder), f".{glob.escape(name)}.fastzip-*.")
+    for tmp in glob.glob(pattern + "tmp") + glob.glob(pattern + "old"):
         match = _TMP_RE.match(os.path.basename(tmp))
         if match is None or match["name"] != name:
             continue
@@ -341,16 +344,40 @@ def _line(line: bytes) -> bytes:
 
 def _parquet_bytes(dataset: Dataset, indices: list[int], path: str) -> bytes:
     pa = require_pyarrow()
+    if dataset.table is not None:
+        table = dataset.table
+        return parquet_bytes(lambda: take_rows(table, indices), path)
+    return parquet_bytes(lambda: pa.Table.from_pylist(dataset.records_at(indices)), path)
+
+
+def parquet_bytes(make_table: Callable[[], Any], path: str) -> bytes:
+    """The Parquet bytes of the table ``make_table()`` builds; a fault building or writing it is one line.
+
+    Parameters
+    ----------
+    make_table : callable
+        Builds the ``pyarrow.Table`` (from records: a field whose values
+        have several types, or an integer past 64 bits, fails here).
+    path : str
+        The output, for the message.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    fastzip.errors.OutputError
+        The records cannot be written as Parquet.
+    """
+    pa = require_pyarrow()
     try:
-        if dataset.table is not None:
-            table = take_rows(dataset.table, indices)
-        else:
-            table = pa.Table.from_pylist(dataset.records_at(indices))
+        table = make_table()
         sink = pa.BufferOutputStream()
         pa.parquet.write_table(table, sink)
-    except (pa.ArrowException, TypeError, ValueError) as exc:
-        raise OutputError(f"cannot write the records as Parquet: {str(exc).splitlines()[0]}",
-                          path=path) from None
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise OutputError(f"cannot write the records as Parquet: {reason}", path=path) from None
     payload: bytes = sink.getvalue().to_pybytes()
     return payload
 
@@ -476,7 +503,9 @@ def staged_outputs(outputs: Sequence[tuple[str, str | None]], *, inputs: Sequenc
     :func:`output_stream` and the functions built on them write a reserved
     output into its temporary file (standard output's bytes are held back).
     When the block ends normally every file is renamed into place, then
-    standard output is written; when it raises, every temporary file is
+    every remote object is put, then standard output is written; a fault
+    during these puts back the outputs already renamed (see
+    :func:`_commit`).  When the block raises, every temporary file is
     removed and nothing is written.
 
     Parameters
@@ -511,17 +540,7 @@ def staged_outputs(outputs: Sequence[tuple[str, str | None]], *, inputs: Sequenc
         for slot in slots.values():
             if not slot.written:
                 raise OutputError(f"{slot.label} was not written; nothing was", path=slot.path)
-        for slot in slots.values():       # objects first: a put can fail where a rename hardly can
-            if slot.remote_slot is not None:
-                slot.remote_slot.commit(slot.buffer)
-                slot.remote_slot = None
-        for slot in slots.values():
-            if slot.tmp is not None:
-                try:
-                    os.replace(slot.tmp, slot.target)
-                except OSError as exc:
-                    raise OutputError(f"cannot write the output: {exc.strerror or exc}", path=slot.path) from None
-                slot.tmp = None
+        _commit(list(slots.values()))
         for slot in slots.values():
             if slot.path == STDIO:
                 sys.stdout.buffer.write(slot.buffer)
@@ -533,3 +552,79 @@ def staged_outputs(outputs: Sequence[tuple[str, str | None]], *, inputs: Sequenc
                     os.unlink(slot.tmp)
             if slot.remote_slot is not None:
                 slot.remote_slot.discard()
+
+
+def _commit(slots: list[_Slot]) -> None:
+    """Rename every local output into place, then put every remote one: all of them or, on a fault, none.
+
+    Before the first rename every target is checked again (a folder may
+    have appeared at one during the run) and every existing target is kept
+    as a hard link beside it (``.NAME.fastzip-PID-TOKEN.old``), so nothing
+    has changed yet when either fails.  When a rename, a put or a signal
+    then interrupts the commit, the outputs renamed so far get their old
+    file back (or are removed, when there was none).  Objects are put last,
+    as a put can fail where a rename hardly can.  What remains: a crash
+    (SIGKILL, power loss) between two renames leaves the outputs renamed so
+    far new and the others old, each old one kept in its ``.old`` link (the
+    next run for that output removes it); a put that succeeded before a
+    later put failed stays (an object cannot be put back without its old
+    bytes); and a restore that itself fails leaves that output new.
+    """
+    local = [slot for slot in slots if slot.tmp is not None]
+    kept: dict[str, str | None] = {}          # target -> its old file's link (None: there was none)
+    done: list[_Slot] = []
+    try:
+        for slot in local:
+            try:
+                check_output(slot.path)
+            except OutputError as exc:
+                raise OutputError(f"{slot.label}: {exc.reason}; nothing was written", path=exc.path) from None
+            kept[slot.target] = _keep_old(slot)
+        for slot in local:
+            assert slot.tmp is not None
+            done.append(slot)                  # before the rename: a signal may come just after it
+            try:
+                os.replace(slot.tmp, slot.target)
+            except OSError as exc:
+                raise OutputError(f"cannot write the output: {exc.strerror or exc}; nothing was written",
+                                  path=slot.path) from None
+            slot.tmp = None
+        for slot in slots:
+            if slot.remote_slot is not None:
+                slot.remote_slot.commit(slot.buffer)
+                slot.remote_slot = None
+    except BaseException:
+        for slot in reversed(done):           # put the old files back
+            if slot.tmp is not None and os.path.exists(slot.tmp):
+                continue                       # not renamed: its target is as it was
+            old = kept.pop(slot.target)
+            with contextlib.suppress(OSError):
+                if old is None:
+                    os.unlink(slot.target)
+                else:
+                    os.replace(old, slot.target)
+        raise
+    finally:
+        for old in kept.values():
+            if old is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(old)
+
+
+def _keep_old(slot: _Slot) -> str | None:
+    """A hard link to the slot's existing target (a copy where links are not allowed); None when none exists."""
+    folder, name = os.path.split(slot.target)
+    old = os.path.join(folder, _OLD_PATTERN.format(name=name, pid=os.getpid(), token=secrets.token_hex(6)))
+    try:
+        try:
+            os.link(slot.target, old)
+        except FileNotFoundError:
+            return None
+        except OSError:                        # a file system without hard links
+            shutil.copy2(slot.target, old)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(old)
+        raise OutputError(f"cannot keep the old output until the new one is in place: {exc.strerror or exc}; "
+                          "nothing was written", path=slot.path) from None
+    return old

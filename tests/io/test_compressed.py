@@ -21,6 +21,7 @@ import zstandard
 
 from fastzip import io as fio
 from fastzip.cli import main
+from fastzip.errors import InputError
 from fastzip.io import compression, shards
 
 ARGS = ["--budget", "20", "--k1", "200", "--k2", "50", "--k3", "10", "--quiet"]
@@ -226,3 +227,92 @@ def test_ray_selects_from_compressed_nested_shards_as_from_the_plain_file(tmp_pa
     finally:
         if started:
             ray.shutdown()
+
+
+def _frames(faq: bytes) -> tuple[bytes, bytes]:
+    """faq_qa as two zstd frames (lines 1-240, then the rest), each with its checksum, as ``zstd -q -c`` makes."""
+    lines = faq.splitlines(keepends=True)
+    zstd = zstandard.ZstdCompressor(write_checksum=True)
+    return zstd.compress(b"".join(lines[:240])), zstd.compress(b"".join(lines[240:]))
+
+
+def _skippable(payload: bytes) -> bytes:
+    return b"\x50\x2a\x4d\x18" + len(payload).to_bytes(4, "little") + payload
+
+
+@pytest.mark.parametrize("where", ["memory", "out-of-core", "folder"])
+@pytest.mark.parametrize("cut", ["inside-the-second-frame", "checksum", "mid-block"])
+def test_a_truncated_zstd_file_is_refused_as_gzip_is(tmp_path, faq, capsys, where, cut):
+    """Review 1: a zstd file cut inside a frame was read up to the cut, exit 0, the rest of its records lost."""
+    first, second = _frames(faq)
+    whole = zstandard.ZstdCompressor(write_checksum=True).compress(faq)
+    data = {"inside-the-second-frame": (first + second)[:len(first) + 30], "checksum": whole[:-3],
+            "mid-block": whole[:len(whole) // 2]}[cut]
+    root = tmp_path / "in"
+    root.mkdir()
+    src = root / "pool.jsonl.zst"
+    src.write_bytes(data)
+    extra = ["--out-of-core", "on"] if where == "out-of-core" else []
+    rc = main(["select", str(root if where == "folder" else src), "-o", str(tmp_path / "x.jsonl"), *ARGS, *extra])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert err.count("\n") == 1 and f"{src}: corrupt zstd data: it ends before the end of the compressed stream " \
+        "(truncated)" in err, err
+    assert sorted(os.listdir(tmp_path)) == ["in"] and src.read_bytes() == data
+    with pytest.raises(InputError, match="truncated"):                        # the API (and ratio, law) too
+        fio.read_records(str(src))
+
+
+@pytest.mark.parametrize("layout", ["two-frames", "skippable-between", "skippable-first", "skippable-last"])
+def test_every_zstd_frame_is_read_and_skippable_frames_are_skipped(tmp_path, faq, expected, layout):
+    first, second = _frames(faq)
+    skip = _skippable(b"index or padding, as pzstd writes")
+    data = {"two-frames": first + second, "skippable-between": first + skip + second,
+            "skippable-first": skip + first + skip + second, "skippable-last": first + second + skip}[layout]
+    src = tmp_path / "pool.jsonl.zst"
+    src.write_bytes(data)
+    assert compression.decompress_bytes(data, str(src)) == faq
+    assert _select(tmp_path, src) == expected
+    assert _select(tmp_path, src, "--out-of-core", "on") == expected
+
+
+def test_a_compressed_parquet_output_is_refused_as_such(tmp_path, faq, capsys):
+    """Review 11: ``-o sel.parquet.gz`` said "fastzip does not write .parquet files"."""
+    src = tmp_path / "pool.jsonl"
+    src.write_bytes(faq)
+    for name in ("sel.parquet.gz", "sel.pq.zst"):
+        for extra in ([], ["--out-of-core", "on"]):
+            assert main(["select", str(src), "-o", str(tmp_path / name), *ARGS, *extra]) == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and f"{tmp_path / name}: compressed Parquet outputs are not written" in err
+    assert sorted(os.listdir(tmp_path)) == ["pool.jsonl"]
+
+
+def _linked_tree(tmp_path, faq: bytes):
+    """faq_qa in three shards: one in the folder, one in a folder linked into it, one reached twice by links."""
+    lines = faq.splitlines(keepends=True)
+    root, outside = tmp_path / "shards", tmp_path / "elsewhere"
+    (root / "a").mkdir(parents=True)
+    outside.mkdir()
+    (root / "a" / "part-0.jsonl").write_bytes(b"".join(lines[:150]))
+    (outside / "part-1.jsonl.zst").write_bytes(COMPRESS[".zst"](b"".join(lines[150:300])))
+    (root / "a" / "part-2.jsonl.gz").write_bytes(COMPRESS[".gz"](b"".join(lines[300:])))
+    (root / "b-linked").symlink_to(outside, target_is_directory=True)            # ln -s ../elsewhere b-linked
+    (root / "d-linked-again").symlink_to(outside, target_is_directory=True)      # the same folder, twice
+    (root / "c-part-2.jsonl.gz").symlink_to(root / "a" / "part-2.jsonl.gz")      # a file reached twice
+    (root / "a" / "loop").symlink_to(root, target_is_directory=True)             # a link back up: no endless walk
+    return root
+
+
+def test_a_folder_follows_linked_folders_once_each(tmp_path, faq, expected):
+    """Review 7: a symlinked subfolder was skipped silently (its records lost), while a ``**`` glob followed it."""
+    root = _linked_tree(tmp_path, faq)
+    found = [os.path.relpath(p, root) for p in shards.expand_inputs(str(root))]
+    assert found == ["a/part-0.jsonl", "a/part-2.jsonl.gz", "b-linked/part-1.jsonl.zst"]
+    globbed = [os.path.relpath(p, root) for p in shards.expand_inputs(str(root / "*" / "*.jsonl*"))]
+    assert globbed == found                                              # a glob lists each real file once too
+    indices = _select(tmp_path, root, "--keep-duplicates")[1]
+    in_order = b"".join(faq.splitlines(keepends=True)[k] for k in (*range(150), *range(300, 481), *range(150, 300)))
+    plain = tmp_path / "in-order.jsonl"
+    plain.write_bytes(in_order)
+    assert indices == _select(tmp_path, plain, "--keep-duplicates")[1]   # every record, each read once

@@ -379,6 +379,65 @@ def test_deep_nesting_and_huge_integers_name_the_file_and_record(tmp_path, capsy
     assert sorted(os.listdir(tmp_path)) == ["big.json", "deep.jsonl"]
 
 
+BAD_LINES = {"deep": b'{"text": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n",
+             "long-integer": b'{"text": "a", "n": ' + b"7" * 5000 + b"}\n",
+             "not-utf8": b'{"text": "caf\xe9"}\n', "malformed": b'{"text": "cut\n'}
+
+
+@pytest.mark.parametrize("fault", sorted(BAD_LINES))
+def test_a_bad_line_is_the_same_one_line_in_memory_and_out_of_core(tmp_path, capsys, data_dir, fault):
+    """Review 6a: nesting too deep gave a RecursionError traceback out of core (in memory: one line)."""
+    lines = (data_dir / "faq_qa.jsonl").read_bytes().splitlines(keepends=True)
+    pool = tmp_path / "pool.jsonl"
+    pool.write_bytes(b"".join([*lines[:20], BAD_LINES[fault], *lines[20:]]))
+    before = snapshot(tmp_path)
+    errors = []
+    for mode in ("off", "on"):
+        rc, err = run_main(capsys, "select", pool, "-o", tmp_path / "o.jsonl", *SMALL, "--out-of-core", mode)
+        assert rc == 2, err
+        assert_one_error_line(err, "pool.jsonl", "record 20 (line 21)")
+        errors.append(err)
+    assert errors[0] == errors[1]
+    assert snapshot(tmp_path) == before
+
+
+PARQUET_FAULTS = {"mixed-types": (1, '"x"'), "int-past-64-bits": (1, "18446744073709551616")}
+
+
+@pytest.mark.parametrize("mode", ["off", "on"])
+@pytest.mark.parametrize("fault", sorted(PARQUET_FAULTS))
+def test_records_parquet_cannot_hold_are_one_line_on_both_paths(tmp_path, capsys, mode, fault):
+    """Review 6b/6c: out of core, a field of two types was an ArrowTypeError traceback; an int past 64 bits
+    an OverflowError on both paths."""
+    pytest.importorskip("pyarrow")
+    first, second = PARQUET_FAULTS[fault]
+    pool = tmp_path / "schema.jsonl"
+    pool.write_text(f'{{"text": "alpha beta gamma", "n": {first}}}\n{{"text": "delta epsilon zeta", "n": {second}}}\n')
+    out = tmp_path / "sel.parquet"
+    out.write_bytes(b"old output\n")
+    before = snapshot(tmp_path)
+    rc, err = run_main(capsys, "select", pool, "-o", out, "--budget", "2", "--k1", "2", "--k2", "2", "--k3", "2",
+                       "--quiet", "--out-of-core", mode)
+    assert rc == 2
+    assert_one_error_line(err, f"{out}: cannot write the records as Parquet")
+    assert snapshot(tmp_path) == before
+
+
+def test_parquet_shards_whose_schemas_cannot_merge_are_one_line(tmp_path, capsys):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    root = tmp_path / "shards"
+    root.mkdir()
+    pq.write_table(pa.table({"text": ["alpha beta gamma", "delta epsilon"], "n": [1, 2]}), root / "a.parquet")
+    pq.write_table(pa.table({"text": ["zeta eta theta", "iota kappa"], "n": ["x", "y"]}), root / "b.parquet")
+    rc, err = run_main(capsys, "select", root, "-o", tmp_path / "sel.parquet", "--budget", "4", "--k1", "4",
+                       "--k2", "4", "--k3", "4", "--quiet")
+    assert rc == 2
+    assert_one_error_line(err, "sel.parquet: cannot write the records as Parquet", "incompatible types")
+    assert sorted(os.listdir(tmp_path)) == ["shards"]
+
+
 # 7. -------------------------------------------------------------- data frames
 def test_a_data_frame_selects_rows(faq_rows):
     pd = pytest.importorskip("pandas")
