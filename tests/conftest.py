@@ -54,3 +54,24 @@ def backend(request, monkeypatch):
     else:
         monkeypatch.setenv("FASTZIP_FORCE_FALLBACK", "1")
     return request.param
+
+
+@pytest.fixture
+def faq_copy(tmp_path, data_dir) -> Path:
+    """A copy of the bundled FAQ pool at ``tmp_path/in/pool.jsonl``, alone in its folder (runs must not change it)."""
+    src = tmp_path / "in" / "pool.jsonl"
+    src.parent.mkdir()
+    src.write_bytes((data_dir / "faq_qa.jsonl").read_bytes())
+    return src
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Fail the test if ``fastzip select`` reads the pool or starts a selection (in memory, out of core, Ray)."""
+    from fastzip.cli import select as cli_select
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("work started before the arguments and outputs were checked")
+    for name in ("select", "select_shards", "select_files"):
+        monkeypatch.setattr(cli_select, name, forbidden)
+    monkeypatch.setattr(cli_select.io, "read_pool", forbidden)

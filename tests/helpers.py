@@ -17,6 +17,15 @@ DATA = ROOT / "tests" / "data"                    # the real corpora the tests r
 EXAMPLES = ROOT / "examples"
 
 
+# a small `fastzip select` run: every path of the command, in a fraction of a second
+SMALL_SELECT = ["--budget", "5", "--k1", "50", "--k2", "10", "--k3", "5", "--quiet"]
+
+
+def files_in(folder) -> dict[str, bytes]:
+    """Every file directly in ``folder`` (temporary files included) and its bytes."""
+    return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir()) if p.is_file()}
+
+
 def load_jsonl(name: str) -> list:
     """The records of ``tests/data/NAME``, one JSON value a line (blank lines skipped)."""
     with open(DATA / name, encoding="utf-8") as f:

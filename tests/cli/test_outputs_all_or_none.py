@@ -14,8 +14,7 @@ import pytest
 from fastzip.cli import main
 from fastzip.cli import select as cli_select
 from fastzip.errors import OutputError
-
-SMALL = ["--budget", "5", "--k1", "50", "--k2", "10", "--k3", "5", "--quiet"]
+from tests.helpers import SMALL_SELECT, files_in
 
 
 def _unwritable_folder(tmp_path):
@@ -33,28 +32,6 @@ def _unwritable_folder(tmp_path):
     pytest.skip("no folder here refuses file creation to root")
 
 
-def _files(folder) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
-
-
-@pytest.fixture
-def pool(tmp_path, data_dir):
-    src = tmp_path / "in" / "pool.jsonl"
-    src.parent.mkdir()
-    src.write_bytes((data_dir / "faq_qa.jsonl").read_bytes())
-    return src
-
-
-@pytest.fixture
-def no_work(monkeypatch):
-    """Fail the test if the pool is read or a selection starts."""
-    def forbidden(*args, **kwargs):
-        raise AssertionError("work started before the outputs were checked")
-    for name in ("select", "select_shards"):
-        monkeypatch.setattr(cli_select, name, forbidden)
-    monkeypatch.setattr(cli_select.io, "read_pool", forbidden)
-
-
 # each output option: not given, a good file, a file in an unwritable folder, a file in a missing folder
 CHOICES = {"-o": ["good", "unwritable", "missing"], "--indices-out": [None, "good", "unwritable", "missing"],
            "--report": [None, "good", "unwritable", "missing", "badsuffix"]}
@@ -64,12 +41,12 @@ SUFFIX = {"-o": "sel.jsonl", "--indices-out": "idx.json", "--report": "rep.html"
 @pytest.mark.parametrize("shape", ["file", "folder"])
 @pytest.mark.parametrize("combo", [c for c in itertools.product(*CHOICES.values())
                                    if any(v not in (None, "good") for v in c)])
-def test_any_bad_output_exits_2_before_any_work_and_leaves_nothing(tmp_path, capsys, pool, no_work, combo, shape):
+def test_any_bad_output_exits_2_before_any_work_and_leaves_nothing(tmp_path, capsys, faq_copy, no_work, combo, shape):
     pytest.importorskip("matplotlib")
     bad = _unwritable_folder(tmp_path)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    args = ["select", str(pool if shape == "file" else pool.parent), *SMALL]
+    args = ["select", str(faq_copy if shape == "file" else faq_copy.parent), *SMALL_SELECT]
     for option, choice in zip(CHOICES, combo):
         if choice is None:
             continue
@@ -81,22 +58,22 @@ def test_any_bad_output_exits_2_before_any_work_and_leaves_nothing(tmp_path, cap
     err = capsys.readouterr().err
     assert rc == 2, err
     assert err.count("\n") == 1 and err.startswith("fastzip: error: "), err
-    assert _files(out_dir) == {}
+    assert files_in(out_dir) == {}
     assert sorted(os.listdir(bad)) == before_bad
     assert not (tmp_path / "nosuch").exists()
-    assert sorted(os.listdir(pool.parent)) == ["pool.jsonl"]
+    assert sorted(os.listdir(faq_copy.parent)) == ["pool.jsonl"]
 
 
-def test_the_unwritable_option_is_the_one_named(tmp_path, capsys, pool, no_work):
+def test_the_unwritable_option_is_the_one_named(tmp_path, capsys, faq_copy, no_work):
     bad = _unwritable_folder(tmp_path)
-    rc = main(["select", str(pool), "-o", str(tmp_path / "sel.jsonl"), "--indices-out", str(bad / "idx.json"),
-               *SMALL])
+    rc = main(["select", str(faq_copy), "-o", str(tmp_path / "sel.jsonl"), "--indices-out", str(bad / "idx.json"),
+               *SMALL_SELECT])
     err = capsys.readouterr().err
     assert rc == 2
     assert f"{bad / 'idx.json'}: cannot write --indices-out here" in err, err
 
 
-def test_a_report_failing_late_leaves_no_selection_behind(tmp_path, capsys, pool, monkeypatch):
+def test_a_report_failing_late_leaves_no_selection_behind(tmp_path, capsys, faq_copy, monkeypatch):
     """The original fault: the report failed after -o and --indices-out were already in place."""
     pytest.importorskip("matplotlib")
 
@@ -104,38 +81,38 @@ def test_a_report_failing_late_leaves_no_selection_behind(tmp_path, capsys, pool
         raise OutputError("cannot write the output: No space left on device", path=str(path))
     monkeypatch.setattr(cli_select.report, "write_report", failing_report)
     out, idx, rep = tmp_path / "sel.jsonl", tmp_path / "idx.json", tmp_path / "rep.html"
-    rc = main(["select", str(pool), "-o", str(out), "--indices-out", str(idx), "--report", str(rep), *SMALL])
+    rc = main(["select", str(faq_copy), "-o", str(out), "--indices-out", str(idx), "--report", str(rep), *SMALL_SELECT])
     assert rc == 2
     assert "No space left" in capsys.readouterr().err
-    assert _files(tmp_path) == {}                       # no selection, no indices, no temporary file
+    assert files_in(tmp_path) == {}                       # no selection, no indices, no temporary file
 
 
-def test_every_output_is_committed_together_on_success(tmp_path, capsys, pool):
+def test_every_output_is_committed_together_on_success(tmp_path, capsys, faq_copy):
     pytest.importorskip("matplotlib")
     out, idx, rep = tmp_path / "sel.jsonl", tmp_path / "idx.json", tmp_path / "rep.html"
-    assert main(["select", str(pool), "-o", str(out), "--indices-out", str(idx), "--report", str(rep),
-                 *SMALL]) == 0
-    assert sorted(_files(tmp_path)) == ["idx.json", "rep.html", "sel.jsonl"]
+    assert main(["select", str(faq_copy), "-o", str(out), "--indices-out", str(idx), "--report", str(rep),
+                 *SMALL_SELECT]) == 0
+    assert sorted(files_in(tmp_path)) == ["idx.json", "rep.html", "sel.jsonl"]
 
 
 @pytest.mark.parametrize("fault", ["budget", "malformed", "empty-sample"])
 @pytest.mark.parametrize("shape", ["file", "folder", "gz"])
-def test_a_fault_found_during_the_run_leaves_no_output_at_all(tmp_path, capsys, pool, fault, shape):
+def test_a_fault_found_during_the_run_leaves_no_output_at_all(tmp_path, capsys, faq_copy, fault, shape):
     """Every output reserved, then the run fails: all temporary files go, no output appears."""
     import gzip
-    lines = pool.read_bytes().splitlines(keepends=True)
+    lines = faq_copy.read_bytes().splitlines(keepends=True)
     if fault == "malformed":
         lines[300] = b'{"instruction": "cut here\n'
     elif fault == "empty-sample":
         lines[300] = b'""\n'
     data = b"".join(lines)
     if shape == "gz":
-        pool.unlink()
-        src = pool.with_name("pool.jsonl.gz")
+        faq_copy.unlink()
+        src = faq_copy.with_name("pool.jsonl.gz")
         src.write_bytes(gzip.compress(data))
     else:
-        pool.write_bytes(data)
-        src = pool if shape == "file" else pool.parent
+        faq_copy.write_bytes(data)
+        src = faq_copy if shape == "file" else faq_copy.parent
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     budget = "5000" if fault == "budget" else "5"
@@ -147,15 +124,15 @@ def test_a_fault_found_during_the_run_leaves_no_output_at_all(tmp_path, capsys, 
     assert os.listdir(out_dir) == []
 
 
-def test_standard_output_is_held_back_until_every_file_is_committed(tmp_path, capsysbinary, pool, monkeypatch):
+def test_standard_output_is_held_back_until_every_file_is_committed(tmp_path, capsysbinary, faq_copy, monkeypatch):
     pytest.importorskip("matplotlib")
 
     def failing_report(result, path, *args, **kwargs):
         raise OutputError("cannot write the output: No space left on device", path=str(path))
     monkeypatch.setattr(cli_select.report, "write_report", failing_report)
-    rc = main(["select", str(pool), "-o", "-", "--report", str(tmp_path / "rep.html"), *SMALL])
+    rc = main(["select", str(faq_copy), "-o", "-", "--report", str(tmp_path / "rep.html"), *SMALL_SELECT])
     captured = capsysbinary.readouterr()
     assert rc == 2 and captured.out == b""                      # no selection on stdout either
     monkeypatch.undo()
-    assert main(["select", str(pool), "-o", "-", "--indices-out", str(tmp_path / "idx.json"), *SMALL]) == 0
+    assert main(["select", str(faq_copy), "-o", "-", "--indices-out", str(tmp_path / "idx.json"), *SMALL_SELECT]) == 0
     assert len(capsysbinary.readouterr().out.splitlines()) == 5

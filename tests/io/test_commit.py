@@ -19,21 +19,7 @@ from fastzip.cli import main
 from fastzip.errors import OutputError
 from fastzip.io import write as fio_write
 from fastzip.io.write import staged_outputs, write_bytes_atomic
-
-SMALL = ["--budget", "5", "--k1", "50", "--k2", "10", "--k3", "5", "--quiet"]
-
-
-@pytest.fixture
-def pool(tmp_path, data_dir):
-    src = tmp_path / "in" / "pool.jsonl"
-    src.parent.mkdir()
-    src.write_bytes((data_dir / "faq_qa.jsonl").read_bytes())
-    return src
-
-
-def _files(folder) -> dict[str, bytes]:
-    """Every file in ``folder`` (temporary and kept-old files included) and its bytes."""
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+from tests.helpers import SMALL_SELECT, files_in
 
 
 def _fail_on_call(monkeypatch, number: int) -> list[tuple[str, str]]:
@@ -53,20 +39,21 @@ def _fail_on_call(monkeypatch, number: int) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("old", [True, False], ids=["old-outputs", "no-old-outputs"])
 @pytest.mark.parametrize("mode", ["off", "on"])
-def test_a_failed_second_rename_puts_the_first_output_back(tmp_path, capsys, pool, monkeypatch, old, mode):
+def test_a_failed_second_rename_puts_the_first_output_back(tmp_path, capsys, faq_copy, monkeypatch, old, mode):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     out, idx = out_dir / "sel.jsonl", out_dir / "idx.json"
     if old:
         out.write_bytes(b"old selection\n")
         idx.write_bytes(b"[0]\n")
-    before = _files(out_dir)
+    before = files_in(out_dir)
     calls = _fail_on_call(monkeypatch, 2)
-    rc = main(["select", str(pool), "-o", str(out), "--indices-out", str(idx), *SMALL, "--out-of-core", mode])
+    rc = main(["select", str(faq_copy), "-o", str(out), "--indices-out", str(idx), *SMALL_SELECT,
+               "--out-of-core", mode])
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1, err
     assert calls[0][1] == str(out) and calls[1][1] == str(idx)       # -o was renamed into place first ...
-    assert _files(out_dir) == before                                  # ... and put back: no trace of the run
+    assert files_in(out_dir) == before                                  # ... and put back: no trace of the run
     assert "idx.json: cannot write the output" in err and "nothing was written" in err, err
 
 
@@ -96,7 +83,7 @@ def test_an_interrupt_between_two_renames_puts_the_first_back(tmp_path, monkeypa
         with staged_outputs([("-o", str(first)), ("--indices-out", str(second))]):
             write_bytes_atomic(str(first), b"new selection\n")
             write_bytes_atomic(str(second), b"[1, 2]\n")
-    assert _files(tmp_path) == {"sel.jsonl": b"old selection\n"}
+    assert files_in(tmp_path) == {"sel.jsonl": b"old selection\n"}
 
 
 def test_a_remote_output_is_put_only_after_every_local_rename(tmp_path, monkeypatch):
@@ -111,21 +98,21 @@ def test_a_remote_output_is_put_only_after_every_local_rename(tmp_path, monkeypa
             write_bytes_atomic(remote, b"new selection\n")
             write_bytes_atomic(str(local), b"[1, 2]\n")
     assert not fs.exists(remote.split("://", 1)[1])                   # the object was never put
-    assert _files(tmp_path) == {"idx.json": b"[0]\n"}
+    assert files_in(tmp_path) == {"idx.json": b"[0]\n"}
     monkeypatch.undo()
     with staged_outputs([("-o", remote), ("--indices-out", str(local))]):
         write_bytes_atomic(remote, b"new selection\n")
         write_bytes_atomic(str(local), b"[1, 2]\n")
     assert fs.cat_file(remote.split("://", 1)[1]) == b"new selection\n"
-    assert json.loads(local.read_bytes()) == [1, 2] and _files(tmp_path) == {"idx.json": b"[1, 2]\n"}
+    assert json.loads(local.read_bytes()) == [1, 2] and files_in(tmp_path) == {"idx.json": b"[1, 2]\n"}
     fs.rm(remote.split("://", 1)[1].rsplit("/", 1)[0], recursive=True)
 
 
-def test_a_killed_commits_kept_old_output_is_removed_by_the_next_run(tmp_path, capsys, pool):
+def test_a_killed_commits_kept_old_output_is_removed_by_the_next_run(tmp_path, capsys, faq_copy):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     out = tmp_path / "o.jsonl"
     kept = tmp_path / f".o.jsonl.fastzip-{dead.pid}-abc123.old"
     kept.write_text("old output, kept while a killed run committed")
-    assert main(["select", str(pool), "-o", str(out), *SMALL]) == 0
+    assert main(["select", str(faq_copy), "-o", str(out), *SMALL_SELECT]) == 0
     assert not kept.exists() and sorted(os.listdir(tmp_path)) == ["in", "o.jsonl"]
