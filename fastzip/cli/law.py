@@ -26,7 +26,8 @@ from typing import Any
 from .._checks import finite_number, real_number
 from .._optional import require_matplotlib
 from ..errors import InputError, MissingDependencyError
-from ..io import write_json
+from ..io import staged_outputs, write_json
+from ..io.compression import split_compression
 from ..law.check import CheckReport, check
 from ..law.fit import FORM_CHOICES, TARGETS, Law, fit
 from ..law.ingest import (
@@ -90,22 +91,33 @@ def _blame(path: str) -> Iterator[None]:
         raise InputError(exc.reason, path=path, record=exc.record) from None
 
 
-def _emit_json(obj: Any, args: argparse.Namespace) -> None:
-    if args.output:
-        write_json(obj, args.output)
+def _outputs(args: argparse.Namespace, *inputs: str | None) -> contextlib.AbstractContextManager[None]:
+    """``-o`` and ``--plot``, checked before any work (never an input) and committed together at the end."""
+    return staged_outputs([("-o", args.output), ("--plot", args.plot)],
+                          inputs=[p for p in inputs if p is not None and p != "-"])
+
+
+def _print_json(obj: Any, args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(obj, indent=2, allow_nan=False))
 
 
 def _plot_available(args: argparse.Namespace) -> bool:
-    """With ``--plot``, make sure matplotlib is there before any work is done."""
+    """With ``--plot``, make sure matplotlib is there, and knows the file's format, before any work is done."""
     if not getattr(args, "plot", None):
         return True
-
     try:
         require_matplotlib()
     except MissingDependencyError as exc:
         print(f"fastzip: error: --plot: {exc}", file=sys.stderr)
+        return False
+    from matplotlib.figure import Figure
+
+    known = Figure().canvas.get_supported_filetypes()
+    suffix = Path(args.plot).suffix.lower().lstrip(".")
+    if suffix not in known:
+        print(f"fastzip: error: {args.plot}: --plot writes an image whose suffix names its format, not "
+              f"{('.' + suffix) if suffix else 'no suffix'}; use one of .{', .'.join(sorted(known))}", file=sys.stderr)
         return False
     return True
 
@@ -211,7 +223,8 @@ def add_subparser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     _add_fit_options(p)
     _add_ratio_options(p)
     _add_output_options(p, " and the checked point coloured by verdict")
-    p.set_defaults(func=run_check)
+    # None: not given (zlib over repr when --data is measured); with --ratio they would be ignored, so refused
+    p.set_defaults(func=run_check, codec=None, serializer=None)
 
     p = sub.add_parser(
         "ratio", help="print the compression ratio of several data files in one table",
@@ -249,12 +262,15 @@ def run_fit(args: argparse.Namespace) -> int:
     """
     if not _plot_available(args):
         return EXIT_ERROR
-    with _blame(args.runs):
-        law = fit(args.runs, target=args.target, form=args.form, n_boot=args.bootstrap, ci=args.ci,
-                  seed=args.seed, use_quality=False if args.no_quality else None)
-    if args.plot:
-        plot(law, args.plot)
-    _emit_json(law.to_dict(), args)
+    with _outputs(args, args.runs):
+        with _blame(args.runs):
+            law = fit(args.runs, target=args.target, form=args.form, n_boot=args.bootstrap, ci=args.ci,
+                      seed=args.seed, use_quality=False if args.no_quality else None)
+        if args.plot:
+            plot(law, args.plot)
+        if args.output:
+            write_json(law.to_dict(), args.output)
+    _print_json(law.to_dict(), args)
     if not args.json:
         print(law.summary())
         if args.plot:
@@ -263,6 +279,10 @@ def run_fit(args: argparse.Namespace) -> int:
 
 
 def _new_version(args: argparse.Namespace) -> tuple[float, float, str | None]:
+    if args.data is None and (args.codec, args.level, args.serializer) != (None, None, None):
+        raise InputError("--codec, --level and --serializer measure --data; with --ratio they would be ignored "
+                         "(drop them, or give --data)")
+    args.codec, args.serializer = args.codec or "zlib", args.serializer or "repr"
     if args.data is not None:
         ratio = dataset_ratio(args.data, codec=args.codec, level=args.level, serializer=args.serializer)
         source = f"ratio {ratio:.6g} of {args.data} ({args.codec}, {args.serializer})"
@@ -299,21 +319,27 @@ def run_check(args: argparse.Namespace) -> int:
     """
     if not _plot_available(args):
         return EXIT_ERROR
-    runs = read_runs(args.runs)
-    ratio, loss, source = _new_version(args)
-    laws, notes = _fit_check_laws(args, runs)
-    uses_quality = any("quality" in lw.predictors for lw in laws)
-    if uses_quality and args.quality is None:
-        raise InputError("the performance law uses quality: pass --quality Q for the new version "
-                         "(or --no-quality to fit without it)", path=args.runs)
-    quality = args.quality if uses_quality else None
-    report = check(laws, ratio, loss, performance_floor=args.floor, z=args.z, quality=quality)
-    if args.plot:
-        plot(laws, args.plot, report)
-    result = report.to_dict()
-    result["laws"] = {lw.target: lw.to_dict(include_runs=False) for lw in laws}
-    result["notes"] = list(result["notes"]) + notes
-    _emit_json(result, args)
+    with _outputs(args, args.runs, args.data, args.trainer_state, args.loss_csv):
+        runs = read_runs(args.runs)
+        ratio, loss, source = _new_version(args)
+        laws, notes = _fit_check_laws(args, runs)
+        uses_quality = any("quality" in lw.predictors for lw in laws)
+        if uses_quality and args.quality is None:
+            raise InputError("the performance law uses quality: pass --quality Q for the new version "
+                             "(or --no-quality to fit without it)", path=args.runs)
+        if args.quality is not None and not uses_quality:
+            raise InputError("--quality is read by a performance law with a quality term, and these runs give "
+                             "none (no 'quality' column, or --no-quality): drop --quality", path=args.runs)
+        quality = args.quality if uses_quality else None
+        report = check(laws, ratio, loss, performance_floor=args.floor, z=args.z, quality=quality)
+        if args.plot:
+            plot(laws, args.plot, report)
+        result = report.to_dict()
+        result["laws"] = {lw.target: lw.to_dict(include_runs=False) for lw in laws}
+        result["notes"] = list(result["notes"]) + notes
+        if args.output:
+            write_json(result, args.output)
+    _print_json(result, args)
     if not args.json:
         _print_check(args, report, laws, notes, source)
     return EXIT_RISK if report.is_risk else EXIT_OK
@@ -335,9 +361,12 @@ def _fit_check_laws(args: argparse.Namespace, runs: list[Run]) -> tuple[list[Law
                 raise InputError(f"--floor needs a performance law, which cannot be fitted: {exc.reason}",
                                  path=args.runs) from None
             notes.append(f"no performance law: {exc.reason}")
-    elif args.floor is not None:
-        raise InputError("--floor needs a performance law, but not every run has a 'performance' value",
-                         path=args.runs)
+    else:
+        for given, option in ((args.floor is not None, "--floor"), (args.performance_form != "auto",
+                                                                     "--performance-form")):
+            if given:
+                raise InputError(f"{option} needs a performance law, but not every run has a 'performance' value",
+                                 path=args.runs)
     return laws, notes
 
 
@@ -373,9 +402,11 @@ def run_ratio(args: argparse.Namespace) -> int:
     fastzip.errors.InputError
         An unreadable data file, or one with no records.
     """
-    stems = [Path(p).stem for p in args.data]
-    # the file stem names a version; where two files share one, the path (less its suffix) does
-    names = [s if stems.count(s) == 1 else str(Path(p).with_suffix("")) for s, p in zip(stems, args.data)]
+    # the file stem (less a compression suffix: v1.jsonl.gz is v1) names a version; where two files share
+    # one, the path less its suffixes does
+    bases = [split_compression(str(p))[0] for p in args.data]
+    stems = [Path(b).stem for b in bases]
+    names = [s if stems.count(s) == 1 else str(Path(b).with_suffix("")) for s, b in zip(stems, bases)]
     rows = []
     for name, path in zip(names, args.data):
         ratio, count = ratio_and_count(path, codec=args.codec, level=args.level, serializer=args.serializer)

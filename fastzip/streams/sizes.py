@@ -75,6 +75,10 @@ def _resolve(codec: str, level: int | None, container: str | None) -> tuple[str,
         codec, container = "zlib", "gzip"
     if codec == "zstd" and level == 0:
         level = 3            # zstd level 0 is libzstd's default level, as python-zstandard passes it on
+    if codec == "lz77":
+        raise InputError("lz77 estimates what a piece adds to a growing stream (IncrementalCompressor); it writes "
+                         "no compressed output, so one-shot and pair sizes take zlib, gzip, zstd, lz4 or a "
+                         "registered codec")
     try:
         codec, level = codecs.resolve(codec, level)
     except ValueError as exc:

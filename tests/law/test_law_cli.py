@@ -285,3 +285,61 @@ def test_ratio_of_a_real_file_matches_compression_ratio(codec, capsys):
     assert row["records"] == len(records) == 481
     assert row["ratio"] == pytest.approx(compression_ratio(records, codec=codec))
     assert row["ratio"] > 1.0
+
+
+# ------------------------------------------------------------------- outputs: checked first, all or none
+def _main(capsys, *argv) -> tuple[int, str]:
+    from fastzip.cli import main
+
+    rc = main([str(a) for a in argv])
+    return rc, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["fit", "check"])
+def test_an_output_that_is_the_runs_table_is_refused_and_the_table_kept(runs_csv, capsys, command):
+    before = runs_csv.read_bytes()
+    extra = ["--ratio", "2.5", "--loss", "1.9"] if command == "check" else []
+    rc, err = _main(capsys, "law", command, runs_csv, *extra, "-o", runs_csv)
+    assert rc == 2 and err.count("\n") == 1 and "is the input" in err, err
+    assert runs_csv.read_bytes() == before
+
+
+def test_a_plot_whose_suffix_names_no_image_format_is_one_line_before_any_work(runs_csv, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    rc, err = _main(capsys, "law", "fit", runs_csv, "--plot", tmp_path / "law.txt", "-o", tmp_path / "law.json")
+    assert rc == 2 and err.count("\n") == 1 and ".txt" in err and ".png" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.csv"]
+
+
+def test_a_failing_output_leaves_no_plot(runs_csv, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    rc, err = _main(capsys, "law", "fit", runs_csv, "--plot", tmp_path / "law.png", "-o", tmp_path / "no" / "x.json")
+    assert rc == 2 and "does not exist" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.csv"]
+    assert _main(capsys, "law", "fit", runs_csv, "--plot", tmp_path / "law.png", "-o", tmp_path / "law.json")[0] == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["law.json", "law.png", "runs.csv"]
+
+
+def test_law_ratio_names_a_compressed_file_by_its_stem(tmp_path, capsys):
+    import gzip
+
+    (tmp_path / "v1.jsonl.gz").write_bytes(gzip.compress((DATA / "faq_qa.jsonl").read_bytes()))
+    (tmp_path / "v2.jsonl").write_bytes((DATA / "faq_qa.jsonl").read_bytes())
+    assert run_cli("law", "ratio", tmp_path / "v1.jsonl.gz", tmp_path / "v2.jsonl", "--csv") == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert [r.split(",")[0] for r in rows] == ["v1", "v2"]
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--level", "9"], "--codec, --level and --serializer measure --data"),
+    (["--serializer", "text"], "--codec, --level and --serializer measure --data"),
+    (["--quality", "0.5"], "--quality is read by a performance law with a quality term"),
+    (["--performance-form", "linear", "no-performance"], "--performance-form needs a performance law")])
+def test_law_check_refuses_an_option_it_would_ignore(runs_csv, tmp_path, capsys, extra, words):
+    table = runs_csv
+    if "no-performance" in extra:
+        extra = extra[:-1]
+        table = tmp_path / "no_perf.csv"
+        table.write_text("".join(",".join(line.split(",")[:3]) + "\n" for line in runs_csv.read_text().splitlines()))
+    rc, err = _main(capsys, "law", "check", table, "--ratio", "2.5", "--loss", "1.9", "--bootstrap", "0", *extra)
+    assert rc == 2 and err.count("\n") == 1 and words in err, err

@@ -88,3 +88,16 @@ def test_ncd_native_zstd_properties():
     assert np.diag(m).max() < off.min()                       # NCD(x, x) is the smallest
     assert m[0, 1] < m[0, 2] and m[0, 1] < m[0, 3]            # fox/fox closer than fox/lorem
     np.testing.assert_allclose(m, m.T, atol=0.15)             # roughly symmetric
+
+
+def test_lz77_has_no_one_shot_sizes_and_says_so_in_one_line():
+    import fastzip
+    from fastzip.errors import InputError
+    from fastzip.scoring import ncd_matrix
+
+    for call in (lambda: fastzip.compressed_sizes([b"abc def"], codec="lz77"),
+                 lambda: fastzip.pair_sizes([b"abc def"], codec="lz77"),
+                 lambda: ncd_matrix(["abc def", "abc xyz"], codec="lz77", level=2)):
+        with pytest.raises(InputError, match="lz77 estimates what a piece adds") as err:
+            call()
+        assert "\n" not in str(err.value)
