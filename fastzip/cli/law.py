@@ -268,9 +268,10 @@ def run_fit(args: argparse.Namespace) -> int:
                       seed=args.seed, use_quality=False if args.no_quality else None)
         if args.plot:
             plot(law, args.plot)
+        result = law.to_dict()
         if args.output:
-            write_json(law.to_dict(), args.output)
-    _print_json(law.to_dict(), args)
+            write_json(result, args.output)
+    _print_json(result, args)
     if not args.json:
         print(law.summary())
         if args.plot:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import glob
 import logging
 import os
 import sys
@@ -304,10 +305,10 @@ def run_select(args: argparse.Namespace) -> int:
 
 def _glob_base(path: str | None) -> str | None:
     """The folder a glob searches (``data`` for ``data/**/*.jsonl``), else None."""
-    if path is None or not any(c in path for c in "*?["):
+    if path is None or not glob.has_magic(path):
         return None
     parts = path.split(os.sep)
-    fixed = parts[:next(i for i, p in enumerate(parts) if any(c in p for c in "*?["))]
+    fixed = parts[:next(i for i, p in enumerate(parts) if glob.has_magic(p))]
     return os.sep.join(fixed) or "."
 
 

@@ -77,10 +77,10 @@ def score_shards(paths: Sequence[str], n: int, scorer: Scorer, *, dedupe: bool =
     bar = None
     # local shards: a bar of bytes; remote ones (their sizes would cost a request each): of records
     by_bytes = not any(remote.is_remote(p) for p in paths)
+    sizes = [os.path.getsize(p) for p in paths] if progress and by_bytes else []
     if progress:
-        bar = tqdm(total=sum(os.path.getsize(p) for p in paths) if by_bytes else None,
-                   unit="B" if by_bytes else " records", unit_scale=True, desc="fastzip score", dynamic_ncols=True)
-    sizes = [os.path.getsize(p) for p in paths] if bar is not None and by_bytes else []
+        bar = tqdm(total=sum(sizes) if by_bytes else None, unit="B" if by_bytes else " records", unit_scale=True,
+                   desc="fastzip score", dynamic_ncols=True)
     try:
         record = first_record
         for shard in range(first_shard, len(paths)):
